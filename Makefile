@@ -1,0 +1,64 @@
+# BoltzPhlow-MPI -- developer entry points.  `make help` lists the targets.
+#
+# Every variable below can be overridden, e.g. `make test PYTEST_ARGS=-x`,
+# `make run JOB=jobs/other.toml OUT=out/other.h5`, `make test-mpi TIMEOUT=`.
+# Each recipe line runs in its own shell and any non-zero status stops make
+# (pytest's "no tests collected", status 5, included).
+
+PY          ?= .venv/bin/python
+MPIRUN      ?= .venv/bin/mpirun
+BOLTZPHLOW  ?= .venv/bin/boltzphlow
+SETUP       ?= bash scripts/setup.sh
+
+TESTS       ?= tests
+PYTEST_ARGS ?= -q
+# pytest under mpirun: no cache plugin (ranks would race on .pytest_cache).
+MPI_PYTEST  ?= $(PY) -m pytest $(PYTEST_ARGS) -p no:cacheprovider --with-mpi -m mpi $(TESTS)
+# A deadlocked MPI test must fail CI, not hang it (exit status 124).
+# --foreground keeps Ctrl-C working; mpirun takes its ranks down on SIGTERM.
+TIMEOUT     ?= timeout --foreground -k 30 3600
+
+JOB         ?= jobs/default.toml
+OUT         ?= out/default.h5
+
+.PHONY: help setup run test test-serial test-mpi bench clean distclean
+
+help:
+	@echo "make setup        create/refresh .venv (scripts/setup.sh; idempotent)"
+	@echo "make run          run $(JOB) -> $(OUT)"
+	@echo "make test         serial tests, then MPI tests on 2 and 3 ranks"
+	@echo "make test-serial  serial tests only"
+	@echo "make test-mpi     MPI tests only (mpirun -n 2, then -n 3)"
+	@echo "make bench        kernel benchmarks"
+	@echo "make clean        remove build artefacts (keeps .venv and out/)"
+	@echo "make distclean    clean + remove .venv and out/"
+
+setup:
+	$(SETUP)
+
+run: setup
+	mkdir -p $(dir $(OUT))
+	$(BOLTZPHLOW) run $(JOB) -o $(OUT) --force
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS) $(TESTS)
+	$(TIMEOUT) $(MPIRUN) -n 2 $(MPI_PYTEST)
+	$(TIMEOUT) $(MPIRUN) -n 3 $(MPI_PYTEST)
+
+test-serial: setup
+	$(PY) -m pytest $(PYTEST_ARGS) $(TESTS)
+
+test-mpi: setup
+	$(TIMEOUT) $(MPIRUN) -n 2 $(MPI_PYTEST)
+	$(TIMEOUT) $(MPIRUN) -n 3 $(MPI_PYTEST)
+
+bench: setup
+	$(BOLTZPHLOW) bench kernels
+
+clean:
+	rm -rf build dist .pytest_cache *.egg-info
+	find . -path ./.venv -prune -o -path ./.git -prune -o \
+		\( -name __pycache__ -o -name '*.egg-info' \) -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf .venv out

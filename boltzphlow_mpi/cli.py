@@ -1,0 +1,290 @@
+"""Command line: ``boltzphlow run|lifetimes|thermal|bench|info`` (docs/cli.md).
+
+Exit codes: 0 success, 2 bad input (one line naming the key, the value and what was
+expected), 3 the integration failed (non-physical state, step underflow), 1 anything else
+(under MPI an unexpected error on one rank aborts the whole job).
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+from . import __version__
+from .errors import InputError, SolverError
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="boltzphlow", description=(
+        "Coupled quasiparticle-phonon Boltzmann kinetics in superconductors (BoltzPhlow-MPI). "
+        "Run in parallel with mpirun -n N boltzphlow ...; PETSc options (-log_view, ...) pass through."))
+    p.add_argument("--version", action="version", version=f"boltzphlow {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="run a simulation from a TOML config")
+    r.add_argument("config", help="TOML configuration file (docs/config.md)")
+    r.add_argument("-o", "--output", help="HDF5 output file (default: [output] path)")
+    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="override a config key (TOML value syntax); repeatable")
+    r.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    g = r.add_mutually_exclusive_group()
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress lines, summary only")
+    g.add_argument("-v", "--verbose", action="store_true", help="a progress line at every output record")
+
+    lt = sub.add_parser("lifetimes", help="thermal recombination and scattering times vs Kaplan's formulas")
+    lt.add_argument("--material", default="Al")
+    lt.add_argument("--temperature-over-tc", type=float, default=0.1)
+    lt.add_argument("--energies", type=str, default=None,
+                    help="comma-separated QP energies in units of Delta (default: the gap edge, 1)")
+    lt.add_argument("--step-over-delta0", type=float, default=1 / 256, help="quadrature step h / Delta_0")
+    lt.add_argument("--json", action="store_true")
+
+    th = sub.add_parser("thermal", help="kappa_es/kappa_en, C_s/C_n and QP diffusivity vs T/T_c")
+    th.add_argument("--material", default="Sn")
+    th.add_argument("--mean-free-path-um", type=float, default=1.0, help="QP mean free path l (um)")
+    th.add_argument("--points", type=int, default=19, help="number of temperatures in (0, T_c)")
+    th.add_argument("--json", action="store_true")
+
+    b = sub.add_parser("bench", help="benchmarks (ratios measured in one run)")
+    bs = b.add_subparsers(dest="bench", required=True)
+    bk = bs.add_parser("kernels", help="direct vs FFT collision evaluation")
+    bk.add_argument("--n", type=int, nargs="+", default=[4096], help="energy grid sizes")
+    bk.add_argument("--cells", type=int, default=1)
+    bk.add_argument("--repeat", type=int, default=5)
+    bk.add_argument("--json", action="store_true")
+
+    sub.add_parser("info", help="versions of the stack and the material table")
+    return p
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(argv)
+    from .parallel import Parallel
+    par = Parallel()
+    try:
+        return {"run": cmd_run, "lifetimes": cmd_lifetimes, "thermal": cmd_thermal,
+                "bench": cmd_bench, "info": cmd_info}[args.command](args, par)
+    except InputError as exc:  # raised identically on every rank (inputs are global)
+        par.print(f"boltzphlow: error: {exc}")
+        return 2
+    except SolverError as exc:  # detected through a global reduction: every rank raises
+        par.print(f"boltzphlow: integration failed: {exc}")
+        return 3
+    except Exception as exc:  # one rank only, possibly: print here and end the whole job
+        print(f"boltzphlow: error on rank {par.rank}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        if par.size > 1:
+            par.comm.Abort(1)
+        raise
+
+
+# -- run ---------------------------------------------------------------------------
+def cmd_run(args, par):
+    from . import config
+    from .io import OutputFile, material_attrs
+    from .simulation import Simulation
+
+    cfg, text = config.load(args.config, args.overrides)
+    out = args.output or cfg["output"]["path"]
+    exists = par.bcast(os.path.exists(out) if par.rank == 0 else None)
+    if exists and not args.force:
+        raise InputError("-o", out, "a path that does not exist yet (use --force to overwrite)")
+    parent = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(parent):
+        raise InputError("-o", out, "a path in an existing directory")
+    sim = Simulation(cfg, par)  # every input check happens before the file is created
+    mat, u = sim.material, sim.units
+    par.print(f"BoltzPhlow-MPI {__version__}: {mat.name}, T = {sim.temperature:.4g} T_c "
+              f"({sim.temperature * mat.tc_K * 1e3:.4g} mK), Delta = {sim.delta_bath * u.kTc_meV:.5g} meV, "
+              f"{sim.grid.size} energies (h = {sim.grid.step * u.kTc_meV * 1e3:.4g} ueV), "
+              f"method {cfg['time']['method']}, {par.size} rank(s)")
+    attrs = {"config": text, "config_resolved": json.dumps(cfg), **material_attrs(mat)}
+    writer = OutputFile(out, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
+                        energy_meV=sim.grid.x * u.kTc_meV, attrs=attrs, force=args.force)
+    interval = 0.0 if args.verbose else cfg["output"]["progress_interval_s"]
+    last = [-np.inf]
+
+    def progress(s, wall):
+        if args.quiet or (wall - last[0] < interval and s.t < s.t_end):
+            return
+        last[0] = wall
+        r = s.record()
+        left = wall * (s.t_end - s.t) / max(s.t, 1e-300)
+        par.print(f"  step {s.steps:7d}  t = {s.t * u.tau0_ns:10.4g} ns  dt = {s.dt * u.tau0_ns:9.3g} ns  "
+                  f"N_qp = {r['qp_number']:10.4g} um^-3  ledger = {r['energy_ledger_error']:9.2e}  "
+                  f"wall = {wall:7.1f} s  left ~ {left:6.1f} s")
+
+    try:
+        wall = sim.run(writer, progress)
+    finally:
+        writer.close()
+    _summary(sim, wall, out, par)
+    return 0
+
+
+def _summary(sim, wall, out, par):
+    r = sim.record()
+    u = sim.units
+    dep = sim.deposit * sim.n_cells * u.energy_density_eV_per_um3
+    bath = sim.bath_totals
+    ed = u.energy_density_eV_per_um3
+    par.print(f"done: t = {sim.t * u.tau0_ns:.6g} ns in {sim.steps} steps "
+              f"({sim.controller.rejected} rejected), wall time {wall:.2f} s")
+    par.print(f"  QPs: N = {r['qp_number']:.6g} um^-3 (excess {r['qp_number_excess']:.6g} um^-3), "
+              f"gap {r['gap_mean']:.6g} meV")
+    if dep > 0:
+        parts = {
+            "QPs (excess)": r["qp_energy"] - bath["qp_energy"] * ed - r["energy_condensate"],
+            "phonons (excess)": r["phonon_energy"] - bath["phonon_energy"] * ed,
+            "escaped": r["energy_escaped"],
+            "condensate": r["energy_condensate"],
+        }
+        par.print(f"  deposited {dep:.6g} eV/um^3; where it went:")
+        for k, v in parts.items():
+            par.print(f"    {k:18s} {v:12.6g} eV/um^3  ({100 * v / dep:7.3f} %)")
+        eta = r["gap_mean"] * 1e-3 * r["qp_number_excess"] / dep
+        par.print(f"  efficiency eta = Delta * excess N_qp / deposit = {eta:.4f}")
+    par.print(f"  energy ledger error {r['energy_ledger_error']:.3e} (relative)")
+    par.print(f"  output: {out} (open with h5py or `h5dump -H {out}`)")
+
+
+# -- lifetimes ---------------------------------------------------------------------
+def cmd_lifetimes(args, par):
+    from . import lifetimes as lt
+    from .gap import equilibrium_gap
+    from .simulation import resolve_material
+
+    mat = resolve_material({"material": {"name": args.material}})
+    T = args.temperature_over_tc
+    if not (0 < T < 1):
+        raise InputError("--temperature-over-tc", T, "a number in (0, 1)")
+    if not (0 < args.step_over_delta0 <= 0.25):
+        raise InputError("--step-over-delta0", args.step_over_delta0, "a number in (0, 0.25]")
+    d0 = mat.delta0_over_kTc
+    debye = mat.debye_meV / (mat.tc_K * 8.617333262e-2)
+    delta = float(equilibrium_gap(T, d0, debye))
+    if args.energies:
+        try:
+            e_over = [float(v) for v in args.energies.split(",")]
+        except ValueError:
+            raise InputError("--energies", args.energies, "comma-separated numbers (units of Delta)") from None
+        if min(e_over) < 1:
+            raise InputError("--energies", args.energies, "energies >= 1 (units of Delta)")
+    else:
+        e_over = [1.0]
+    h = args.step_over_delta0 * d0
+    emax = max(e_over) * delta + 60 * T + 4 * delta
+    rr, rs = lt.rates(np.array(e_over) * delta, delta, T, h, emax, debye)
+    t0 = mat.tau0_ns
+    kr = lt.kaplan_recombination_time(delta, T) * t0
+    ks = lt.kaplan_scattering_time(delta, T) * t0
+    avg_r = lt.thermal_average(h, emax, delta, T, lambda e: lt.rates(e, delta, T, h, emax + e.max(), debye)[0])
+    rows = [{"energy_over_delta": e, "energy_meV": e * delta * mat.kTc_meV,
+             "tau_r_ns": t0 / a, "tau_s_ns": t0 / b} for e, a, b in zip(e_over, rr, rs)]
+    result = {"material": mat.name, "temperature_over_tc": T, "gap_meV": delta * mat.kTc_meV,
+              "kaplan_tau_r_ns": kr, "kaplan_tau_s_ns": ks,
+              "tau_r_thermal_average_ns": t0 / avg_r, "rows": rows}
+    if args.json:
+        par.print(json.dumps(result, indent=2))
+        return 0
+    par.print(f"{mat.name} at T = {T:g} T_c ({T * mat.tc_K * 1e3:.4g} mK), Delta = {delta * mat.kTc_meV:.5g} meV, "
+              f"tau_0 = {t0:g} ns")
+    par.print(f"{'E/Delta':>8} {'E (meV)':>10} {'tau_r (ns)':>12} {'tau_s (ns)':>12}")
+    for r in rows:
+        par.print(f"{r['energy_over_delta']:8.4g} {r['energy_meV']:10.5g} {r['tau_r_ns']:12.5g} {r['tau_s_ns']:12.5g}")
+    par.print(f"Kaplan low-T formulas at E = Delta: tau_r = {kr:.5g} ns, tau_s = {ks:.5g} ns")
+    if e_over[0] == 1.0:
+        par.print(f"  ratio collision integral / Kaplan at the gap edge: tau_r {rows[0]['tau_r_ns'] / kr:.4f}, "
+                  f"tau_s {rows[0]['tau_s_ns'] / ks:.4f}")
+    par.print(f"tau_r averaged over the thermal QP population: {t0 / avg_r:.5g} ns")
+    return 0
+
+
+# -- thermal -----------------------------------------------------------------------
+def cmd_thermal(args, par):
+    from . import thermal
+    from .gap import equilibrium_gap
+    from .simulation import resolve_material
+
+    mat = resolve_material({"material": {"name": args.material}})
+    if args.points < 1 or args.points > 10000:
+        raise InputError("--points", args.points, "an integer in 1..10000")
+    if not (args.mean_free_path_um > 0 and np.isfinite(args.mean_free_path_um)):
+        raise InputError("--mean-free-path-um", args.mean_free_path_um, "a positive number (um)")
+    d0 = mat.delta0_over_kTc
+    # weak-coupling BCS functions of t = T / T_c, with T_c the material's
+    from .gap import BCS_RATIO
+    dn = mat.fermi_velocity_um_per_ns * args.mean_free_path_um / 3
+    rows = []
+    for t in np.linspace(0, 1, args.points + 2)[1:-1]:
+        T = t * d0 / BCS_RATIO  # the model's T_c* scaled to the material's T_c
+        rows.append({"t": t, "gap_meV": float(equilibrium_gap(T, d0)) * mat.kTc_meV,
+                     "kappa_es_over_kappa_en": thermal.kappa_ratio(T, d0),
+                     "C_s_over_C_n": thermal.specific_heat_ratio(T, d0),
+                     "D_mean_um2_per_ns": dn * thermal.mean_diffusivity_factor(T, d0)})
+    jump = thermal.specific_heat_ratio((1 - 1e-5) * d0 / BCS_RATIO, d0) - 1
+    result = {"material": mat.name, "D_n_um2_per_ns": dn, "mean_free_path_um": args.mean_free_path_um,
+              "specific_heat_jump": jump, "rows": rows}
+    if args.json:
+        par.print(json.dumps(result, indent=2))
+        return 0
+    par.print(f"{mat.name}: D_n = v_F l / 3 = {dn:.5g} um^2/ns (l = {args.mean_free_path_um:g} um); "
+              f"specific-heat jump at T_c: Delta C / C_n = {jump:.4f}")
+    par.print(f"{'T/T_c':>6} {'Delta (meV)':>12} {'k_es/k_en':>10} {'C_s/C_n':>9} {'<D> (um^2/ns)':>14}")
+    for r in rows:
+        par.print(f"{r['t']:6.3f} {r['gap_meV']:12.5g} {r['kappa_es_over_kappa_en']:10.4g} "
+                  f"{r['C_s_over_C_n']:9.4g} {r['D_mean_um2_per_ns']:14.5g}")
+    return 0
+
+
+# -- bench, info ---------------------------------------------------------------------
+def cmd_bench(args, par):
+    from . import bench
+    if any(n < 16 or n > 65536 for n in args.n):
+        raise InputError("--n", args.n, "grid sizes in 16..65536")
+    rows = bench.kernels(tuple(args.n), cells=args.cells, repeat=args.repeat)
+    if args.json:
+        par.print(json.dumps(rows, indent=2))
+        return 0
+    par.print(f"{'N':>6} {'cells':>5} {'direct (s)':>11} {'FFT (s)':>11} {'FFT speed-up':>13} {'max rel diff':>13}")
+    for r in rows:
+        par.print(f"{r['n']:6d} {r['cells']:5d} {r['direct_s']:11.4g} {r['fft_s']:11.4g} "
+                  f"{r['speedup']:12.1f}x {r['max_rel_diff']:13.2e}")
+    return 0
+
+
+def cmd_info(args, par):
+    import platform
+    import mpi4py
+    from mpi4py import MPI
+    lines = [f"boltzphlow {__version__}", f"python {platform.python_version()}",
+             f"numpy {np.__version__}", f"mpi4py {mpi4py.__version__}",
+             f"MPI library: {MPI.Get_library_version().splitlines()[0].strip()}"]
+    try:
+        import petsc4py
+        petsc4py.init(sys.argv[:1])
+        from petsc4py import PETSc
+        lines.append("PETSc {}.{}.{} (petsc4py {})".format(*PETSc.Sys.getVersion(), petsc4py.__version__))
+    except Exception as exc:  # report, do not fail: info is a diagnostic command
+        lines.append(f"PETSc: not importable ({exc})")
+    try:
+        import h5py
+        lines.append(f"h5py {h5py.__version__} (HDF5 {h5py.version.hdf5_version}), MPI: {h5py.get_config().mpi}")
+    except Exception as exc:
+        lines.append(f"h5py: not importable ({exc})")
+    lines.append(f"ranks: {par.size}")
+    from .materials import MATERIALS
+    lines.append("")
+    lines.append(f"{'material':8} {'T_c (K)':>8} {'Delta_0 (meV)':>13} {'tau_0 (ns)':>10} {'tau_0^ph (ns)':>13} "
+                 f"{'Omega_D (meV)':>13} {'N_0 (1/eV/um^3)':>16}")
+    for m in MATERIALS.values():
+        lines.append(f"{m.name:8} {m.tc_K:8.4g} {m.delta0_meV:13.4g} {m.tau0_ns:10.4g} {m.tau0_phonon_ns:13.4g} "
+                     f"{m.debye_meV:13.4g} {m.n0_per_eV_um3:16.4g}")
+    for line in lines:
+        par.print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

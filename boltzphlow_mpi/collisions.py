@@ -1,0 +1,166 @@
+"""Chang-Scalapino collision integrals on the shared energy grid (SPEC section 3).
+
+Internal units: energies k_B T_c, time tau_0. With the QP arrays (cells, N)
+
+    a = rho f,  b = phi f,  c = rho (1 - f),  d = phi (1 - f)
+
+and the phonon arrays ``p0 = g n``, ``p1 = g (1 + n)`` (``g = Omega^2`` on the phonon
+band, the Debye alpha^2F), every term of eqs. (35)-(37) and (39)-(40) is one of three
+grid sums,
+
+    corr(p, q)_i  = sum_j p_j q_{i+j}      (partner above:  E' = E + Omega)
+    conv(p, q)_i  = sum_j p_j q_{i-j}      (partner below:  E' = E - Omega; Omega = E + E')
+    hcorr(p, q)_i = sum_k p_{i+k} q_k      (pair partner:   Omega = E + E')
+
+and the rates take the SPEC form ``C_f = (1 - f) A - f B``, ``C_n = (1 + n) A' - n B'``:
+
+    A  = h [corr(p1,a) + conv(p0,a) + hcorr(p0,c)] - r h [corr(p1,b) + conv(p0,b) - hcorr(p0,d)]
+    B  = h [corr(p0,c) + conv(p1,c) + hcorr(p1,a)] - r h [corr(p0,d) + conv(p1,d) - hcorr(p1,b)]
+    A' = h [c_s (corr(c,a) - corr(d,b)) + c_r (conv(a,a) + conv(b,b))]
+    B' = h [c_s (corr(a,c) - corr(b,d)) + c_r (conv(c,c) + conv(d,d))]
+
+with ``r = phi/rho`` of the cell's own energy (the ``Delta^2/E`` of the coherence factor),
+``c_s = (tau_0/tau_0^phi) 2/(pi delta_0)`` and ``c_r = c_s / 2`` (SPEC section 3). Scattering
+(35), recombination (36), pair breaking (37), and the phonon terms (39)-(40) are all in
+there: the first two sums of A and B are phonon absorption/emission, the ``hcorr`` sums
+recombination (B) and pair breaking (A). Because each pair of states enters the QP and
+the phonon equations with the same symmetric weight, detailed balance and
+``d(E_qp + E_ph)/dt = 0`` hold on the grid to round-off for any f, n.
+
+Two evaluations of the same sums: ``direct`` (O(N^2) loops over the energy shift, the
+reference) and ``fft`` (zero-padded real FFTs, O(N log N); seven forward transforms,
+the inverse transforms combined in Fourier space). Both are batched over cells.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import fft as sfft
+
+from .energy_grid import EnergyGrid, Spectra
+
+
+@dataclass
+class Coefficients:
+    """Gain/loss coefficients, arrays (cells, N): ``C_f = (1-f)A - fB``, ``C_n = (1+n)A' - nB'``."""
+
+    A: np.ndarray
+    B: np.ndarray
+    Ap: np.ndarray
+    Bp: np.ndarray
+
+
+class CollisionKernel:
+    """Evaluates the collision coefficients for a batch of cells.
+
+    ``tau_ratio``: tau_0 / tau_0^phi; ``delta0``: Delta_0 / k_B T_c (SPEC section 3 prefactors).
+    """
+
+    def __init__(self, grid: EnergyGrid, tau_ratio, delta0, method="fft"):
+        if method not in ("fft", "direct"):
+            raise ValueError(f"method = {method!r}: expected 'fft' or 'direct'")
+        self.grid, self.method = grid, method
+        self.coupling = grid.coupling
+        self.phonon_mask = grid.phonon_mask
+        self.c_scatter = tau_ratio * 2.0 / (np.pi * delta0)
+        self.c_pair = 0.5 * self.c_scatter
+        n = grid.size
+        self.fft_size = sfft.next_fast_len(2 * n - 1, real=True)
+        self._coupling_hat = sfft.rfft(self.coupling, self.fft_size)
+
+    def coefficients(self, f, n, spectra: Spectra, clip=True):
+        """A, B, A', B' for occupations f, n (cells, N). ``clip`` removes FFT round-off
+        below zero (SPEC section 3, Precision); the coefficients are >= 0 by construction."""
+        f = np.atleast_2d(f)
+        n = np.atleast_2d(n)
+        rho, phi = spectra.rho, spectra.phi
+        qp = (rho * f, phi * f, rho * (1.0 - f), phi * (1.0 - f))
+        p0 = self.coupling * n
+        # Pair processes need both QPs above the gap, so only phonons with index
+        # j >= 2 k0 (k0: first cell with states) take part. Cutting the pair inputs to that
+        # support is exact and keeps FFT round-off of the large sub-gap phonon population
+        # out of the (exponentially small) thermal pair-breaking rates.
+        has_states = spectra.rho > 0
+        first = np.where(has_states.any(axis=1), np.argmax(has_states, axis=1), self.grid.size)
+        pair_support = np.arange(self.grid.size)[None, :] >= 2 * first[:, None]
+        evaluate = self._fft if self.method == "fft" else self._direct
+        a_rho, a_phi, b_rho, b_phi, ap, bp = evaluate(qp, p0, pair_support)
+        h = self.grid.step
+        r = spectra.ratio
+        A = h * (a_rho - r * a_phi)
+        B = h * (b_rho - r * b_phi)
+        Ap = h * ap
+        Bp = h * bp
+        if clip:
+            A, B, Ap, Bp = (np.maximum(v, 0.0) for v in (A, B, Ap, Bp))
+        # No states (below the gap): no QP rates. Off the phonon band: no phonon modes.
+        A = np.where(spectra.active, A, 0.0)
+        B = np.where(spectra.active, B, 0.0)
+        Ap = np.where(self.phonon_mask, Ap, 0.0)
+        Bp = np.where(self.phonon_mask, Bp, 0.0)
+        return Coefficients(A, B, Ap, Bp)
+
+    def rates(self, f, n, spectra, clip=True):
+        """``(df/dt, dn/dt)`` from collisions alone."""
+        c = self.coefficients(f, n, spectra, clip)
+        return (1.0 - f) * c.A - f * c.B, (1.0 + n) * c.Ap - n * c.Bp
+
+    # -- the two evaluations of the same sums --------------------------------------------
+    def _fft(self, qp, p0, pair_support):
+        L, N = self.fft_size, self.grid.size
+        p1 = p0 + self.coupling
+        a, b, c, d, P0, Q0, Q1 = sfft.rfft(
+            np.stack(qp + (p0, p0 * pair_support, p1 * pair_support)), L, axis=-1)
+        P1 = P0 + self._coupling_hat
+        cs, cr = self.c_scatter, self.c_pair
+        ca, cb, cc, cd = np.conj(a), np.conj(b), np.conj(c), np.conj(d)
+        cP0, cP1 = np.conj(P0), np.conj(P1)
+        spectra = np.stack([
+            cP1 * a + P0 * a + Q0 * cc,
+            cP1 * b + P0 * b - Q0 * cd,
+            cP0 * c + P1 * c + Q1 * ca,
+            cP0 * d + P1 * d - Q1 * cb,
+            cs * (cc * a - cd * b) + cr * (a * a + b * b),
+            cs * (ca * c - cb * d),
+            cr * (c * c + d * d),
+        ])
+        out = sfft.irfft(spectra, L, axis=-1)[..., :N]
+        return tuple(out[:5]) + (out[5] + out[6] * pair_support,)
+
+    def _direct(self, qp, p0, pair_support):
+        a, b, c, d = qp
+        p1 = p0 + self.coupling
+        q0, q1 = p0 * pair_support, p1 * pair_support
+        cs, cr = self.c_scatter, self.c_pair
+        return (
+            corr(p1, a) + conv(p0, a) + hcorr(q0, c),
+            corr(p1, b) + conv(p0, b) - hcorr(q0, d),
+            corr(p0, c) + conv(p1, c) + hcorr(q1, a),
+            corr(p0, d) + conv(p1, d) - hcorr(q1, b),
+            cs * (corr(c, a) - corr(d, b)) + cr * (conv(a, a) + conv(b, b)),
+            cs * (corr(a, c) - corr(b, d)) + cr * (conv(c, c) + conv(d, d)),
+        )
+
+
+def corr(p, q):
+    """``out_i = sum_j p_j q_{i+j}`` (direct O(N^2), batched over the leading axis)."""
+    p, q = np.broadcast_arrays(np.atleast_2d(p), np.atleast_2d(q))
+    out = np.zeros(q.shape)
+    n = q.shape[-1]
+    for j in range(n):
+        out[:, : n - j] += p[:, j : j + 1] * q[:, j:]
+    return out
+
+
+def conv(p, q):
+    """``out_i = sum_j p_j q_{i-j}`` (direct O(N^2))."""
+    p, q = np.broadcast_arrays(np.atleast_2d(p), np.atleast_2d(q))
+    out = np.zeros(q.shape)
+    n = q.shape[-1]
+    for j in range(n):
+        out[:, j:] += p[:, j : j + 1] * q[:, : n - j]
+    return out
+
+
+def hcorr(p, q):
+    """``out_i = sum_k p_{i+k} q_k`` (direct O(N^2))."""
+    return corr(q, p)

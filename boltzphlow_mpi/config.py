@@ -1,0 +1,223 @@
+"""Run configuration: TOML schema, defaults, validation (one-line errors).
+
+Every key is declared in ``SCHEMA`` with its type, default (``REQUIRED`` if none), unit
+and check; ``docs/config.md`` documents the same table. Errors are ``InputError`` with
+the dotted key, the value and what was expected; unknown keys get a "did you mean".
+"""
+import copy
+import difflib
+import math
+import tomllib
+from dataclasses import dataclass
+
+from .errors import InputError
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Key:
+    kind: type | tuple          # float, int, bool, str, or a tuple of allowed strings
+    default: object = REQUIRED
+    unit: str = ""
+    lo: float | None = None     # bounds (exclusive unless *_incl)
+    hi: float | None = None
+    lo_incl: bool = False
+    hi_incl: bool = False
+    doc: str = ""
+
+    def expected(self):
+        if isinstance(self.kind, tuple):
+            return "one of " + ", ".join(repr(k) for k in self.kind)
+        if self.kind is bool:
+            return "true or false"
+        if self.kind is str:
+            return "a string"
+        word = "an integer" if self.kind is int else "a finite number"
+        parts = []
+        if self.lo is not None:
+            parts.append((">= " if self.lo_incl else "> ") + f"{self.lo:g}")
+        if self.hi is not None:
+            parts.append(("<= " if self.hi_incl else "< ") + f"{self.hi:g}")
+        return word + (" " + " and ".join(parts) if parts else "") + (f" ({self.unit})" if self.unit else "")
+
+
+def _pos(doc, unit="", default=REQUIRED, hi=None):
+    return Key(float, default, unit, lo=0.0, hi=hi, doc=doc)
+
+
+SCHEMA = {
+    "material": {
+        "name": Key(str, "Al", doc="Material: Al, Sn, Ta, Nb, In, Pb (see `boltzphlow info`)."),
+        "tc_K": _pos("Override: critical temperature.", "K", None),
+        "delta0_meV": _pos("Override: zero-temperature gap Delta_0.", "meV", None),
+        "tau0_ns": _pos("Override: Kaplan tau_0.", "ns", None),
+        "tau0_phonon_ns": _pos("Override: Kaplan tau_0^phi.", "ns", None),
+        "debye_meV": _pos("Override: Debye energy k theta_D.", "meV", None),
+        "n0_per_eV_um3": _pos("Override: single-spin N_0.", "eV^-1 um^-3", None),
+        "fermi_velocity_um_per_ns": _pos("Override: Fermi velocity.", "um/ns", None),
+        "sound_speed_um_per_ns": _pos("Override: longitudinal sound speed.", "um/ns", None),
+    },
+    "bath": {
+        "temperature_over_tc": Key(float, None, "T/T_c", lo=0.0, hi=1.0, doc="Bath temperature over T_c (or give temperature_K)."),
+        "temperature_K": _pos("Bath temperature (alternative to temperature_over_tc).", "K", None),
+    },
+    "grid": {
+        "energy_step_over_delta0": Key(float, 1 / 16, "Delta_0", lo=0.0, hi=1.0, hi_incl=True, doc="Energy step h."),
+        "energy_max_over_delta0": Key(float, 20.0, "Delta_0", lo=2.0, hi=2000.0, hi_incl=True, doc="Top of the energy grid."),
+        "dynes_gamma_over_delta0": Key(float, 0.0, "Delta_0", lo=0.0, hi=1.0, lo_incl=True, doc="Dynes broadening Gamma (0: BCS)."),
+        "kernel": Key(("fft", "direct"), "fft", doc="Collision evaluation: FFT O(N log N) or direct O(N^2)."),
+    },
+    "geometry": {
+        "kind": Key(("point",), "point", doc="'point' (0-D); 'sphere' arrives with the radial solver."),
+    },
+    "gap": {
+        "mode": Key(("fixed", "self-consistent"), "fixed", doc="Gap fixed at the bath BCS value, or solved per cell every step."),
+    },
+    "phonon_escape": {
+        "tau_ns": _pos("Phonon escape time (absent: no escape).", "ns", None),
+        "only_subgap": Key(bool, False, doc="Escape only for phonons below 2 Delta."),
+    },
+    "initial": {
+        "species": Key(("qp", "phonon"), "phonon", doc="Where the deposit goes."),
+        "energy_center_over_delta0": Key(float, 14.0, "Delta_0", lo=0.0, doc="Centre of the Gaussian packet."),
+        "energy_width_over_delta0": Key(float, 0.5, "Delta_0", lo=0.0, doc="Width (sigma) of the packet."),
+        "deposit_eV_per_um3": Key(float, 0.0, "eV/um^3", lo=0.0, lo_incl=True, doc="Excess energy density deposited."),
+    },
+    "time": {
+        "t_end_ns": _pos("End time.", "ns"),
+        "method": Key(("euler", "rk4", "tr1", "tr2", "exp"), "exp", doc="Time stepper (SPEC section 4)."),
+        "rtol": Key(float, 1e-4, "", lo=0.0, hi=1.0, doc="Relative tolerance of the adaptive step control."),
+        "output_interval_ns": _pos("Interval between output records.", "ns", None),
+        "dt_ns": _pos("Fixed step (absent: adaptive).", "ns", None),
+        "dt_initial_ns": _pos("First adaptive step.", "ns", None),
+        "dt_max_ns": _pos("Largest adaptive step.", "ns", None),
+        "tr_mu": Key(("global", "local"), "global", doc="TR relaxation rate: one global mu (exact ledger) or one per unknown."),
+        "max_steps": Key(int, 10_000_000, "", lo=0, doc="Stop with an error after this many steps."),
+    },
+    "output": {
+        "path": Key(str, "out.h5", doc="HDF5 output file (the -o option wins)."),
+        "progress_interval_s": Key(float, 2.0, "s", lo=0.0, lo_incl=True, doc="Wall time between progress lines (0: every output)."),
+    },
+}
+
+
+def _suggest(name, choices):
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+def _check_value(dotted, spec, value):
+    kind = spec.kind
+    if isinstance(kind, tuple):
+        if not isinstance(value, str) or value not in kind:
+            raise InputError(dotted, value, spec.expected(), _suggest(str(value), kind))
+        return value
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise InputError(dotted, value, spec.expected())
+        return value
+    if kind is str:
+        if not isinstance(value, str) or not value:
+            raise InputError(dotted, value, "a non-empty string")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
+        raise InputError(dotted, value, spec.expected())
+    if not math.isfinite(value):
+        raise InputError(dotted, value, spec.expected())
+    v = kind(value)
+    if spec.lo is not None and (v < spec.lo or (v == spec.lo and not spec.lo_incl)):
+        raise InputError(dotted, value, spec.expected())
+    if spec.hi is not None and (v > spec.hi or (v == spec.hi and not spec.hi_incl)):
+        raise InputError(dotted, value, spec.expected())
+    return v
+
+
+def parse_override(text):
+    """``section.key=value`` -> (section, key, value); value parsed as TOML, else a string."""
+    if "=" not in text or "." not in text.split("=", 1)[0]:
+        raise InputError("--set", text, "section.key=value")
+    lhs, rhs = text.split("=", 1)
+    section, key = lhs.strip().split(".", 1)
+    try:
+        value = tomllib.loads(f"v = {rhs.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = rhs.strip()
+    return section, key, value
+
+
+def validate(raw):
+    """Check a raw TOML dict against ``SCHEMA``; return the dict with defaults filled in."""
+    if not isinstance(raw, dict):
+        raise InputError("config", raw, "a TOML table")
+    out = {}
+    for section, table in raw.items():
+        if section not in SCHEMA:
+            raise InputError(f"[{section}]", "...", "a known section: " + ", ".join(SCHEMA), _suggest(section, SCHEMA))
+        if not isinstance(table, dict):
+            raise InputError(f"[{section}]", table, "a table of keys")
+        for key in table:
+            if key not in SCHEMA[section]:
+                raise InputError(f"{section}.{key}", table[key], "a known key of [" + section + "]: " + ", ".join(SCHEMA[section]),
+                                 _suggest(key, SCHEMA[section]))
+    for section, keys in SCHEMA.items():
+        table = raw.get(section, {})
+        out[section] = {}
+        for key, spec in keys.items():
+            dotted = f"{section}.{key}"
+            if key in table:
+                out[section][key] = _check_value(dotted, spec, table[key])
+            elif spec.default is REQUIRED:
+                raise InputError(dotted, None, spec.expected() + " (required)")
+            else:
+                out[section][key] = spec.default
+    _cross_checks(out)
+    return out
+
+
+def _cross_checks(cfg):
+    bath = cfg["bath"]
+    if (bath["temperature_over_tc"] is None) == (bath["temperature_K"] is None):
+        raise InputError("bath.temperature_over_tc", bath["temperature_over_tc"],
+                         "exactly one of bath.temperature_over_tc and bath.temperature_K")
+    grid = cfg["grid"]
+    if grid["energy_max_over_delta0"] / grid["energy_step_over_delta0"] > 200_000:
+        raise InputError("grid.energy_step_over_delta0", grid["energy_step_over_delta0"],
+                         "a step giving at most 200000 energy points")
+    ini = cfg["initial"]
+    if ini["energy_center_over_delta0"] + 3 * ini["energy_width_over_delta0"] > grid["energy_max_over_delta0"]:
+        raise InputError("initial.energy_center_over_delta0", ini["energy_center_over_delta0"],
+                         "a packet (centre + 3 widths) inside the grid, below grid.energy_max_over_delta0 = "
+                         f"{grid['energy_max_over_delta0']:g}")
+    t = cfg["time"]
+    for k in ("output_interval_ns", "dt_ns", "dt_initial_ns", "dt_max_ns"):
+        if t[k] is not None and t[k] > t["t_end_ns"]:
+            raise InputError(f"time.{k}", t[k], f"a value <= time.t_end_ns = {t['t_end_ns']:g}")
+
+
+def load(path, overrides=()):
+    """Read a TOML file, apply ``--set`` overrides, validate. Returns (cfg, text)."""
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read().decode()
+    except OSError as exc:
+        raise InputError("CONFIG", str(path), "a readable TOML file", exc.strerror or "") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError("CONFIG", str(path), "valid TOML", str(exc)) from None
+    return from_dict(raw, overrides), text
+
+
+def from_dict(raw, overrides=()):
+    raw = copy.deepcopy(raw)
+    for item in overrides:
+        section, key, value = parse_override(item)
+        if not isinstance(raw.setdefault(section, {}), dict):
+            raise InputError(f"[{section}]", raw[section], "a table of keys")
+        raw[section][key] = value
+    return validate(raw)
+
+
+def material_overrides(cfg):
+    return {k: v for k, v in cfg["material"].items() if k != "name" and v is not None}

@@ -1,0 +1,236 @@
+"""Time steppers for ``dy/dt = G(y) - K(y) y`` (SPEC section 4).
+
+The problem object supplies ``split(y, clip=True) -> (G, K)``, ``rhs(y, clip=True)``,
+``occupation_slices`` (blocks whose positivity and error are controlled) and
+``check_state(y)``. Global reductions (``reduce_max``) are injected so that every rank
+takes the same decisions (one global ``dt``), with a communicator of size one in serial.
+
+* ``euler``, ``rk4``: explicit references, conditionally stable.
+* ``tr1``: Pareschi-Russo time relaxation, ``y <- (1 - tau) y + tau P(y)/mu`` with
+  ``P = Q + mu y``, ``tau = 1 - exp(-mu dt)`` = an Euler step scaled by ``tau/mu``.
+  ``mu >= max K`` keeps ``f, 1 - f, n >= 0`` for any ``dt``. With one global ``mu`` it
+  keeps every linear invariant (the energy ledger) exactly; ``mu_mode = "local"`` (one
+  ``mu`` per unknown) does not, and the ledger error is measured in the tests.
+* ``tr2``: second-order member. The Taylor coefficients of ``F(tau) = e^{mu t} y`` are
+  ``F0 = y``, ``F1 = P(F0)/mu`` and, for a collision operator that is not bilinear,
+  ``F2 = F1 + J_P(F0) (F1 - F0) / (2 mu)`` (for a bilinear P, ``J_P(F0) F0 = 2 P(F0)``
+  and this is the ``J_P(F0) F1 / (2 mu)`` of SPEC section 4). The update
+  ``(1 - tau) F0 + tau (1 - tau) F1 + tau^2 F2`` (Pareschi-Russo weights) is second order
+  and its weights sum to one on every linear invariant (``F0, F1, F2`` all carry the full
+  energy). ``J_P v`` is exact: the operator is a cubic polynomial in ``y``, so
+  ``(4 D(1) - D(2)) / 3`` with ``D(s) = [Q(y + s v) - Q(y - s v)] / (2 s)`` has no
+  truncation error. Positivity: ``mu`` starts at ``max K`` and is doubled until the new
+  state is admissible (for ``mu -> inf`` the update tends to ``F2 -> y``).
+* ``exp``: exponential (frozen-coefficient) step
+  ``y <- y e^{-K dt} + G dt phi1(-K dt)``, ``phi1(z) = (e^z - 1)/z``, which keeps
+  ``0 <= f <= 1`` and ``n >= 0`` for any ``dt``; made second order by a trapezoidal
+  corrector (coefficients averaged between ``y`` and the predictor). The predictor is the
+  embedded first-order solution used for the error estimate.
+"""
+import numpy as np
+
+
+def phi1(z):
+    """``(e^z - 1) / z`` with the removable singularity at 0."""
+    z = np.asarray(z, float)
+    small = np.abs(z) < 1e-8
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.where(small, 1.0 + 0.5 * z, np.expm1(z) / np.where(small, 1.0, z))
+    return out
+
+
+def _local_max(x):
+    return float(np.max(x)) if np.size(x) else 0.0
+
+
+class Stepper:
+    name = "base"
+    order = 1
+    embedded = False
+    conserving = True  # keeps linear invariants exactly (energy ledger)
+
+    def __init__(self, reduce_max=lambda v: v):
+        self.reduce_max = reduce_max
+
+    #: largest ``dt * max K`` this method takes (None: no limit). For Euler and RK4 it is
+    #: the stability bound; for TR it is an accuracy bound: once ``mu dt >> 1`` the update
+    #: saturates at ``y + Q/mu`` whatever ``dt`` is, which step doubling cannot detect.
+    stiff_limit = None
+
+    def step(self, problem, y, dt):
+        """Return ``(y_new, error_estimate or None)``."""
+        raise NotImplementedError
+
+    def dt_limit(self, problem, y):
+        """Largest admissible ``dt`` for this state (same on all ranks), or ``inf``."""
+        if self.stiff_limit is None:
+            return np.inf
+        _, K = problem.split(y)
+        mu = self.reduce_max(_relaxation_rate(problem, K))
+        return self.stiff_limit / mu if mu > 0 else np.inf
+
+
+class Euler(Stepper):
+    name, order = "euler", 1
+    stiff_limit = 1.0
+
+    def step(self, problem, y, dt):
+        return y + dt * problem.rhs(y), None
+
+
+class RK4(Stepper):
+    name, order = "rk4", 4
+    stiff_limit = 2.5
+
+    def step(self, problem, y, dt):
+        k1 = problem.rhs(y)
+        k2 = problem.rhs(y + 0.5 * dt * k1)
+        k3 = problem.rhs(y + 0.5 * dt * k2)
+        k4 = problem.rhs(y + dt * k3)
+        return y + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4), None
+
+
+def _relaxation_rate(problem, K):
+    """Global ``mu = max K`` over the controlled blocks (all ranks agree)."""
+    local = max((_local_max(K[:, s]) for _, s in problem.occupation_slices), default=0.0)
+    return local
+
+
+class TR1(Stepper):
+    name, order = "tr1", 1
+    stiff_limit = 1.0
+
+    def __init__(self, reduce_max=lambda v: v, mu_mode="global"):
+        super().__init__(reduce_max)
+        if mu_mode not in ("global", "local"):
+            raise ValueError(f"mu_mode = {mu_mode!r}: expected 'global' or 'local'")
+        self.mu_mode = mu_mode
+        self.conserving = mu_mode == "global"
+        if mu_mode == "local":
+            self.stiff_limit = None  # each unknown relaxes with its own rate: no saturation
+
+    def step(self, problem, y, dt):
+        G, K = problem.split(y)
+        Q = G - K * y
+        if self.mu_mode == "global":
+            mu = self.reduce_max(_relaxation_rate(problem, K))
+        else:
+            mu = np.maximum(K, 0.0)  # per unknown: frees the step from the stiffest unknown
+        # tau / mu = (1 - e^{-mu dt}) / mu = dt phi1(-mu dt)
+        return y + dt * phi1(-mu * dt) * Q, None
+
+
+def directional_derivative(problem, y, v):
+    """Exact ``J_Q(y) v`` for the cubic collision operator (see module docstring)."""
+    def D(s):
+        return (problem.rhs(y + s * v, clip=False) - problem.rhs(y - s * v, clip=False)) / (2 * s)
+    return (4.0 * D(1.0) - D(2.0)) / 3.0
+
+
+class TR2(Stepper):
+    name, order = "tr2", 2
+    stiff_limit = 1.0
+    max_mu_doublings = 40
+
+    def step(self, problem, y, dt):
+        G, K = problem.split(y)
+        Q = G - K * y
+        mu = self.reduce_max(_relaxation_rate(problem, K))
+        if mu <= 0:
+            return y.copy(), None
+        JQ = None
+        for _ in range(self.max_mu_doublings):
+            v = Q / mu
+            if JQ is None:
+                JQ = directional_derivative(problem, y, Q)  # linear in v: J(Q/mu) = J(Q)/mu
+            F1 = y + v
+            F2 = F1 + 0.5 * v + JQ / (2 * mu * mu)
+            e = np.exp(-mu * dt)
+            tau = -np.expm1(-mu * dt)
+            y_new = e * y + tau * e * F1 + tau * tau * F2
+            bad = 1.0 if problem.check_state(y_new) is not None else 0.0
+            if self.reduce_max(bad) == 0.0:
+                return y_new, None
+            mu *= 2.0
+        return y_new, None  # still inadmissible: the controller rejects or the run stops
+
+
+def exponential_update(y, G, K, dt):
+    return y * np.exp(-K * dt) + G * dt * phi1(-K * dt)
+
+
+class Exponential(Stepper):
+    name, order, embedded = "exp", 2, True
+    conserving = False
+
+    def step(self, problem, y, dt):
+        G0, K0 = problem.split(y)
+        pred = exponential_update(y, G0, K0, dt)
+        G1, K1 = problem.split(pred)
+        corr = exponential_update(y, 0.5 * (G0 + G1), 0.5 * (K0 + K1), dt)
+        return corr, corr - pred
+
+
+STEPPERS = {"euler": Euler, "rk4": RK4, "tr1": TR1, "tr2": TR2, "exp": Exponential}
+
+
+def make_stepper(name, reduce_max=lambda v: v, **options):
+    if name not in STEPPERS:
+        raise ValueError(f"method = {name!r}: expected one of {', '.join(STEPPERS)}")
+    if name == "tr1":
+        return TR1(reduce_max, options.get("mu_mode", "global"))
+    return STEPPERS[name](reduce_max)
+
+
+class StepController:
+    """Adaptive ``dt`` with error control, one global ``dt`` (SPEC section 4).
+
+    Error norm: ``max |err| / (atol + rtol * max_E |y - y_ref|)`` per cell and occupation
+    block, ``y_ref`` the problem's reference (bath) state: the error is measured against the
+    excitation being computed, not against the thermal background,
+    maximized over all cells of all ranks (``reduce_max``), so the accepted ``dt`` is the
+    same on every rank. Steppers without an embedded estimate use step doubling (the two
+    half steps are kept). A step that leaves the admissible set (NaN, ``f < 0``,
+    ``f > 1``, ``n < 0``) is rejected and retried with a smaller ``dt``.
+    """
+
+    def __init__(self, stepper, rtol=1e-4, atol=1e-14, dt_min=1e-14, dt_max=np.inf,
+                 safety=0.9, max_growth=4.0, min_shrink=0.2, max_rejects=30):
+        self.stepper, self.rtol, self.atol = stepper, rtol, atol
+        self.dt_min, self.dt_max = dt_min, dt_max
+        self.safety, self.max_growth, self.min_shrink = safety, max_growth, min_shrink
+        self.max_rejects = max_rejects
+        self.rejected = 0
+
+    def error_norm(self, problem, y, err):
+        worst = 0.0
+        dev = y - problem.reference_state
+        for _, s in problem.occupation_slices:
+            scale = self.atol + self.rtol * np.max(np.abs(dev[:, s]), axis=1, keepdims=True)
+            worst = max(worst, _local_max(np.abs(err[:, s]) / scale))
+        return worst
+
+    def attempt(self, problem, y, dt):
+        """One try: ``(accepted, y_new, dt_next, error_norm)``.
+
+        The caller passes ``dt`` already clipped to ``stepper.dt_limit`` and to its output
+        times (``limit_reason`` of the driver says which bound is active).
+        """
+        st = self.stepper
+        if st.embedded:
+            y_new, err = st.step(problem, y, dt)
+        else:
+            y_big, _ = st.step(problem, y, dt)
+            y_half, _ = st.step(problem, y, 0.5 * dt)
+            y_new, _ = st.step(problem, y_half, 0.5 * dt)
+            err = (y_new - y_big) / (2 ** st.order - 1)
+        bad = problem.check_state(y_new) is not None
+        norm = self.error_norm(problem, y_new, err) if not bad else np.inf
+        norm = st.reduce_max(norm if np.isfinite(norm) else np.inf)
+        p = st.order if st.embedded else st.order + 1
+        if norm <= 1.0:
+            grow = self.max_growth if norm == 0 else min(self.max_growth, self.safety * norm ** (-1.0 / p))
+            return True, y_new, min(self.dt_max, dt * max(grow, 1.0 if norm < 0.5 else grow)), norm
+        shrink = self.min_shrink if not np.isfinite(norm) else max(self.min_shrink, self.safety * norm ** (-1.0 / p))
+        self.rejected += 1
+        return False, y, dt * shrink, norm

@@ -1,0 +1,29 @@
+"""Conversion between internal units (k_B T_c, tau_0, N_0) and physical units.
+
+Internal: energies in k_B T_c, times in tau_0, number densities in ``N_0 k_B T_c`` and
+energy densities in ``N_0 (k_B T_c)^2`` (SPEC section 1). Physical: meV, ns, um^-3, eV um^-3.
+"""
+from dataclasses import dataclass
+
+from .materials import K_B_EV_PER_K
+
+
+@dataclass(frozen=True)
+class Units:
+    kTc_meV: float
+    tau0_ns: float
+    n0_per_eV_um3: float
+
+    @classmethod
+    def of(cls, material):
+        return cls(material.tc_K * K_B_EV_PER_K * 1e3, material.tau0_ns, material.n0_per_eV_um3)
+
+    @property
+    def number_density_per_um3(self):
+        """Internal number-density unit in um^-3."""
+        return self.n0_per_eV_um3 * self.kTc_meV * 1e-3
+
+    @property
+    def energy_density_eV_per_um3(self):
+        """Internal energy-density unit in eV um^-3."""
+        return self.n0_per_eV_um3 * (self.kTc_meV * 1e-3) ** 2
