@@ -1,0 +1,40 @@
+"""Small builders shared by the physics tests (no MPI)."""
+import numpy as np
+
+from boltzphlow_mpi.collisions import CollisionKernel
+from boltzphlow_mpi.diagnostics import phonon_energy, phonon_energy_weight, qp_energy
+from boltzphlow_mpi.energy_grid import EnergyGrid
+from boltzphlow_mpi.gap import BCS_RATIO, equilibrium_gap
+from boltzphlow_mpi.kinetics import CellKinetics
+from boltzphlow_mpi.thermal_functions import bose, fermi
+
+AL_TAU_RATIO = 438.0 / 0.242
+
+
+def cascade_problem(step=BCS_RATIO / 8, emax=10 * BCS_RATIO, temperature=0.2, tau_ratio=AL_TAU_RATIO,
+                    escape_rate=0.0, subgap=True, deposit=1e-3, centre=7 * BCS_RATIO, cells=1,
+                    method="fft", species="phonon"):
+    """A 0-D cascade: thermal state plus a phonon (or QP) packet. Returns (problem, y0)."""
+    d0 = BCS_RATIO
+    grid = EnergyGrid.from_max(step, emax, 300.0)
+    delta = equilibrium_gap(temperature, d0)
+    kernel = CollisionKernel(grid, tau_ratio, d0, method)
+    w = phonon_energy_weight(d0, tau_ratio)
+    prob = CellKinetics(grid, kernel, np.full(cells, delta), bath_temperature=temperature,
+                        escape_rate=escape_rate, escape_subgap_only=subgap, phonon_weight=w)
+    x = grid.x
+    f = np.tile(fermi(x, temperature), (cells, 1))
+    n = np.tile(bose(x, temperature) * grid.phonon_mask, (cells, 1))
+    bump = np.exp(-0.5 * ((x - centre) / (0.5 * d0)) ** 2)
+    if species == "phonon":
+        bump = bump * grid.phonon_mask
+        n = n + deposit * bump / phonon_energy(grid, w, bump[None])[0]
+    else:
+        bump = bump * prob.spectra.active[0]
+        f = f + deposit * bump / qp_energy(grid, prob.spectra, bump[None])[0]
+    return prob, prob.pack(f, n, np.zeros(cells))
+
+
+def total_energy(prob, y):
+    f, n, e = prob.unpack(y)
+    return qp_energy(prob.grid, prob.spectra, f) + phonon_energy(prob.grid, prob.phonon_weight, n) + e
