@@ -28,7 +28,7 @@ _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(200)
 
 
 def _minus_df(x):
-    """-df/dx of the Fermi function at x = E/T."""
+    """-df/dx of the Fermi function at x = E/T (so -df/dE = _minus_df(E/T) / T)."""
     return fermi(x, 1.0) * fermi(-x, 1.0)
 
 
@@ -46,7 +46,7 @@ def kappa_ratio(temperature, delta0, delta=None):
     T = float(temperature)
     d = float(equilibrium_gap(T, delta0)) if delta is None else float(delta)
     # E = Delta + T s: the integrand decays like e^{-s}
-    num = _integrate(lambda s: (d + T * s) ** 2 * _minus_df((d + T * s) / T) * T, 0.0, 60.0)
+    num = _integrate(lambda s: (d + T * s) ** 2 * _minus_df((d + T * s) / T), 0.0, 60.0)  # dE = T ds
     return num / (np.pi ** 2 * T ** 2 / 6)
 
 
@@ -62,7 +62,7 @@ def specific_heat_ratio(temperature, delta0):
 
     def integrand(u):
         E = d * np.cosh(u)
-        return d * np.cosh(u) * _minus_df(E / T) * (E ** 2 - T * d * slope)
+        return d * np.cosh(u) * _minus_df(E / T) / T * (E ** 2 - T * d * slope)
 
     cs = (4.0 / T) * _integrate(integrand, 0.0, u_max, panels=16)
     cn = (2 * np.pi ** 2 / 3) * T
