@@ -145,6 +145,11 @@ def _summary(sim, wall, out, par):
             par.print(f"    {k:18s} {v:12.6g} eV/um^3  ({100 * v / dep:7.3f} %)")
         eta = r["gap_mean"] * 1e-3 * r["qp_number_excess"] / dep
         par.print(f"  efficiency eta = Delta * excess N_qp / deposit = {eta:.4f}")
+    top = sim.grid_top_max * ed
+    ref = dep if dep > 0 else (sim.initial["qp_energy"] + sim.initial["phonon_energy"]) * ed
+    par.print(f"  excitation energy in the top 5 % of the energy grid: at most {top:.3g} eV/um^3 "
+              f"({100 * top / ref:.2g} % of the {'deposit' if dep > 0 else 'initial energy'})"
+              + ("  WARNING: raise grid.energy_max_over_delta0" if top > 1e-4 * ref else ""))
     par.print(f"  energy ledger error {r['energy_ledger_error']:.3e} (relative)")
     par.print(f"  output: {out} (open with h5py or `h5dump -H {out}`)")
 

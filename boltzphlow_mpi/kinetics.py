@@ -1,10 +1,12 @@
 """Right-hand side of the 0-D kinetic equations for a batch of cells (SPEC sections 3-4).
 
-State layout, one row per cell: ``y = [f_0 .. f_{N-1} | n_0 .. n_{N-1} | e_esc]`` where
-``e_esc`` is the cumulative energy lost by phonon escape (internal energy-density units,
-see ``diagnostics``). Carrying the escaped energy as an unknown makes every stepper that
-preserves linear invariants (Euler, RK4, TR with a global mu) keep the energy ledger
-``E_qp + E_ph + e_esc`` exactly, instead of booking escape with a separate quadrature.
+State layout, one row per cell: ``y = [f_0 .. f_{N-1} | n_0 .. n_{N-1} | e_esc | e_qp->ph]``
+where ``e_esc`` is the cumulative energy lost by phonon escape and ``e_qp->ph`` the
+cumulative energy handed from QPs to phonons by the collisions, the time integral of the
+power (6) (internal energy-density units, see ``diagnostics``). Carrying both as unknowns
+makes every stepper that preserves linear invariants (Euler, RK4, TR with a global mu)
+keep the ledgers ``E_qp + E_ph + e_esc = const`` and ``E_ph + e_esc - e_qp->ph = const``
+exactly, instead of booking them with a separate quadrature.
 
 Every equation is written ``dy/dt = G - K y`` with ``G >= 0`` for the occupations
 (SPEC section 3): for QPs ``G = A``, ``K = A + B``; for phonons
@@ -36,20 +38,28 @@ class CellKinetics:
         self.set_gap(delta)
 
     # -- layout ----------------------------------------------------------------------
+    ACCUMULATORS = ("energy_escaped", "energy_qp_to_phonon")
+
     @property
     def width(self):
-        return 2 * self.N + 1
+        return 2 * self.N + len(self.ACCUMULATORS)
 
     def unpack(self, y):
+        """``(f, n, e_esc)``; ``accumulators(y)`` gives all accumulator columns."""
         return y[:, : self.N], y[:, self.N : 2 * self.N], y[:, 2 * self.N]
 
-    def pack(self, f, n, e):
-        return np.concatenate([f, n, np.asarray(e, float).reshape(-1, 1)], axis=1)
+    def accumulators(self, y):
+        return {k: y[:, 2 * self.N + i] for i, k in enumerate(self.ACCUMULATORS)}
+
+    def pack(self, f, n, e_esc, e_transfer=0.0):
+        f = np.asarray(f, float)
+        cols = [np.broadcast_to(np.asarray(v, float), (len(f),)).reshape(-1, 1) for v in (e_esc, e_transfer)]
+        return np.concatenate([f, n] + cols, axis=1)
 
     @property
     def reference_state(self):
         """The bath (thermal) state, a row broadcast over cells."""
-        return self.pack(self.f_bath[None, :], self.n_bath[None, :], 0.0)
+        return self.pack(self.f_bath[None, :], self.n_bath[None, :], 0.0, 0.0)
 
     @property
     def occupation_slices(self):
@@ -85,9 +95,11 @@ class CellKinetics:
         kf = np.where(self.evolving, c.A + c.B, 0.0)
         gn = c.Ap + self.escape * self.n_bath
         kn = c.Bp - c.Ap + self.escape
-        power = np.sum(self._escape_power_weight * (n - self.n_bath), axis=1)
-        G = np.concatenate([gf, gn, power[:, None]], axis=1)
-        K = np.concatenate([kf, kn, np.zeros((len(y), 1))], axis=1)
+        escape_power = np.sum(self._escape_power_weight * (n - self.n_bath), axis=1)
+        # power from QPs to phonons, eq. (6): minus the collisional QP energy change
+        transfer = -4.0 * self.grid.step * np.sum(self.grid.x * self.spectra.rho * (gf - kf * f), axis=1)
+        G = np.concatenate([gf, gn, escape_power[:, None], transfer[:, None]], axis=1)
+        K = np.concatenate([kf, kn, np.zeros((len(y), 2))], axis=1)
         return G, K
 
     def rhs(self, y, clip=True):
@@ -102,6 +114,7 @@ class CellKinetics:
             if bad.any():
                 c, k = np.argwhere(bad)[0]
                 return name, int(c), int(k), float(arr[c, k])
-        if not np.all(np.isfinite(e)):
-            return "e_esc", int(np.argwhere(~np.isfinite(e))[0][0]), -1, float("nan")
+        acc = y[:, 2 * self.N:]
+        if not np.all(np.isfinite(acc)):
+            return "accumulator", int(np.argwhere(~np.isfinite(acc))[0][0]), -1, float("nan")
         return None

@@ -116,7 +116,7 @@ class Simulation:
                     raise InputError("initial.deposit_eV_per_um3", ini["deposit_eV_per_um3"],
                                      f"a deposit that keeps f <= 1 (at most {most:.4g} eV/um^3 for this packet)")
                 f = f + amp * bump
-        return m.pack(f, n, np.zeros(self.local_cells))
+        return m.pack(f, n, 0.0, 0.0)
 
     def _solve_gap(self, f, guess):
         return solve_gap(self.grid, f, self.delta0, self.cutoff, self.gamma, guess=guess)
@@ -125,16 +125,23 @@ class Simulation:
     def totals(self):
         """Global totals (internal units), summed over cells in global cell order."""
         f, n, esc = self.model.unpack(self.y)
+        acc = self.model.accumulators(self.y)
         spec, grid = self.model.spectra, self.grid
+        top = max(1, grid.size // 20)
         per_cell = np.stack([
             dg.qp_number(grid, spec, f), dg.qp_energy(grid, spec, f),
-            dg.phonon_energy(grid, self.weight, n), esc, self.condensate if hasattr(self, "condensate") else np.zeros(len(f)),
+            dg.phonon_energy(grid, self.weight, n), esc, acc["energy_qp_to_phonon"],
+            self.condensate if hasattr(self, "condensate") else np.zeros(len(f)),
             self.model.delta,
-        ], axis=1) if len(f) else np.zeros((0, 6))
+            # excitation energy in the top 5 % of the grid (SPEC section 2: report what reaches E_max)
+            4 * grid.step * np.sum((grid.x * spec.rho * np.abs(f - self.model.f_bath))[:, -top:], axis=1)
+            + 4 * self.weight * grid.step * np.sum((grid.x ** 3 * np.abs(n - self.model.n_bath))[:, -top:], axis=1),
+        ], axis=1) if len(f) else np.zeros((0, 8))
         allc = self.par.gather_cells(per_cell)
-        nq, eq, ep, ee, ec, dl = np.sum(allc, axis=0)
+        nq, eq, ep, ee, et, ec, dl, eg = np.sum(allc, axis=0)
         return {"qp_number": nq, "qp_energy": eq, "phonon_energy": ep, "energy_escaped": ee,
-                "energy_condensate": ec, "gap_mean": dl / self.n_cells}
+                "energy_qp_to_phonon": et, "energy_condensate": ec, "gap_mean": dl / self.n_cells,
+                "energy_at_grid_top": eg}
 
     def ledger_error(self, tot):
         inside = tot["qp_energy"] + tot["phonon_energy"] + tot["energy_escaped"] - tot["energy_condensate"]
@@ -153,7 +160,9 @@ class Simulation:
             "qp_energy": tot["qp_energy"] * ed,
             "phonon_energy": tot["phonon_energy"] * ed,
             "energy_escaped": tot["energy_escaped"] * ed,
+            "energy_qp_to_phonon": tot["energy_qp_to_phonon"] * ed,
             "energy_condensate": tot["energy_condensate"] * ed,
+            "energy_at_grid_top": tot["energy_at_grid_top"] * ed,
             "energy_ledger_error": self.ledger_error(tot),
             "gap_mean": tot["gap_mean"] * u.kTc_meV,
             "dt": self.dt * u.tau0_ns,
@@ -229,6 +238,7 @@ class Simulation:
     def run(self, writer=None, progress=None):
         """Integrate to ``t_end``, writing a record at t = 0 and every output interval."""
         wall0 = _time.time()
+        self.grid_top_max = self.totals()["energy_at_grid_top"]
         if writer is not None:
             self._write(writer)
         k = 0
@@ -237,6 +247,7 @@ class Simulation:
             target = min(self.t_end, k * self.output_interval)
             self.advance_to(target)
             self.t = target  # exact output times, no drift
+            self.grid_top_max = max(self.grid_top_max, self.totals()["energy_at_grid_top"])
             if writer is not None:
                 self._write(writer)
             if progress is not None:
