@@ -15,12 +15,24 @@ from . import __version__
 from .errors import InputError, SolverError
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are printed by the first rank only (every rank parses the same argv)."""
+
+    def error(self, message):
+        rank = next((os.environ[v] for v in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID")
+                     if v in os.environ), "0")
+        if rank == "0":
+            self.print_usage(sys.stderr)
+            print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
 def _parser():
-    p = argparse.ArgumentParser(prog="boltzphlow", description=(
+    p = _Parser(prog="boltzphlow", description=(
         "Coupled quasiparticle-phonon Boltzmann kinetics in superconductors (BoltzPhlow-MPI). "
         "Run in parallel with mpirun -n N boltzphlow ...; PETSc options (-log_view, ...) pass through."))
     p.add_argument("--version", action="version", version=f"boltzphlow {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     r = sub.add_parser("run", help="run a simulation from a TOML config")
     r.add_argument("config", help="TOML configuration file (docs/config.md)")
@@ -60,7 +72,14 @@ def _parser():
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    stray = [a for a in extra if not a.startswith("-")]
+    if stray:
+        parser.error(f"unrecognized arguments: {' '.join(stray)}")
+    if extra:  # PETSc options (-log_view, -ksp_type ...) pass through to PETSc
+        import petsc4py
+        petsc4py.init([sys.argv[0]] + extra)
     from .parallel import Parallel
     par = Parallel()
     try:
@@ -90,6 +109,8 @@ def cmd_run(args, par):
     exists = par.bcast(os.path.exists(out) if par.rank == 0 else None)
     if exists and not args.force:
         raise InputError("-o", out, "a path that does not exist yet (use --force to overwrite)")
+    if os.path.isdir(out):
+        raise InputError("-o", out, "a file path, not a directory")
     parent = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(parent):
         raise InputError("-o", out, "a path in an existing directory")
@@ -99,6 +120,7 @@ def cmd_run(args, par):
               f"({sim.temperature * mat.tc_K * 1e3:.4g} mK), Delta = {sim.delta_bath * u.kTc_meV:.5g} meV, "
               f"{sim.grid.size} energies (h = {sim.grid.step * u.kTc_meV * 1e3:.4g} ueV), "
               f"method {cfg['time']['method']}, {par.size} rank(s)")
+    cfg["output"]["path"] = out
     attrs = {"config": text, "config_resolved": json.dumps(cfg), **material_attrs(mat)}
     writer = OutputFile(out, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
                         energy_meV=sim.grid.x * u.kTc_meV, attrs=attrs, force=args.force)
@@ -160,7 +182,7 @@ def cmd_lifetimes(args, par):
     from .gap import equilibrium_gap
     from .simulation import resolve_material
 
-    mat = resolve_material({"material": {"name": args.material}})
+    mat = resolve_material({"material": {"name": args.material}}, "--material")
     T = args.temperature_over_tc
     if not (0 < T < 1):
         raise InputError("--temperature-over-tc", T, "a number in (0, 1)")
@@ -174,8 +196,8 @@ def cmd_lifetimes(args, par):
             e_over = [float(v) for v in args.energies.split(",")]
         except ValueError:
             raise InputError("--energies", args.energies, "comma-separated numbers (units of Delta)") from None
-        if min(e_over) < 1:
-            raise InputError("--energies", args.energies, "energies >= 1 (units of Delta)")
+        if not all(np.isfinite(e) and e >= 1 for e in e_over):
+            raise InputError("--energies", args.energies, "finite energies >= 1 (units of Delta)")
     else:
         e_over = [1.0]
     h = args.step_over_delta0 * d0
@@ -212,7 +234,7 @@ def cmd_thermal(args, par):
     from .gap import equilibrium_gap
     from .simulation import resolve_material
 
-    mat = resolve_material({"material": {"name": args.material}})
+    mat = resolve_material({"material": {"name": args.material}}, "--material")
     if args.points < 1 or args.points > 10000:
         raise InputError("--points", args.points, "an integer in 1..10000")
     if not (args.mean_free_path_um > 0 and np.isfinite(args.mean_free_path_um)):
@@ -229,16 +251,20 @@ def cmd_thermal(args, par):
                      "C_s_over_C_n": thermal.specific_heat_ratio(T, d0),
                      "D_mean_um2_per_ns": dn * thermal.mean_diffusivity_factor(T, d0)})
     jump = thermal.specific_heat_ratio((1 - 1e-5) * d0 / BCS_RATIO, d0) - 1
-    result = {"material": mat.name, "D_n_um2_per_ns": dn, "mean_free_path_um": args.mean_free_path_um,
+    result = {"material": mat.name, "tc_star_K": mat.tc_K * d0 / BCS_RATIO,
+              "D_n_um2_per_ns": dn, "mean_free_path_um": args.mean_free_path_um,
               "specific_heat_jump": jump, "rows": rows}
     if args.json:
         par.print(json.dumps(result, indent=2))
         return 0
-    par.print(f"{mat.name}: D_n = v_F l / 3 = {dn:.5g} um^2/ns (l = {args.mean_free_path_um:g} um); "
-              f"specific-heat jump at T_c: Delta C / C_n = {jump:.4f}")
-    par.print(f"{'T/T_c':>6} {'Delta (meV)':>12} {'k_es/k_en':>10} {'C_s/C_n':>9} {'<D> (um^2/ns)':>14}")
+    tcs = mat.tc_K * d0 / BCS_RATIO
+    par.print(f"{mat.name}: weak-coupling BCS with Delta_0 = {mat.delta0_meV:g} meV, so the gap closes at "
+              f"T_c* = Delta_0 e^gamma / (pi k_B) = {tcs:.4g} K (material T_c = {mat.tc_K:g} K); t = T / T_c*")
+    par.print(f"D_n = v_F l / 3 = {dn:.5g} um^2/ns (l = {args.mean_free_path_um:g} um); "
+              f"specific-heat jump at T_c*: Delta C / C_n = {jump:.4f}")
+    par.print(f"{'t':>6} {'T (K)':>7} {'Delta (meV)':>12} {'k_es/k_en':>10} {'C_s/C_n':>9} {'<D> (um^2/ns)':>14}")
     for r in rows:
-        par.print(f"{r['t']:6.3f} {r['gap_meV']:12.5g} {r['kappa_es_over_kappa_en']:10.4g} "
+        par.print(f"{r['t']:6.3f} {r['t'] * tcs:7.4g} {r['gap_meV']:12.5g} {r['kappa_es_over_kappa_en']:10.4g} "
                   f"{r['C_s_over_C_n']:9.4g} {r['D_mean_um2_per_ns']:14.5g}")
     return 0
 
@@ -248,6 +274,8 @@ def cmd_bench(args, par):
     from . import bench
     if any(n < 16 or n > 65536 for n in args.n):
         raise InputError("--n", args.n, "grid sizes in 16..65536")
+    if args.repeat < 1 or args.cells < 1:
+        raise InputError("--repeat" if args.repeat < 1 else "--cells", min(args.repeat, args.cells), "an integer >= 1")
     rows = bench.kernels(tuple(args.n), cells=args.cells, repeat=args.repeat)
     if args.json:
         par.print(json.dumps(rows, indent=2))

@@ -123,7 +123,7 @@ def _check_value(dotted, spec, value):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
         raise InputError(dotted, value, spec.expected())
-    if not math.isfinite(value):
+    if abs(value) > 1.7976931348623157e308 or not math.isfinite(value):  # huge TOML ints: no OverflowError
         raise InputError(dotted, value, spec.expected())
     v = kind(value)
     if spec.lo is not None and (v < spec.lo or (v == spec.lo and not spec.lo_incl)):
@@ -141,7 +141,7 @@ def parse_override(text):
     section, key = lhs.strip().split(".", 1)
     try:
         value = tomllib.loads(f"v = {rhs.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
+    except ValueError:  # TOMLDecodeError, or an integer too long to convert
         value = rhs.strip()
     return section, key, value
 
@@ -200,11 +200,11 @@ def load(path, overrides=()):
     try:
         with open(path, "rb") as fh:
             text = fh.read().decode()
-    except OSError as exc:
-        raise InputError("CONFIG", str(path), "a readable TOML file", exc.strerror or "") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError("CONFIG", str(path), "a readable UTF-8 TOML file", getattr(exc, "strerror", None) or str(exc)) from None
     try:
         raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or an integer too long to convert
         raise InputError("CONFIG", str(path), "valid TOML", str(exc)) from None
     return from_dict(raw, overrides), text
 

@@ -54,3 +54,67 @@ def block_range(n, size, rank):
     base, extra = divmod(n, size)
     start = rank * base + min(rank, extra)
     return start, start + base + (1 if rank < extra else 0)
+
+
+class Transposer:
+    """Moves a field between the cell layout and the column layout with one all-to-all.
+
+    Cell layout: this rank holds its cells ``[c0, c1)`` for all ``K`` columns,
+    shape ``(c1 - c0, K)``. Column layout: this rank holds all ``C`` cells for its columns
+    ``[k0, k1)`` (block partition of ``K``), shape ``(C, k1 - k0)``. Solving along the
+    cells in the column layout (e.g. a tridiagonal system per energy) does the same
+    arithmetic for any number of ranks, so the result is bitwise rank independent.
+    """
+
+    def __init__(self, par, cell_ranges, columns):
+        self.par = par
+        self.cell_ranges = cell_ranges  # [(c0, c1)] of every rank
+        self.columns = columns
+        self.col_ranges = [block_range(columns, par.size, r) for r in range(par.size)]
+        self.cells = cell_ranges[-1][1]
+
+    @property
+    def my_columns(self):
+        return self.col_ranges[self.par.rank]
+
+    def to_columns(self, local):
+        """(cells_local, K) -> (C, K_local)."""
+        comm, size = self.par.comm, self.par.size
+        local = np.ascontiguousarray(local, dtype=float)
+        nloc = local.shape[0]
+        send = np.concatenate([local[:, a:b].ravel() for a, b in self.col_ranges]) if nloc else np.zeros(0)
+        scounts = [nloc * (b - a) for a, b in self.col_ranges]
+        k0, k1 = self.my_columns
+        rcounts = [(c1 - c0) * (k1 - k0) for c0, c1 in self.cell_ranges]
+        recv = np.empty(sum(rcounts))
+        comm.Alltoallv([send, (scounts, _displ(scounts)), self.par.MPI.DOUBLE],
+                       [recv, (rcounts, _displ(rcounts)), self.par.MPI.DOUBLE])
+        out = np.empty((self.cells, k1 - k0))
+        pos = 0
+        for (c0, c1), n in zip(self.cell_ranges, rcounts):
+            out[c0:c1] = recv[pos:pos + n].reshape(c1 - c0, k1 - k0)
+            pos += n
+        return out
+
+    def to_cells(self, cols):
+        """(C, K_local) -> (cells_local, K)."""
+        comm = self.par.comm
+        cols = np.ascontiguousarray(cols, dtype=float)
+        k0, k1 = self.my_columns
+        send = np.concatenate([cols[c0:c1].ravel() for c0, c1 in self.cell_ranges])
+        scounts = [(c1 - c0) * (k1 - k0) for c0, c1 in self.cell_ranges]
+        c0, c1 = self.cell_ranges[self.par.rank]
+        rcounts = [(c1 - c0) * (b - a) for a, b in self.col_ranges]
+        recv = np.empty(sum(rcounts))
+        comm.Alltoallv([send, (scounts, _displ(scounts)), self.par.MPI.DOUBLE],
+                       [recv, (rcounts, _displ(rcounts)), self.par.MPI.DOUBLE])
+        out = np.empty((c1 - c0, self.columns))
+        pos = 0
+        for (a, b), n in zip(self.col_ranges, rcounts):
+            out[:, a:b] = recv[pos:pos + n].reshape(c1 - c0, b - a)
+            pos += n
+        return out
+
+
+def _displ(counts):
+    return [0] + list(np.cumsum(counts)[:-1])

@@ -23,12 +23,12 @@ from .thermal_functions import bose, fermi
 from .units import Units
 
 
-def resolve_material(cfg):
+def resolve_material(cfg, key="material.name"):
     name = cfg["material"]["name"]
     try:
         return get_material(name, material_overrides(cfg))
     except KeyError as exc:
-        raise InputError("material.name", name, "a known material", str(exc).strip("'\"")) from None
+        raise InputError(key, name, "a known material", str(exc).strip("'\"")) from None
     except ValueError as exc:
         raise InputError("material", name, "valid overrides", str(exc)) from None
 
@@ -45,6 +45,8 @@ class Simulation:
         bath = cfg["bath"]
         self.temperature = (bath["temperature_over_tc"] if bath["temperature_over_tc"] is not None
                             else bath["temperature_K"] / mat.tc_K)
+        if self.temperature >= 1.0:
+            raise InputError("bath.temperature_K", bath["temperature_K"], f"a temperature below T_c = {mat.tc_K:g} K")
         g = cfg["grid"]
         self.grid = EnergyGrid.from_max(g["energy_step_over_delta0"] * self.delta0,
                                         g["energy_max_over_delta0"] * self.delta0,
@@ -64,11 +66,16 @@ class Simulation:
             bath_temperature=self.temperature, escape_rate=escape_rate,
             escape_subgap_only=esc["only_subgap"], dynes_gamma=self.gamma, phonon_weight=self.weight)
         self.self_consistent = cfg["gap"]["mode"] == "self-consistent"
-        self.y = self._initial_state()
         if self.self_consistent:
-            f, _, _ = self.model.unpack(self.y)
-            self.model.set_gap(self._solve_gap(f, self.model.delta))
+            # the bath gap of the discrete gap equation, so the bath state is self-consistent
+            f_bath = fermi(self.grid.x, self.temperature)[None, :]
+            self.delta_bath = float(self._solve_gap(f_bath, [self.delta_bath])[0])
+            self.model.set_gap(np.full(self.local_cells, self.delta_bath))
+        self.y = self._initial_state()
         self.condensate = np.zeros(self.local_cells)  # energy gained by QPs from gap changes
+        self.initial = self.totals()  # reference of the ledger: the deposit on the bath gap
+        if self.self_consistent:
+            self._after_step()  # the deposit moves the gap at t = 0; booked as condensate energy
         tm = cfg["time"]
         self.stepper = make_stepper(tm["method"], par.reduce_max, mu_mode=tm["tr_mu"])
         to_int = 1.0 / mat.tau0_ns
@@ -78,9 +85,12 @@ class Simulation:
         self.controller = StepController(self.stepper, rtol=tm["rtol"],
                                          dt_max=(tm["dt_max_ns"] * to_int if tm["dt_max_ns"] else np.inf))
         self.output_interval = (tm["output_interval_ns"] * to_int if tm["output_interval_ns"] else self.t_end / 100)
+        if self.fixed_dt is not None:
+            self.dt = self.fixed_dt
+        self.dt = min(self.dt, self.controller.dt_max)
+        self.limit_reason = "accuracy"
         self.t = 0.0
         self.steps = 0
-        self.initial = self.totals()
 
     # -- set-up -----------------------------------------------------------------------
     def _initial_state(self):
@@ -222,12 +232,18 @@ class Simulation:
                 limit = self.stepper.dt_limit(self.model, self.y)
                 self.limit_reason = "stiffness" if limit < min(self.dt, remaining) else "accuracy"
                 h = min(self.dt, remaining, limit)
-                if h < 1e-14 * max(self.t_end, 1e-300):
+                if h < self.controller.dt_min * self.t_end:
                     raise SolverError(f"step size underflow (dt = {h * self.units.tau0_ns:.3g} ns) at "
                                       f"t = {self.t * self.units.tau0_ns:.6g} ns")
                 accepted, y_new, dt_next, _ = self.controller.attempt(self.model, self.y, h)
                 if accepted:
                     self.y = y_new
+                    self._rejects_in_row = 0
+                else:
+                    self._rejects_in_row = getattr(self, "_rejects_in_row", 0) + 1
+                    if self._rejects_in_row > self.controller.max_rejects:
+                        raise SolverError(f"{self._rejects_in_row} step rejections in a row at t = "
+                                          f"{self.t * self.units.tau0_ns:.6g} ns (dt = {h * self.units.tau0_ns:.3g} ns)")
                 if not (accepted and h == remaining and h < self.dt):
                     self.dt = dt_next  # (a step cut short by an output time keeps the old dt)
             if accepted:
@@ -245,6 +261,8 @@ class Simulation:
         while self.t < self.t_end * (1 - 1e-13):
             k += 1
             target = min(self.t_end, k * self.output_interval)
+            if self.t_end - target < 1e-9 * self.output_interval:
+                target = self.t_end  # the last record lands on t_end exactly
             self.advance_to(target)
             self.t = target  # exact output times, no drift
             self.grid_top_max = max(self.grid_top_max, self.totals()["energy_at_grid_top"])

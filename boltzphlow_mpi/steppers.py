@@ -194,7 +194,7 @@ class StepController:
     ``f > 1``, ``n < 0``) is rejected and retried with a smaller ``dt``.
     """
 
-    def __init__(self, stepper, rtol=1e-4, atol=1e-14, dt_min=1e-14, dt_max=np.inf,
+    def __init__(self, stepper, rtol=1e-4, atol=1e-14, dt_min=1e-14, dt_max=np.inf,  # dt_min relative to t_end
                  safety=0.9, max_growth=4.0, min_shrink=0.2, max_rejects=30):
         self.stepper, self.rtol, self.atol = stepper, rtol, atol
         self.dt_min, self.dt_max = dt_min, dt_max

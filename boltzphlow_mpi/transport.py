@@ -1,0 +1,166 @@
+"""Radial transport operators on a sphere (SPEC section 5); numpy only, no PETSc/MPI.
+
+QP diffusion (diffusive closure). Per energy, with ``rho D = v_F l / 3`` independent of
+``E``, the conservative finite-volume form of ``rho df/dt = r^-2 d/dr (r^2 D_n df/dr)`` is
+
+    V_i rho_i df_i/dt = sum_faces g (f_nb - f_i),  g_{i+1/2} = D_n A_{i+1/2} / (c_{i+1} - c_i),
+
+with the face closed (``g = 0``) when either side has no states at that energy (``E``
+below the local gap: QP trapping). At ``r = R`` the Milne extrapolated endpoint
+``f(R + z) = f_bath``, ``z = 0.7104 l``, gives ``g_R = D_n A_R / (R - c_{C-1} + z)``.
+``r = 0`` has zero area: the symmetry condition needs no special case. Time: the
+theta-method (``theta = 1/2``: Crank-Nicolson, second order) solved exactly per energy by
+the Thomas algorithm over all cells of that energy (the caller provides the columns in
+cell order: see ``parallel.Transposer``), which makes the result independent of how cells
+are split over ranks. The number that leaves through ``R`` is returned, computed with the
+same theta weighting, so the ledger closes to round-off.
+
+Phonon streaming (kinetic closure), discrete ordinates ``mu_m`` (Gauss-Legendre, even M),
+the conservative spherical form (Lewis & Miller)::
+
+    V_i dn_{i,m}/dt = -v_s [ mu_m (A_{i+1/2} n_{i+1/2,m} - A_{i-1/2} n_{i-1/2,m})
+                             + (A_{i+1/2} - A_{i-1/2}) / w_m (alpha_{m+1/2} n_{i,m} - alpha_{m-1/2} n_{i,m-1}) ],
+    alpha_{m+1/2} = alpha_{m-1/2} - w_m mu_m,  alpha_{1/2} = 0,
+
+with upwind face values in ``r`` and in ``mu`` (angular flow is towards ``mu = +1``). A
+uniform isotropic field is an exact steady state (the two brackets cancel direction by
+direction) and the angular terms telescope, so particles and energy are conserved. At
+``r = R`` outgoing directions leave and incoming ones take the bath occupation (or, with a
+reflecting boundary, the mirrored outgoing direction).
+"""
+import numpy as np
+
+MILNE = 0.7104
+
+
+def ordinates(m):
+    """Gauss-Legendre directions ``mu`` (ascending), weights ``w`` (sum 2), ``alpha`` (M+1,)."""
+    if m < 2 or m % 2:
+        raise ValueError(f"angles = {m!r}: expected an even number >= 2")
+    mu, w = np.polynomial.legendre.leggauss(m)
+    alpha = np.concatenate([[0.0], -np.cumsum(w * mu)])
+    alpha[-1] = 0.0  # exactly zero: sum w mu = 0
+    alpha = np.maximum(alpha, 0.0)
+    return mu, w, alpha
+
+
+# -- QP diffusion ---------------------------------------------------------------------
+def diffusion_conductances(mesh, diffusivity, open_cells, milne_distance):
+    """Face conductances per energy column: interior ``(C-1, K)`` and boundary ``(K,)``.
+
+    ``open_cells`` (C, K): True where the cell has states at that energy.
+    """
+    c = mesh.centres
+    area = mesh.areas
+    g_int = (diffusivity * area[1:-1] / np.diff(c))[:, None] * (open_cells[1:] & open_cells[:-1])
+    g_out = diffusivity * area[-1] / (mesh.radius - c[-1] + milne_distance) * open_cells[-1]
+    return g_int, g_out
+
+
+def diffusion_step(f, states, mesh, g_int, g_out, f_bath, dt, theta=0.5):
+    """One theta-step of QP diffusion for columns ``f`` (C, K) (all cells, some energies).
+
+    ``states`` (C, K): ``rho`` of each cell and energy (the weight of ``df/dt``).
+    Returns ``(f_new, out)`` with ``out`` (K,) the integral over the step of
+    ``g_R (f_{C-1} - f_bath)``: the number per unit ``4 N_0 h`` leaving through ``R``.
+    """
+    C, K = f.shape
+    M = mesh.volumes[:, None] * states / dt
+    lower = np.zeros((C, K))   # coefficient of f_{i-1}
+    upper = np.zeros((C, K))   # coefficient of f_{i+1}
+    lower[1:] = g_int
+    upper[:-1] = g_int
+    diag = lower + upper
+    diag[-1] += g_out
+    # explicit part: (M/dt + (1 - theta) L_h) f + b
+    lf = -diag * f
+    lf[1:] += lower[1:] * f[:-1]
+    lf[:-1] += upper[:-1] * f[1:]
+    rhs = M * f + (1 - theta) * lf
+    rhs[-1] += g_out * f_bath
+    a = -theta * lower
+    b = M + theta * diag
+    cc = -theta * upper
+    closed = b <= 0  # no states and no open face: the occupation stays as it is
+    b = np.where(closed, 1.0, b)
+    rhs = np.where(closed, f, rhs)
+    f_new = thomas(a, b, cc, rhs)
+    out = dt * g_out * (theta * f_new[-1] + (1 - theta) * f[-1] - f_bath)
+    return f_new, out
+
+
+def thomas(a, b, c, d):
+    """Tridiagonal solve along axis 0 for every column: ``a_i x_{i-1} + b_i x_i + c_i x_{i+1} = d_i``."""
+    n = len(b)
+    cp = np.empty_like(b)
+    dp = np.empty_like(d)
+    cp[0] = c[0] / b[0]
+    dp[0] = d[0] / b[0]
+    for i in range(1, n):
+        den = b[i] - a[i] * cp[i - 1]
+        cp[i] = c[i] / den
+        dp[i] = (d[i] - a[i] * dp[i - 1]) / den
+    x = np.empty_like(d)
+    x[-1] = dp[-1]
+    for i in range(n - 2, -1, -1):
+        x[i] = dp[i] - cp[i] * x[i + 1]
+    return x
+
+
+# -- phonon streaming (explicit upwind discrete ordinates) ------------------------------
+class Streaming:
+    """Upwind streaming of occupations ``n`` (cells, M, K) at speed ``v`` (scalar or (K,)).
+
+    ``edges`` are the radii of the local cells' faces, ``(C_loc + 1,)``; the caller passes
+    ``n`` with one ghost cell on each side (``(C_loc + 2, M, K)``) filled by the ghost
+    exchange, and says whether this rank owns ``r = R`` (then the right ghost is unused and
+    the bath or reflection applies).
+    """
+
+    def __init__(self, edges, m, speed, owns_outer, boundary="bath"):
+        if boundary not in ("bath", "reflecting"):
+            raise ValueError(f"boundary = {boundary!r}: expected 'bath' or 'reflecting'")
+        self.mu, self.w, self.alpha = ordinates(m)
+        self.speed = speed
+        self.owns_outer = owns_outer
+        self.boundary = boundary
+        e = np.asarray(edges, float)
+        self.area = 4.0 * np.pi * e ** 2
+        self.volume = (4.0 * np.pi / 3.0) * (e[1:] ** 3 - e[:-1] ** 3)
+        self.darea = self.area[1:] - self.area[:-1]
+
+    def rate(self, n_ghosted, n_bath):
+        """``(dn/dt for the owned cells, outgoing flux through R per (M, K) or None)``."""
+        mu = self.mu[None, :, None]
+        pos = mu > 0
+        own = n_ghosted[1:-1]
+        left = n_ghosted[:-2]
+        right = n_ghosted[2:].copy()
+        if self.owns_outer:
+            if self.boundary == "bath":
+                right[-1] = np.broadcast_to(n_bath, right[-1].shape)
+            else:
+                right[-1] = own[-1][::-1]  # mu -> -mu (Gauss-Legendre is symmetric)
+        face_hi = np.where(pos, own, right)   # value at r_{i+1/2}
+        face_lo = np.where(pos, left, own)    # value at r_{i-1/2}
+        a_hi = self.area[1:, None, None]
+        a_lo = self.area[:-1, None, None]
+        spatial = mu * (a_hi * face_hi - a_lo * face_lo)
+        w = self.w[None, :, None]
+        up = self.alpha[None, 1:, None] * own
+        down = np.zeros_like(own)
+        down[:, 1:] = self.alpha[None, 1:-1, None] * own[:, :-1]
+        angular = self.darea[:, None, None] / w * (up - down)
+        v = np.asarray(self.speed)
+        dn = -v * (spatial + angular) / self.volume[:, None, None]
+        flux = v * mu[0] * self.area[-1] * face_hi[-1] if self.owns_outer else None
+        return dn, flux
+
+    def stable_dt(self):
+        """Largest forward-Euler (and SSP-RK2) step that keeps ``n >= 0`` on the owned cells."""
+        mu = self.mu[None, :]
+        out = np.where(mu > 0, mu * self.area[1:, None], -mu * self.area[:-1, None])
+        loss = (out + self.darea[:, None] * self.alpha[None, 1:] / self.w[None, :]) / self.volume[:, None]
+        vmax = float(np.max(self.speed))
+        worst = float(np.max(loss)) * vmax if loss.size else 0.0
+        return 1.0 / worst if worst > 0 else np.inf

@@ -1,0 +1,362 @@
+"""The ``boltzphlow`` command line: subprocess runs (serial, and under mpirun -n 2), and the
+input checks in-process through ``cli.main`` (same code, no interpreter start-up)."""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+BIN_DIR = pathlib.Path(sys.executable).parent
+if (BIN_DIR / "boltzphlow").exists():
+    BOLTZPHLOW = [str(BIN_DIR / "boltzphlow")]
+else:
+    BOLTZPHLOW = [sys.executable, "-m", "boltzphlow_mpi.cli"]
+MPIRUN = str(BIN_DIR / "mpirun") if (BIN_DIR / "mpirun").exists() else shutil.which("mpirun")
+needs_mpirun = pytest.mark.skipif(MPIRUN is None, reason="no mpirun (run `make setup`)")
+
+TINY_TOML = """\
+[material]
+name = "Al"
+
+[bath]
+temperature_over_tc = 0.1
+
+[grid]
+energy_step_over_delta0 = 0.25
+energy_max_over_delta0 = 12.0
+
+[initial]
+species = "phonon"
+energy_center_over_delta0 = 8.0
+energy_width_over_delta0 = 0.5
+deposit_eV_per_um3 = 1.0e-3
+
+[time]
+t_end_ns = 5.0
+method = "exp"
+output_interval_ns = 1.0
+"""
+
+# Variables an MPI job (or an MPI singleton: this pytest process may have initialised
+# MPI already) leaves in the environment. A child launched with them tries to join the
+# parent's job: mpirun fails at once, so they are dropped.
+_KEEP = ("OMPI_ALLOW_RUN_AS_ROOT", "OMPI_MCA_btl", "OMPI_MCA_rmaps", "OMPI_MCA_mpi_yield", "OMPI_MCA_hwloc")
+
+
+def launch_env():
+    env = {}
+    for k, v in os.environ.items():  # os.environ: the environment pytest started with
+        if k.startswith(("PMIX_", "ORTE_", "PRTE_")):
+            continue
+        if k.startswith("OMPI_") and not k.startswith(_KEEP):
+            continue
+        env[k] = v
+    return env
+
+
+def run(args, cwd, mpi_ranks=None, timeout=120):
+    cmd = BOLTZPHLOW + [str(a) for a in args]
+    if mpi_ranks:
+        cmd = [MPIRUN, "-n", str(mpi_ranks)] + cmd
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=launch_env())
+
+
+def output_lines(res):
+    return [line for line in (res.stdout + res.stderr).splitlines() if line.strip()]
+
+
+def run_in_process(args, capsys):
+    """``boltzphlow ARGS`` in this process (fast, for the input checks); a CompletedProcess."""
+    from boltzphlow_mpi import cli
+    capsys.readouterr()
+    rc = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, rc, out, err)
+
+
+def assert_one_error_line(res, *fragments):
+    lines = output_lines(res)
+    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("boltzphlow: error: "), lines[0]
+    assert "Traceback" not in res.stderr
+    for frag in fragments:
+        assert frag in lines[0], (frag, lines[0])
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """One serial tiny run shared by the tests that only look at it."""
+    d = tmp_path_factory.mktemp("cli")
+    cfg = d / "tiny.toml"
+    cfg.write_text(TINY_TOML)
+    out = d / "tiny.h5"
+    res = run(["run", cfg, "-o", out], cwd=d)
+    return d, cfg, out, res
+
+
+# -- run -------------------------------------------------------------------------------
+def test_run_succeeds_with_summary(tiny):
+    d, cfg, out, res = tiny
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    text = res.stdout
+    assert "BoltzPhlow-MPI" in text and "Al" in text and "1 rank(s)" in text
+    assert "done: t = 5 ns" in text                     # time in ns
+    assert "deposited 0.001 eV/um^3" in text            # energy density in eV/um^3
+    assert "QPs (excess)" in text and "phonons (excess)" in text
+    assert "energy ledger error" in text and "efficiency eta" in text
+    assert str(out) in text
+    assert out.is_file()
+    with h5py.File(out, "r") as f:
+        assert f["time"].shape == (6,)
+        assert f["time"][-1] == pytest.approx(5.0)
+
+
+def test_rerun_without_force_refuses_and_keeps_file(tiny):
+    d, cfg, out, res0 = tiny
+    assert res0.returncode == 0
+    before_stat = out.stat()
+    before_bytes = out.read_bytes()
+    res = run(["run", cfg, "-o", out], cwd=d)
+    assert_one_error_line(res, str(out), "--force")
+    after_stat = out.stat()
+    assert after_stat.st_mtime_ns == before_stat.st_mtime_ns
+    assert out.read_bytes() == before_bytes
+
+
+def test_force_overwrites(tiny, tmp_path):
+    d, cfg, out, res0 = tiny
+    assert res0.returncode == 0
+    target = tmp_path / "again.h5"
+    target.write_bytes(b"not an HDF5 file")
+    res = run(["run", cfg, "-o", target, "--force", "-q"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert " step " not in res.stdout  # -q: no progress lines
+    assert "done:" in res.stdout
+    with h5py.File(target, "r") as f, h5py.File(out, "r") as g:
+        assert f["time"].shape == (6,)
+        # same config, same code path: the same numbers
+        assert np.array_equal(f["qp/f"][()], g["qp/f"][()])
+
+
+def test_output_path_from_config_and_verbose(tmp_path):
+    cfg = tmp_path / "job.toml"
+    cfg.write_text(TINY_TOML + '\n[output]\npath = "from_config.h5"\n')
+    res = run(["run", cfg, "-v", "--set", "time.t_end_ns=2"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "from_config.h5").is_file()
+    assert sum(1 for line in res.stdout.splitlines() if line.lstrip().startswith("step")) == 2  # -v: every record
+
+
+BAD_RUNS = {  # id: (extra arguments, fragments of the error line)
+    "bad-method": (["--set", "time.method=rk5"], ["time.method", "'rk5'", "did you mean 'rk4'?"]),
+    "unknown-material": (["--set", "material.name=Unobtainium"], ["material.name", "'Unobtainium'", "known material"]),
+    "qp-deposit-too-large": (["--set", "initial.species=qp", "--set", "initial.deposit_eV_per_um3=1e6"],
+                             ["initial.deposit_eV_per_um3", "f <= 1"]),
+    "typo": (["--set", "time.t_end_n=3"], ["time.t_end_n", "did you mean 't_end_ns'?"]),
+    "malformed-set": (["--set", "time.rtol"], ["--set", "section.key=value"]),
+    "interval": (["--set", "time.output_interval_ns=6"], ["time.output_interval_ns", "time.t_end_ns = 5"]),
+}
+SUBPROCESS_BAD_RUNS = ["bad-method", "unknown-material", "qp-deposit-too-large"]
+
+
+@pytest.mark.parametrize("case", SUBPROCESS_BAD_RUNS)
+def test_bad_config_exits_2_with_one_line_and_no_file(tmp_path, case):
+    extra, fragments = BAD_RUNS[case]
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY_TOML)
+    out = tmp_path / "bad.h5"
+    res = run(["run", cfg, "-o", out] + extra, cwd=tmp_path)
+    assert_one_error_line(res, *fragments)
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
+
+
+@pytest.mark.parametrize("case", sorted(BAD_RUNS))
+def test_bad_config_in_process(tmp_path, capsys, case):
+    extra, fragments = BAD_RUNS[case]
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY_TOML)
+    res = run_in_process(["run", cfg, "-o", tmp_path / "bad.h5"] + extra, capsys)
+    assert_one_error_line(res, *fragments)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
+
+
+def test_missing_config_file(tmp_path, capsys):
+    res = run_in_process(["run", tmp_path / "nope.toml", "-o", tmp_path / "x.h5"], capsys)
+    assert_one_error_line(res, "CONFIG", "nope.toml")
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_invalid_toml(tmp_path, capsys):
+    cfg = tmp_path / "broken.toml"
+    cfg.write_text("[time\nt_end_ns = 5\n")
+    res = run_in_process(["run", cfg, "-o", tmp_path / "x.h5"], capsys)
+    assert_one_error_line(res, "CONFIG", "valid TOML")
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_output_in_missing_directory(tmp_path, capsys):
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY_TOML)
+    out = tmp_path / "no" / "such" / "dir" / "x.h5"
+    res = run_in_process(["run", cfg, "-o", out], capsys)
+    assert_one_error_line(res, "-o", "existing directory")
+    assert not (tmp_path / "no").exists()
+
+
+def test_output_is_a_directory_even_with_force(tmp_path, capsys):
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY_TOML)
+    out = tmp_path / "a_dir"
+    out.mkdir()
+    res = run_in_process(["run", cfg, "-o", out, "--force"], capsys)
+    assert_one_error_line(res, "-o", "a_dir", "not a directory")
+    assert out.is_dir() and not any(out.iterdir())
+
+
+def test_integration_failure_exits_3(tmp_path):
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY_TOML)
+    res = run(["run", cfg, "-o", tmp_path / "x.h5", "--set", "time.max_steps=3", "-q"], cwd=tmp_path)
+    assert res.returncode == 3, (res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr
+    errors = [line for line in output_lines(res) if line.startswith("boltzphlow:")]
+    assert len(errors) == 1 and errors[0].startswith("boltzphlow: integration failed: time.max_steps = 3"), errors
+
+
+# -- other commands -------------------------------------------------------------------------
+def test_version(tmp_path):
+    from boltzphlow_mpi import __version__
+    res = run(["--version"], cwd=tmp_path)
+    assert res.returncode == 0 and res.stdout.strip() == f"boltzphlow {__version__}"
+
+
+def test_info_lists_versions_and_materials(tmp_path):
+    from boltzphlow_mpi import __version__
+    res = run(["info"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == f"boltzphlow {__version__}"
+    for prefix in ("python ", "numpy ", "mpi4py ", "MPI library: ", "PETSc ", "h5py "):
+        assert any(line.startswith(prefix) for line in lines), prefix
+    assert "not importable" not in res.stdout
+    assert any(line.startswith("h5py ") and line.endswith("MPI: True") for line in lines)
+    assert "ranks: 1" in lines
+    names = [line.split()[0] for line in lines if line.split() and line.split()[0] in
+             ("Al", "Ta", "Nb", "Sn", "Pb", "In")]
+    assert sorted(names) == sorted(["Al", "Ta", "Nb", "Sn", "Pb", "In"])
+
+
+def test_lifetimes_json(tmp_path):
+    res = run(["lifetimes", "--material", "Al", "--temperature-over-tc", "0.1", "--json"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["material"] == "Al" and data["temperature_over_tc"] == 0.1
+    assert data["rows"] and data["rows"][0]["energy_over_delta"] == 1.0
+    for row in data["rows"]:
+        assert row["tau_r_ns"] > 0 and row["tau_s_ns"] > 0
+        assert np.isfinite(row["tau_r_ns"]) and np.isfinite(row["tau_s_ns"])
+        # at 0.1 T_c recombination (few thermal partners) is far slower than scattering
+        assert row["tau_r_ns"] > row["tau_s_ns"]
+    assert data["kaplan_tau_r_ns"] > 0 and data["kaplan_tau_s_ns"] > 0
+    # the collision integrals agree with Kaplan's low-T formulas to well within a factor 2
+    assert 0.5 < data["rows"][0]["tau_r_ns"] / data["kaplan_tau_r_ns"] < 2
+    assert 0.5 < data["rows"][0]["tau_s_ns"] / data["kaplan_tau_s_ns"] < 2
+    assert data["gap_meV"] == pytest.approx(0.1809, rel=1e-3)
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--temperature-over-tc", "1.5"], ["--temperature-over-tc", "1.5"]),
+    (["--material", "Kryptonite"], ["--material", "'Kryptonite'"]),
+    (["--energies", "0.5"], ["--energies", ">= 1"]),
+    (["--energies", "1,nan"], ["--energies", "'1,nan'", ">= 1"]),
+    (["--energies", "1,inf"], ["--energies", "'1,inf'", ">= 1"]),
+    (["--energies", "1,x"], ["--energies", "comma-separated numbers"]),
+])
+def test_lifetimes_bad_input(capsys, args, fragments):
+    res = run_in_process(["lifetimes"] + args, capsys)
+    assert_one_error_line(res, *fragments)
+
+
+def test_thermal_json(tmp_path):
+    res = run(["thermal", "--material", "Sn", "--json", "--points", "5"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["material"] == "Sn"
+    rows = data["rows"]
+    assert len(rows) == 5
+    t = np.array([r["t"] for r in rows])
+    assert np.all(np.diff(t) > 0) and t[0] > 0 and t[-1] < 1
+    gap = np.array([r["gap_meV"] for r in rows])
+    assert np.all(gap > 0) and np.all(np.diff(gap) < 0)
+    for r in rows:
+        assert 0 < r["kappa_es_over_kappa_en"] < 1
+        assert r["C_s_over_C_n"] > 0 and r["D_mean_um2_per_ns"] > 0
+    assert data["D_n_um2_per_ns"] > 0
+    assert 1.0 < data["specific_heat_jump"] < 2.0
+
+
+def test_thermal_bad_points(capsys):
+    res = run_in_process(["thermal", "--points", "0"], capsys)
+    assert_one_error_line(res, "--points", "0")
+
+
+def test_bench_kernels_json(tmp_path):
+    res = run(["bench", "kernels", "--n", "256", "--repeat", "1", "--json"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    rows = json.loads(res.stdout)
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["n"] == 256 and row["cells"] == 1
+    assert row["speedup"] > 0 and row["direct_s"] > 0 and row["fft_s"] > 0
+    assert row["speedup"] == pytest.approx(row["direct_s"] / row["fft_s"], rel=1e-9)
+    assert row["max_rel_diff"] < 1e-12
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--n", "8", "--repeat", "1"], ["--n", "16..65536"]),
+    (["--n", "64", "--repeat", "0"], ["--repeat = 0", "an integer >= 1"]),
+    (["--n", "64", "--repeat", "1", "--cells", "0"], ["--cells = 0", "an integer >= 1"]),
+])
+def test_bench_bad_input(capsys, args, fragments):
+    res = run_in_process(["bench", "kernels"] + args, capsys)
+    assert_one_error_line(res, *fragments)
+
+
+# -- under mpirun (launched from this serial test) -------------------------------------
+@needs_mpirun
+def test_mpirun_bad_config_prints_error_once(tmp_path):
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY_TOML)
+    out = tmp_path / "bad.h5"
+    res = run(["run", cfg, "-o", out, "--set", "time.method=rk5"], cwd=tmp_path, mpi_ranks=2)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    errors = [line for line in output_lines(res) if "boltzphlow: error" in line]
+    assert errors == ["boltzphlow: error: time.method = 'rk5': expected one of 'euler', 'rk4', 'tr1', 'tr2', "
+                      "'exp' (did you mean 'rk4'?)"], output_lines(res)
+    assert "Traceback" not in res.stderr
+    assert not out.exists()
+
+
+@needs_mpirun
+def test_mpirun_tiny_run(tmp_path):
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY_TOML)
+    out = tmp_path / "mpi.h5"
+    res = run(["run", cfg, "-o", out, "-q"], cwd=tmp_path, mpi_ranks=2)
+    assert res.returncode == 0, (res.stdout, res.stderr)
+    assert res.stdout.count("done: t = 5 ns") == 1  # rank 0 prints, once
+    assert res.stdout.count("2 rank(s)") == 1
+    with h5py.File(out, "r") as f:
+        assert f.attrs["ranks"] == 2
+        assert f["time"].shape == (6,)
+        assert f["qp/f"].shape[:2] == (6, 1)
+        assert np.all(np.isfinite(f["qp/f"][()]))

@@ -1,0 +1,233 @@
+"""In-process MPI tests (run under mpirun: ``make test-mpi``; skipped in the serial run).
+
+Every test here is collective: all ranks run the same statements, outcomes that only
+rank 0 can see are broadcast before anyone asserts, so a failing check fails on every
+rank instead of leaving the others waiting in a collective call.
+"""
+import json
+import pathlib
+import shutil
+import tempfile
+
+import h5py
+import numpy as np
+import pytest
+from mpi4py import MPI
+
+from boltzphlow_mpi import config
+from boltzphlow_mpi.errors import SolverError
+from boltzphlow_mpi.io import DIAGNOSTICS_UNITS, OutputFile, material_attrs
+from boltzphlow_mpi.parallel import Parallel, block_range
+from boltzphlow_mpi.simulation import Simulation
+
+COMM = MPI.COMM_WORLD
+
+TINY = {
+    "material": {"name": "Al"},
+    "bath": {"temperature_over_tc": 0.1},
+    "grid": {"energy_step_over_delta0": 0.25, "energy_max_over_delta0": 12.0},
+    "initial": {"species": "phonon", "energy_center_over_delta0": 8.0, "energy_width_over_delta0": 0.5,
+                "deposit_eV_per_um3": 1e-3},
+    "time": {"t_end_ns": 2.0, "method": "exp", "rtol": 1e-3, "output_interval_ns": 0.5},
+}
+
+
+@pytest.fixture
+def shared_dir():
+    """A temporary directory made by rank 0, known to every rank, removed by rank 0."""
+    path = tempfile.mkdtemp(prefix="boltzphlow_mpi_test_") if COMM.rank == 0 else None
+    path = COMM.bcast(path, root=0)
+    yield pathlib.Path(path)
+    COMM.barrier()  # nobody is still using it
+    if COMM.rank == 0:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def all_agree(ok, detail=""):
+    """Collective: True on every rank iff ``ok`` on every rank; details of the failures."""
+    results = COMM.allgather((bool(ok), detail))
+    return all(r[0] for r in results), [f"rank {i}: {r[1]}" for i, r in enumerate(results) if not r[0]]
+
+
+def run_to_file(cfg, par, path):
+    """What ``boltzphlow run`` does, without the printing."""
+    sim = Simulation(cfg, par)
+    attrs = {"config": json.dumps(cfg), "config_resolved": json.dumps(cfg), **material_attrs(sim.material)}
+    writer = OutputFile(path, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
+                        energy_meV=sim.grid.x * sim.units.kTc_meV, attrs=attrs)
+    try:
+        sim.run(writer)
+    finally:
+        writer.close()
+    return sim
+
+
+def file_differences(path_a, path_b, skip_attrs=("ranks",)):
+    """Every dataset and attribute that is not bitwise equal (serial h5py)."""
+    diffs = []
+    with h5py.File(path_a, "r") as a, h5py.File(path_b, "r") as b:
+        names_a, names_b = [], []
+        a.visit(names_a.append)
+        b.visit(names_b.append)
+        if sorted(names_a) != sorted(names_b):
+            diffs.append(f"objects differ: {sorted(set(names_a) ^ set(names_b))}")
+        for name in names_a:
+            oa, ob = a[name], b.get(name)
+            if isinstance(oa, h5py.Dataset):
+                if ob is None or oa.shape != ob.shape or not np.array_equal(oa[()], ob[()]):
+                    diffs.append(f"dataset {name}")
+            for k in oa.attrs:
+                if ob is None or k not in ob.attrs or not np.array_equal(oa.attrs[k], ob.attrs[k]):
+                    diffs.append(f"attribute {name}@{k}")
+        for k in set(a.attrs) | set(b.attrs):
+            if k in skip_attrs:
+                continue
+            if k not in a.attrs or k not in b.attrs or a.attrs[k] != b.attrs[k]:
+                diffs.append(f"root attribute {k}")
+        ranks = (int(a.attrs["ranks"]), int(b.attrs["ranks"]))
+    return diffs, ranks
+
+
+# -- (a) results do not depend on the number of ranks ----------------------------------
+@pytest.mark.mpi(min_size=2)
+@pytest.mark.parametrize("variant", [
+    {"time": {"method": "exp"}},
+    {"time": {"method": "tr2"}},   # TR: global relaxation rate mu through reduce_max
+    {"time": {"method": "exp"}, "gap": {"mode": "self-consistent"},
+     "phonon_escape": {"tau_ns": 0.1, "only_subgap": True}},
+], ids=["exp", "tr2", "exp-selfconsistent-escape"])
+def test_results_independent_of_rank_count(shared_dir, variant):
+    raw = json.loads(json.dumps(TINY))
+    for section, table in variant.items():
+        raw.setdefault(section, {}).update(table)
+    cfg = config.from_dict(raw)
+    parallel_file = shared_dir / "world.h5"
+    serial_file = shared_dir / "self.h5"
+
+    sim = run_to_file(cfg, Parallel(COMM), parallel_file)
+    # every rank took the same steps with the same dt
+    states = COMM.allgather((sim.steps, sim.t, sim.dt, sim.controller.rejected))
+    ok, bad = all_agree(len(set(states)) == 1, f"(steps, t, dt, rejected) per rank: {states}")
+    assert ok, bad
+    assert sim.local_cells == (1 if COMM.rank == 0 else 0)  # the point cell lives on rank 0
+
+    COMM.barrier()  # world.h5 is closed on every rank
+    if COMM.rank == 0:
+        serial = run_to_file(cfg, Parallel(MPI.COMM_SELF), serial_file)
+        diffs, ranks = file_differences(parallel_file, serial_file)
+        summary = (diffs, ranks, (serial.steps, serial.t), (sim.steps, sim.t))
+    else:
+        summary = None
+    diffs, ranks, serial_state, world_state = COMM.bcast(summary, root=0)
+    assert ranks == (COMM.size, 1)
+    assert serial_state == world_state
+    assert diffs == [], diffs
+
+
+# -- (b) the collective writer with a rank that owns no cell ------------------------------
+def _cell_values(record, cells, n_energies):
+    """Deterministic test data for global ``cells`` at ``record``."""
+    c = np.asarray(cells, float)[:, None]
+    k = np.arange(n_energies, dtype=float)[None, :]
+    return 1.0 / (2.0 + record + c + 0.01 * k)
+
+
+@pytest.mark.mpi(min_size=2)
+@pytest.mark.parametrize("cells", ["one", "size-1"])
+def test_writer_with_rank_owning_no_cells(shared_dir, cells):
+    par = Parallel(COMM)
+    n_cells = 1 if cells == "one" else COMM.size - 1
+    ranges = [block_range(n_cells, COMM.size, r) for r in range(COMM.size)]
+    assert ranges[-1][0] == ranges[-1][1]  # the last rank owns no cell
+    c0, c1 = ranges[COMM.rank]
+    n_energies = 7
+    path = shared_dir / "zero_cells.h5"
+    energy = np.linspace(0.0, 1.2, n_energies)
+    writer = OutputFile(path, par, n_cells=n_cells, cell_range=(c0, c1), energy_meV=energy,
+                        attrs={"config": "test", "material": "{}"})
+    n_records = 3
+    for i in range(n_records):
+        f = _cell_values(i, range(c0, c1), n_energies)
+        diagnostics = {k: float(10 * i + j) for j, k in enumerate(DIAGNOSTICS_UNITS)}
+        writer.append(0.5 * i, f, 2.0 * f, np.full(c1 - c0, 0.1 + i), diagnostics)
+    writer.close()
+    COMM.barrier()
+
+    problems = []
+    if COMM.rank == 0:
+        with h5py.File(path, "r") as h5:
+            if h5.attrs["ranks"] != COMM.size:
+                problems.append("ranks attribute")
+            if not np.array_equal(h5["time"][()], 0.5 * np.arange(n_records)):
+                problems.append("time")
+            if not np.array_equal(h5["grid/energy"][()], energy):
+                problems.append("grid/energy")
+            f = h5["qp/f"][()]
+            if f.shape != (n_records, n_cells, n_energies):
+                problems.append(f"qp/f shape {f.shape}")
+            else:
+                for i in range(n_records):
+                    want = _cell_values(i, range(n_cells), n_energies)
+                    if not np.array_equal(f[i], want):
+                        problems.append(f"qp/f record {i}")
+                    if not np.array_equal(h5["phonon/n"][i], 2.0 * want):
+                        problems.append(f"phonon/n record {i}")
+                    if not np.array_equal(h5["gap/delta"][i], np.full(n_cells, 0.1 + i)):
+                        problems.append(f"gap/delta record {i}")
+            for j, k in enumerate(DIAGNOSTICS_UNITS):
+                if not np.array_equal(h5["diagnostics/" + k][()], 10.0 * np.arange(n_records) + j):
+                    problems.append("diagnostics/" + k)
+    problems = COMM.bcast(problems, root=0)
+    assert problems == []
+
+
+# -- (c) a bad state on one rank stops every rank ------------------------------------------
+@pytest.mark.mpi(min_size=2)
+@pytest.mark.parametrize("where, value, name", [
+    ("f", np.nan, "f"),
+    ("f", 1.5, "f"),
+    ("n", -1e-3, "n"),
+    ("n", np.inf, "n"),
+])
+def test_bad_state_on_one_rank_raises_on_all(where, value, name):
+    cfg = config.from_dict(TINY)
+    sim = Simulation(cfg, Parallel(COMM))
+    sim._check()  # a good state passes everywhere (and takes part in the reduction)
+
+    if COMM.rank == 0:  # only rank 0 owns the point cell
+        assert sim.local_cells == 1
+        N = sim.grid.size
+        k = N // 2
+        sim.y[0, k if where == "f" else N + k] = value
+    else:
+        assert sim.local_cells == 0
+    try:
+        sim._check()
+        outcome = ("no error", "")
+    except SolverError as exc:
+        outcome = ("SolverError", str(exc))
+    except Exception as exc:  # noqa: BLE001 - reported below
+        outcome = (type(exc).__name__, str(exc))
+    outcomes = COMM.allgather(outcome)
+    assert all(o[0] == "SolverError" for o in outcomes), outcomes
+    assert outcomes[0][1].startswith(f"non-physical state {name}[cell 0, E = "), outcomes[0]
+    for o in outcomes[1:]:
+        assert o[1] == "non-physical state on another rank"
+
+
+# -- the primitives the above rely on ---------------------------------------------------------
+@pytest.mark.mpi(min_size=2)
+def test_parallel_primitives():
+    par = Parallel(COMM)
+    assert (par.rank, par.size) == (COMM.rank, COMM.size)
+    assert par.reduce_max(float(par.rank)) == par.size - 1
+    assert par.reduce_max(-1.0 if par.rank else 3.5) == 3.5
+    local = np.full((par.rank, 2), float(par.rank))  # rank r owns r rows
+    rows = par.gather_cells(local)
+    want = np.concatenate([np.full((r, 2), float(r)) for r in range(par.size)])
+    assert np.array_equal(rows, want)
+    assert par.bcast("x" if par.rank == 0 else None) == "x"
+    for n in (0, 1, par.size - 1, par.size, 5 * par.size + 1):
+        ranges = [block_range(n, par.size, r) for r in range(par.size)]
+        assert ranges[0][0] == 0 and ranges[-1][1] == n
+        assert all(ranges[r][1] == ranges[r + 1][0] for r in range(par.size - 1))
