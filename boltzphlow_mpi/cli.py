@@ -119,11 +119,12 @@ def cmd_run(args, par):
     par.print(f"BoltzPhlow-MPI {__version__}: {mat.name}, T = {sim.temperature:.4g} T_c "
               f"({sim.temperature * mat.tc_K * 1e3:.4g} mK), Delta = {sim.delta_bath * u.kTc_meV:.5g} meV, "
               f"{sim.grid.size} energies (h = {sim.grid.step * u.kTc_meV * 1e3:.4g} ueV), "
-              f"method {cfg['time']['method']}, {par.size} rank(s)")
+              + (f"sphere R = {sim.mesh.radius:g} um in {sim.n_cells} cells, " if sim.sphere else "")
+              + f"method {cfg['time']['method']}, {par.size} rank(s)")
     cfg["output"]["path"] = out
     attrs = {"config": text, "config_resolved": json.dumps(cfg), **material_attrs(mat)}
     writer = OutputFile(out, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
-                        energy_meV=sim.grid.x * u.kTc_meV, attrs=attrs, force=args.force)
+                        energy_meV=sim.grid.x * u.kTc_meV, attrs=attrs, force=args.force, mesh=sim.mesh)
     interval = 0.0 if args.verbose else cfg["output"]["progress_interval_s"]
     last = [-np.inf]
 
@@ -133,8 +134,9 @@ def cmd_run(args, par):
         last[0] = wall
         r = s.record()
         left = wall * (s.t_end - s.t) / max(s.t, 1e-300)
-        par.print(f"  step {s.steps:7d}  t = {s.t * u.tau0_ns:10.4g} ns  dt = {s.dt * u.tau0_ns:9.3g} ns  "
-                  f"N_qp = {r['qp_number']:10.4g} um^-3  ledger = {r['energy_ledger_error']:9.2e}  "
+        nu, _ = _units(s)
+        par.print(f"  step {s.steps:7d}  t = {s.t * u.tau0_ns:10.4g} ns  dt = {s.dt * u.tau0_ns:9.3g} ns "
+                  f"({s.limit_reason})  N_qp = {r['qp_number']:10.4g}{nu}  ledger = {r['energy_ledger_error']:9.2e}  "
                   f"wall = {wall:7.1f} s  left ~ {left:6.1f} s")
 
     try:
@@ -145,31 +147,40 @@ def cmd_run(args, par):
     return 0
 
 
+def _units(sim):
+    """(number unit, energy unit) of the totals: densities for a point, totals for a sphere."""
+    return ("", "eV") if sim.sphere else (" um^-3", "eV/um^3")
+
+
 def _summary(sim, wall, out, par):
     r = sim.record()
     u = sim.units
-    dep = sim.deposit * sim.n_cells * u.energy_density_eV_per_um3
-    bath = sim.bath_totals
+    nu, eu = _units(sim)
     ed = u.energy_density_eV_per_um3
+    dep = sim.deposit * ed
+    bath = sim.bath_totals
     par.print(f"done: t = {sim.t * u.tau0_ns:.6g} ns in {sim.steps} steps "
               f"({sim.controller.rejected} rejected), wall time {wall:.2f} s")
-    par.print(f"  QPs: N = {r['qp_number']:.6g} um^-3 (excess {r['qp_number_excess']:.6g} um^-3), "
-              f"gap {r['gap_mean']:.6g} meV")
+    par.print(f"  QPs: N = {r['qp_number']:.6g}{nu} (excess {r['qp_number_excess']:.6g}{nu}), "
+              f"mean gap {r['gap_mean']:.6g} meV")
     if dep > 0:
         parts = {
             "QPs (excess)": r["qp_energy"] - bath["qp_energy"] * ed - r["energy_condensate"],
             "phonons (excess)": r["phonon_energy"] - bath["phonon_energy"] * ed,
             "escaped": r["energy_escaped"],
+            "out through R": r["energy_out"],
             "condensate": r["energy_condensate"],
         }
-        par.print(f"  deposited {dep:.6g} eV/um^3; where it went:")
+        if not sim.sphere:
+            del parts["out through R"]
+        par.print(f"  deposited {dep:.6g} {eu}; where it went:")
         for k, v in parts.items():
-            par.print(f"    {k:18s} {v:12.6g} eV/um^3  ({100 * v / dep:7.3f} %)")
+            par.print(f"    {k:18s} {v:12.6g} {eu}  ({100 * v / dep:7.3f} %)")
         eta = r["gap_mean"] * 1e-3 * r["qp_number_excess"] / dep
         par.print(f"  efficiency eta = Delta * excess N_qp / deposit = {eta:.4f}")
     top = sim.grid_top_max * ed
     ref = dep if dep > 0 else (sim.initial["qp_energy"] + sim.initial["phonon_energy"]) * ed
-    par.print(f"  excitation energy in the top 5 % of the energy grid: at most {top:.3g} eV/um^3 "
+    par.print(f"  excitation energy in the top 5 % of the energy grid: at most {top:.3g} {eu} "
               f"({100 * top / ref:.2g} % of the {'deposit' if dep > 0 else 'initial energy'})"
               + ("  WARNING: raise grid.energy_max_over_delta0" if top > 1e-4 * ref else ""))
     par.print(f"  energy ledger error {r['energy_ledger_error']:.3e} (relative)")

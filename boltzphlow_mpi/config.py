@@ -69,7 +69,18 @@ SCHEMA = {
         "kernel": Key(("fft", "direct"), "fft", doc="Collision evaluation: FFT O(N log N) or direct O(N^2)."),
     },
     "geometry": {
-        "kind": Key(("point",), "point", doc="'point' (0-D); 'sphere' arrives with the radial solver."),
+        "kind": Key(("point", "sphere"), "point", doc="'point' (0-D, one uniform cell) or 'sphere' (radial, MPI-decomposed)."),
+        "radius_um": _pos("Sphere radius R.", "um", None),
+        "cells": Key(int, None, "", lo=1, lo_incl=True, hi=10_000_000, hi_incl=True, doc="Uniform mesh: number of radial cells."),
+        "mesh": Key(str, None, doc="Mesh file (meshes/*.toml, docs/meshes.md) instead of cells."),
+    },
+    "transport": {
+        "qp": Key(("diffusive", "off"), "diffusive", doc="QP transport closure (sphere only)."),
+        "qp_mean_free_path_um": _pos("QP (= normal electron) mean free path l; D_n = v_F l / 3.", "um", 1.0),
+        "phonon": Key(("kinetic", "off"), "kinetic", doc="Phonon transport: discrete ordinates, upwind streaming."),
+        "angles": Key(int, 8, "", lo=2, lo_incl=True, hi=64, hi_incl=True, doc="Number of discrete ordinates (even)."),
+        "outer_boundary": Key(("bath", "reflecting"), "bath",
+                              doc="r = R: Milne/outflow to the bath, or reflecting (no flux; for tests)."),
     },
     "gap": {
         "mode": Key(("fixed", "self-consistent"), "fixed", doc="Gap fixed at the bath BCS value, or solved per cell every step."),
@@ -82,7 +93,9 @@ SCHEMA = {
         "species": Key(("qp", "phonon"), "phonon", doc="Where the deposit goes."),
         "energy_center_over_delta0": Key(float, 14.0, "Delta_0", lo=0.0, doc="Centre of the Gaussian packet."),
         "energy_width_over_delta0": Key(float, 0.5, "Delta_0", lo=0.0, doc="Width (sigma) of the packet."),
-        "deposit_eV_per_um3": Key(float, 0.0, "eV/um^3", lo=0.0, lo_incl=True, doc="Excess energy density deposited."),
+        "deposit_eV_per_um3": Key(float, 0.0, "eV/um^3", lo=0.0, lo_incl=True, doc="Point geometry: excess energy density deposited."),
+        "deposit_eV": Key(float, 0.0, "eV", lo=0.0, lo_incl=True, doc="Sphere: total excess energy deposited."),
+        "radius_width_um": _pos("Sphere: width (sigma) of the Gaussian deposit around r = 0 (absent: uniform).", "um", None),
     },
     "time": {
         "t_end_ns": _pos("End time.", "ns"),
@@ -98,6 +111,9 @@ SCHEMA = {
     "output": {
         "path": Key(str, "out.h5", doc="HDF5 output file (the -o option wins)."),
         "progress_interval_s": Key(float, 2.0, "s", lo=0.0, lo_incl=True, doc="Wall time between progress lines (0: every output)."),
+        "checkpoint_interval_ns": _pos("Simulated time between checkpoints (absent: none).", "ns", None),
+        "checkpoint_dir": Key(str, "checkpoints", doc="Directory of the checkpoint files."),
+        "checkpoint_keep": Key(int, 3, "", lo=1, lo_incl=True, hi=1000, hi_incl=True, doc="Number of checkpoints kept."),
     },
 }
 
@@ -189,6 +205,27 @@ def _cross_checks(cfg):
         raise InputError("initial.energy_center_over_delta0", ini["energy_center_over_delta0"],
                          "a packet (centre + 3 widths) inside the grid, below grid.energy_max_over_delta0 = "
                          f"{grid['energy_max_over_delta0']:g}")
+    geo, tr = cfg["geometry"], cfg["transport"]
+    if geo["kind"] == "point":
+        for k in ("radius_um", "cells", "mesh"):
+            if geo[k] is not None:
+                raise InputError(f"geometry.{k}", geo[k], "no value for kind = 'point' (set geometry.kind = 'sphere')")
+        for k in ("deposit_eV", "radius_width_um"):
+            if ini[k]:
+                raise InputError(f"initial.{k}", ini[k], "no value for a point geometry (use initial.deposit_eV_per_um3)")
+    else:
+        if geo["radius_um"] is None:
+            raise InputError("geometry.radius_um", None, "a positive number (um) for kind = 'sphere' (required)")
+        if (geo["cells"] is None) == (geo["mesh"] is None):
+            raise InputError("geometry.cells", geo["cells"], "exactly one of geometry.cells and geometry.mesh")
+        if ini["deposit_eV_per_um3"]:
+            raise InputError("initial.deposit_eV_per_um3", ini["deposit_eV_per_um3"],
+                             "no value for a sphere (use initial.deposit_eV, the total energy)")
+        if ini["radius_width_um"] is not None and ini["radius_width_um"] > geo["radius_um"]:
+            raise InputError("initial.radius_width_um", ini["radius_width_um"],
+                             f"a width below geometry.radius_um = {geo['radius_um']:g} um")
+    if tr["angles"] % 2:
+        raise InputError("transport.angles", tr["angles"], "an even integer (Gauss-Legendre ordinates)")
     t = cfg["time"]
     for k in ("output_interval_ns", "dt_ns", "dt_initial_ns", "dt_max_ns"):
         if t[k] is not None and t[k] > t["t_end_ns"]:

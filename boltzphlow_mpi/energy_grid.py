@@ -66,6 +66,13 @@ class EnergyGrid:
 
 def _antiderivatives(e, delta, gamma):
     """Antiderivatives of the DOS and pair DOS at energies ``e`` (broadcast with delta)."""
+    if gamma == 0:  # BCS: the real branch, sqrt(E^2 - D^2) and D acosh(E/D) above the gap
+        e, d = np.broadcast_arrays(np.asarray(e, float), np.asarray(delta, float))
+        above = e > d
+        dos = np.sqrt(np.where(above, e * e - d * d, 0.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pair = np.where(above & (d > 0), d * np.arccosh(np.where(above & (d > 0), e / np.where(d > 0, d, 1.0), 1.0)), 0.0)
+        return dos, pair
     z = e + 1j * gamma
     d = delta + 0j
     root = np.sqrt(z - d) * np.sqrt(z + d)
@@ -90,10 +97,13 @@ class Spectra:
     active: np.ndarray  # rho > 0: cells with states (QP unknowns that evolve)
 
 
-def cell_spectra(grid, delta, gamma=0.0):
-    """Cell averages for gaps ``delta`` (shape (cells,)), Dynes ``gamma`` (k_B T_c)."""
+def cell_spectra(grid, delta, gamma=0.0, index=slice(None)):
+    """Cell averages for gaps ``delta`` (shape (cells,)), Dynes ``gamma`` (k_B T_c).
+
+    ``index`` selects energy cells (all by default); the ratio and mask follow it."""
     delta = np.atleast_1d(np.asarray(delta, dtype=float))[:, None]
     lo, hi = grid.edges
+    lo, hi = lo[index], hi[index]
     dos_hi, pair_hi = _antiderivatives(hi[None, :], delta, gamma)
     dos_lo, pair_lo = _antiderivatives(lo[None, :], delta, gamma)
     rho = np.maximum((dos_hi - dos_lo) / grid.step, 0.0)

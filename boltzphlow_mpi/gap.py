@@ -106,8 +106,10 @@ def solve_gap(grid, f, delta0, cutoff, gamma=0.0, guess=None, tol=1e-13, max_ite
     """Nonequilibrium gap of each cell from its occupation ``f`` (shape (cells, N)).
 
     Solves ``asinh(Oc/D) - asinh(Oc/D0) = 2 h sum_k f_k phi_k(D) / D`` per cell with a
-    vectorized Illinois (regula falsi) iteration on the bracket ``[lo, Delta_0]``, where the
-    upper end has a non-positive residual and ``lo`` is found by halving from the warm start.
+    vectorized Illinois (regula falsi) iteration on a bracket ``[lo, hi]`` (residual
+    positive at ``lo``, non-positive at ``hi``): with a warm start ``guess`` the bracket is
+    ``guess (1 -+ 1e-6)``, widened geometrically where it does not bracket; the upper end
+    never exceeds ``Delta_0``, where the residual is non-positive.
     Returns the gaps (cells,) in the units of ``delta0``.
     """
     f = np.atleast_2d(f)
@@ -122,15 +124,27 @@ def solve_gap(grid, f, delta0, cutoff, gamma=0.0, guess=None, tol=1e-13, max_ite
     hi = np.full(cells, float(delta0))
     r_hi = residual(hi)
     done = r_hi >= 0  # no excitations: Delta = Delta_0
-    lo = np.full(cells, float(delta0)) if guess is None else np.minimum(np.asarray(guess, float), delta0)
-    lo = np.where(done, hi, lo * (1 - 1e-9))
+    if guess is None:
+        lo = hi * (1 - 1e-9)
+    else:
+        # warm start: a narrow bracket around the previous gap, widened only where needed
+        g = np.minimum(np.asarray(guess, float), delta0)
+        up = np.minimum(g * (1 + 1e-6), delta0)
+        r_up = residual(np.maximum(up, 1e-300))
+        tight = (r_up <= 0) & (up < delta0) & ~done
+        hi = np.where(tight, up, hi)
+        r_hi = np.where(tight, r_up, r_hi)
+        lo = g * (1 - 1e-6)
+    lo = np.where(done, hi, lo)
     r_lo = residual(np.maximum(lo, 1e-300))
-    for _ in range(60):  # halve until the residual is positive (the gap lies above lo)
+    step = 1e-6
+    for _ in range(80):  # move lo down until the residual is positive (the gap lies above lo)
         need = (r_lo <= 0) & ~done
         if not need.any():
             break
-        lo = np.where(need, 0.5 * lo, lo)
-        r_lo = np.where(need, residual(lo), r_lo)
+        step = min(0.5, step * 8)
+        lo = np.where(need, lo * (1 - step), lo)
+        r_lo = np.where(need, residual(np.maximum(lo, 1e-300)), r_lo)
     collapsed = (r_lo <= 0) & ~done  # no root above 2^-60 Delta_0: gap destroyed
     a, b, fa, fb = lo.copy(), hi.copy(), r_lo.copy(), r_hi.copy()
     x = np.where(done, hi, 0.5 * (a + b))

@@ -17,20 +17,24 @@ import numpy as np
 
 from . import __version__
 
-DIAGNOSTICS_UNITS = {
-    "qp_number": "um^-3",
-    "qp_number_excess": "um^-3",
-    "qp_energy": "eV/um^3",
-    "phonon_energy": "eV/um^3",
-    "energy_escaped": "eV/um^3",
-    "energy_qp_to_phonon": "eV/um^3",
-    "energy_condensate": "eV/um^3",
-    "energy_at_grid_top": "eV/um^3",
-    "energy_ledger_error": "1 (relative to the deposit, or to the initial energy without deposit)",
-    "gap_mean": "meV",
-    "dt": "ns",
-    "steps": "1",
+# name -> (unit for a point: densities per um^3, unit for a sphere: totals)
+DIAGNOSTICS = {
+    "qp_number": ("um^-3", "1"),
+    "qp_number_excess": ("um^-3", "1"),
+    "qp_energy": ("eV/um^3", "eV"),
+    "phonon_energy": ("eV/um^3", "eV"),
+    "energy_escaped": ("eV/um^3", "eV"),
+    "energy_out": ("eV/um^3", "eV"),
+    "qp_number_out": ("um^-3", "1"),
+    "energy_qp_to_phonon": ("eV/um^3", "eV"),
+    "energy_condensate": ("eV/um^3", "eV"),
+    "energy_at_grid_top": ("eV/um^3", "eV"),
+    "energy_ledger_error": ("1 (relative to the deposit, or to the initial energy without deposit)",) * 2,
+    "gap_mean": ("meV", "meV"),
+    "dt": ("ns", "ns"),
+    "steps": ("1", "1"),
 }
+DIAGNOSTICS_UNITS = {k: v[0] for k, v in DIAGNOSTICS.items()}  # point geometry
 
 
 def h5py_mpi():
@@ -43,7 +47,7 @@ def h5py_mpi():
 class OutputFile:
     """Time-extendable output file; ``append`` adds one record."""
 
-    def __init__(self, path, par, *, n_cells, cell_range, energy_meV, attrs, force=False):
+    def __init__(self, path, par, *, n_cells, cell_range, energy_meV, attrs, force=False, mesh=None):
         h5py = h5py_mpi()
         self.par, self.cell_range = par, cell_range
         self.path = str(path)
@@ -61,8 +65,12 @@ class OutputFile:
         self._new("qp/f", (0, n_cells, N), (None, n_cells, N), "1", chunks=(1, max(1, n_cells), N))
         self._new("phonon/n", (0, n_cells, N), (None, n_cells, N), "1", chunks=(1, max(1, n_cells), N))
         self._new("gap/delta", (0, n_cells), (None, n_cells), "meV", chunks=(1, max(1, n_cells)))
-        for name, unit in DIAGNOSTICS_UNITS.items():
-            self._new("diagnostics/" + name, (0,), (None,), unit)
+        if mesh is not None:
+            for name, data in (("grid/r", mesh.centres), ("grid/r_edges", mesh.edges)):
+                d = h5.create_dataset(name, data=np.asarray(data, float))
+                d.attrs["units"] = "um"
+        for name, units in DIAGNOSTICS.items():
+            self._new("diagnostics/" + name, (0,), (None,), units[1 if mesh is not None else 0])
         self.records = 0
         h5.flush()
 
@@ -76,7 +84,7 @@ class OutputFile:
         """Collective: every rank calls with its own cells (possibly zero of them)."""
         h5, i = self.h5, self.records
         c0, c1 = self.cell_range
-        names = ["time", "qp/f", "phonon/n", "gap/delta"] + ["diagnostics/" + k for k in DIAGNOSTICS_UNITS]
+        names = ["time", "qp/f", "phonon/n", "gap/delta"] + ["diagnostics/" + k for k in DIAGNOSTICS]
         for name in names:
             d = h5[name]
             d.resize(i + 1, axis=0)
@@ -86,7 +94,7 @@ class OutputFile:
             h5["gap/delta"][i, c0:c1] = delta_meV
         if self.par.rank == 0:
             h5["time"][i] = t_ns
-            for k in DIAGNOSTICS_UNITS:
+            for k in DIAGNOSTICS:
                 h5["diagnostics/" + k][i] = diagnostics[k]
         self.records += 1
         h5.flush()

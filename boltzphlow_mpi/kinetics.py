@@ -1,17 +1,26 @@
-"""Right-hand side of the 0-D kinetic equations for a batch of cells (SPEC sections 3-4).
+"""Right-hand side of the kinetic equations for a batch of cells (SPEC sections 3-5).
 
-State layout, one row per cell: ``y = [f_0 .. f_{N-1} | n_0 .. n_{N-1} | e_esc | e_qp->ph]``
-where ``e_esc`` is the cumulative energy lost by phonon escape and ``e_qp->ph`` the
-cumulative energy handed from QPs to phonons by the collisions, the time integral of the
-power (6) (internal energy-density units, see ``diagnostics``). Carrying both as unknowns
-makes every stepper that preserves linear invariants (Euler, RK4, TR with a global mu)
-keep the ledgers ``E_qp + E_ph + e_esc = const`` and ``E_ph + e_esc - e_qp->ph = const``
-exactly, instead of booking them with a separate quadrature.
+State layout, one row per cell::
+
+    y = [ f (Mq directions x N energies) | n (Mp x N) | e_esc | e_qp->ph ]
+
+``Mq = Mp = 1`` for isotropic distributions (0-D, diffusive QPs); with a kinetic closure
+the directions are the discrete ordinates ``mu_m`` with Gauss-Legendre weights ``w_m``
+(sum 2), and the angle average is ``fbar = sum_m (w_m / 2) f_m``. Collisions use the angle
+averages as partners (SPEC section 5, "Collisions with angles"): the coefficients are
+computed once per cell from ``(fbar, nbar)`` and ``C_m = (1 - f_m) A - f_m B``, which
+conserves energy exactly.
+
+``e_esc`` is the cumulative energy lost by phonon escape and ``e_qp->ph`` the cumulative
+energy handed from QPs to phonons by the collisions, the time integral of the power (6)
+(internal energy-density units, see ``diagnostics``). Carrying both as unknowns makes
+every stepper that preserves linear invariants (Euler, RK4, TR with a global mu) keep the
+ledgers ``E_qp + E_ph + e_esc = const`` and ``E_ph + e_esc - e_qp->ph = const`` exactly.
 
 Every equation is written ``dy/dt = G - K y`` with ``G >= 0`` for the occupations
 (SPEC section 3): for QPs ``G = A``, ``K = A + B``; for phonons
 ``G = A' + gamma n_T``, ``K = B' - A' + gamma`` (gamma: escape rate, on all phonons or
-only on those below ``2 Delta``, SPEC section 3 "Optional phonon escape").
+only on those below ``2 Delta``).
 """
 import numpy as np
 
@@ -20,14 +29,25 @@ from .energy_grid import cell_spectra
 from .thermal_functions import bose, fermi
 
 
+def angle_weights(m):
+    """Half the Gauss-Legendre weights (sum 1); ``[1.0]`` for an isotropic block."""
+    if m == 1:
+        return np.ones(1)
+    return 0.5 * np.polynomial.legendre.leggauss(m)[1]
+
+
 class CellKinetics:
     """Collision (+ escape) dynamics of a batch of cells sharing one energy grid."""
 
+    ACCUMULATORS = ("energy_escaped", "energy_qp_to_phonon")
+
     def __init__(self, grid, kernel: CollisionKernel, delta, *, bath_temperature,
                  escape_rate=0.0, escape_subgap_only=False, dynes_gamma=0.0,
-                 phonon_weight=1.0):
+                 phonon_weight=1.0, qp_angles=1, phonon_angles=1):
         self.grid, self.kernel = grid, kernel
         self.N = grid.size
+        self.Mq, self.Mp = int(qp_angles), int(phonon_angles)
+        self.wq, self.wp = angle_weights(self.Mq), angle_weights(self.Mp)
         self.bath_temperature = bath_temperature
         self.escape_rate = float(escape_rate)
         self.escape_subgap_only = bool(escape_subgap_only)
@@ -38,23 +58,46 @@ class CellKinetics:
         self.set_gap(delta)
 
     # -- layout ----------------------------------------------------------------------
-    ACCUMULATORS = ("energy_escaped", "energy_qp_to_phonon")
+    @property
+    def nf(self):
+        return self.Mq * self.N
+
+    @property
+    def nn(self):
+        return self.Mp * self.N
 
     @property
     def width(self):
-        return 2 * self.N + len(self.ACCUMULATORS)
+        return self.nf + self.nn + len(self.ACCUMULATORS)
+
+    def directional(self, y):
+        """Views ``f`` (C, Mq, N) and ``n`` (C, Mp, N)."""
+        c = len(y)
+        return (y[:, : self.nf].reshape(c, self.Mq, self.N),
+                y[:, self.nf : self.nf + self.nn].reshape(c, self.Mp, self.N))
 
     def unpack(self, y):
-        """``(f, n, e_esc)``; ``accumulators(y)`` gives all accumulator columns."""
-        return y[:, : self.N], y[:, self.N : 2 * self.N], y[:, 2 * self.N]
+        """Angle averages ``(fbar, nbar)`` (C, N) and ``e_esc`` (C,)."""
+        f, n = self.directional(y)
+        fbar = f[:, 0] if self.Mq == 1 else np.einsum("m,cmk->ck", self.wq, f)
+        nbar = n[:, 0] if self.Mp == 1 else np.einsum("m,cmk->ck", self.wp, n)
+        return fbar, nbar, y[:, self.nf + self.nn]
 
     def accumulators(self, y):
-        return {k: y[:, 2 * self.N + i] for i, k in enumerate(self.ACCUMULATORS)}
+        base = self.nf + self.nn
+        return {k: y[:, base + i] for i, k in enumerate(self.ACCUMULATORS)}
 
     def pack(self, f, n, e_esc, e_transfer=0.0):
+        """Rows from isotropic ``f``, ``n`` (C, N) or directional (C, M, N) arrays."""
         f = np.asarray(f, float)
-        cols = [np.broadcast_to(np.asarray(v, float), (len(f),)).reshape(-1, 1) for v in (e_esc, e_transfer)]
-        return np.concatenate([f, n] + cols, axis=1)
+        n = np.asarray(n, float)
+        c = len(f)
+        if f.ndim == 2:
+            f = np.repeat(f[:, None, :], self.Mq, axis=1)
+        if n.ndim == 2:
+            n = np.repeat(n[:, None, :], self.Mp, axis=1)
+        cols = [np.broadcast_to(np.asarray(v, float), (c,)).reshape(-1, 1) for v in (e_esc, e_transfer)]
+        return np.concatenate([f.reshape(c, self.nf), n.reshape(c, self.nn)] + cols, axis=1)
 
     @property
     def reference_state(self):
@@ -64,7 +107,7 @@ class CellKinetics:
     @property
     def occupation_slices(self):
         """(name, slice) of the blocks whose error and positivity are controlled."""
-        return (("f", slice(0, self.N)), ("n", slice(self.N, 2 * self.N)))
+        return (("f", slice(0, self.nf)), ("n", slice(self.nf, self.nf + self.nn)))
 
     # -- gap-dependent coefficients ----------------------------------------------------
     def set_gap(self, delta):
@@ -89,17 +132,19 @@ class CellKinetics:
     # -- the ODE ----------------------------------------------------------------------
     def split(self, y, clip=True):
         """``(G, K)`` with ``dy/dt = G - K y`` (accumulator rows: ``K = 0``)."""
-        f, n, _ = self.unpack(y)
-        c = self.kernel.coefficients(f, n, self.spectra, clip=clip)
-        gf = np.where(self.evolving, c.A, 0.0)
-        kf = np.where(self.evolving, c.A + c.B, 0.0)
-        gn = c.Ap + self.escape * self.n_bath
-        kn = c.Bp - c.Ap + self.escape
-        escape_power = np.sum(self._escape_power_weight * (n - self.n_bath), axis=1)
+        c = len(y)
+        fbar, nbar, _ = self.unpack(y)
+        co = self.kernel.coefficients(fbar, nbar, self.spectra, clip=clip)
+        gf = np.where(self.evolving, co.A, 0.0)
+        kf = np.where(self.evolving, co.A + co.B, 0.0)
+        gn = co.Ap + self.escape * self.n_bath
+        kn = co.Bp - co.Ap + self.escape
+        escape_power = np.sum(self._escape_power_weight * (nbar - self.n_bath), axis=1)
         # power from QPs to phonons, eq. (6): minus the collisional QP energy change
-        transfer = -4.0 * self.grid.step * np.sum(self.grid.x * self.spectra.rho * (gf - kf * f), axis=1)
-        G = np.concatenate([gf, gn, escape_power[:, None], transfer[:, None]], axis=1)
-        K = np.concatenate([kf, kn, np.zeros((len(y), 2))], axis=1)
+        transfer = -4.0 * self.grid.step * np.sum(self.grid.x * self.spectra.rho * (gf - kf * fbar), axis=1)
+        G = np.concatenate([np.tile(gf, (1, self.Mq)), np.tile(gn, (1, self.Mp)),
+                            escape_power[:, None], transfer[:, None]], axis=1)
+        K = np.concatenate([np.tile(kf, (1, self.Mq)), np.tile(kn, (1, self.Mp)), np.zeros((c, 2))], axis=1)
         return G, K
 
     def rhs(self, y, clip=True):
@@ -107,14 +152,14 @@ class CellKinetics:
         return G - K * y
 
     def check_state(self, y):
-        """Indices of a violation (cell, block, energy) or None: NaN, f<0, f>1, n<0."""
-        f, n, e = self.unpack(y)
+        """First violation ``(block, cell, energy index, value)`` or None: NaN, f<0, f>1, n<0."""
+        f, n = self.directional(y)
         for name, arr, bad in (("f", f, ~np.isfinite(f) | (f < 0) | (f > 1)),
                                ("n", n, ~np.isfinite(n) | (n < 0))):
             if bad.any():
-                c, k = np.argwhere(bad)[0]
-                return name, int(c), int(k), float(arr[c, k])
-        acc = y[:, 2 * self.N:]
+                c, m, k = np.argwhere(bad)[0]
+                return name, int(c), int(k), float(arr[c, m, k])
+        acc = y[:, self.nf + self.nn:]
         if not np.all(np.isfinite(acc)):
             return "accumulator", int(np.argwhere(~np.isfinite(acc))[0][0]), -1, float("nan")
         return None

@@ -1,0 +1,36 @@
+"""The radial domain on a PETSc DMDA (SPEC section 5): decomposition and ghost exchange.
+
+One object owns the 1-D DMDA over the radial cells (``GHOSTED`` ends, stencil width 1),
+the global and the ghosted local vector (made once), this rank's cell range and whether
+it holds ``r = 0`` and ``r = R``. Physics code sees numpy arrays shaped ``(cells, ...)``.
+"""
+import numpy as np
+
+from .errors import InputError
+
+
+class Domain:
+    def __init__(self, par, cells, dof):
+        from petsc4py import PETSc
+        if cells < par.size:
+            raise InputError("geometry.cells", cells, f"at least one cell per rank ({par.size} ranks)")
+        self.par, self.cells, self.dof = par, int(cells), int(dof)
+        self.da = PETSc.DMDA().create(sizes=(self.cells,), dof=self.dof, stencil_width=1,
+                                      boundary_type=(PETSc.DM.BoundaryType.GHOSTED,), comm=par.comm)
+        self.gvec = self.da.createGlobalVec()
+        self.lvec = self.da.createLocalVec()  # physical-boundary ghosts stay 0 (never read unweighted)
+        (xs, xe), = self.da.getRanges()
+        self.cell_range = (int(xs), int(xe))
+        self.ranges = [tuple(r) for r in par.comm.allgather(self.cell_range)]
+        self.owns_centre = xs == 0
+        self.owns_outer = xe == self.cells
+
+    def exchange(self, owned):
+        """Ghosted copy ``(cells_local + 2, dof)`` of this rank's ``(cells_local, dof)`` block."""
+        self.gvec.array[:] = np.ascontiguousarray(owned).ravel()
+        self.da.globalToLocal(self.gvec, self.lvec)
+        return self.lvec.array.reshape(-1, self.dof).copy()
+
+    def destroy(self):
+        for obj in (self.gvec, self.lvec, self.da):
+            obj.destroy()
