@@ -15,22 +15,30 @@ from . import __version__
 from .errors import InputError, SolverError
 
 
-class _Parser(argparse.ArgumentParser):
-    """Usage errors are printed by the first rank only (every rank parses the same argv)."""
+def _launcher_rank():
+    """This process's rank from the MPI launcher's environment (before MPI starts)."""
+    return next((os.environ[v] for v in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID")
+                 if v in os.environ), "0")
 
-    def error(self, message):
-        rank = next((os.environ[v] for v in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID")
-                     if v in os.environ), "0")
-        if rank == "0":
-            self.print_usage(sys.stderr)
-            print(f"{self.prog}: error: {message}", file=sys.stderr)
-        sys.exit(2)
+
+class _Parser(argparse.ArgumentParser):
+    """Help, version and usage errors are printed by the first rank only (every rank parses
+    the same argv); no abbreviations, so a typo is an error rather than another option."""
+
+    def __init__(self, *args, **kw):
+        kw.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kw)
+
+    def _print_message(self, message, file=None):
+        if _launcher_rank() == "0":
+            super()._print_message(message, file)
 
 
 def _parser():
     p = _Parser(prog="boltzphlow", description=(
         "Coupled quasiparticle-phonon Boltzmann kinetics in superconductors (BoltzPhlow-MPI). "
-        "Run in parallel with mpirun -n N boltzphlow ...; PETSc options (-log_view, ...) pass through."))
+        "Run in parallel with mpirun -n N boltzphlow ...; PETSc options go after a '--' separator "
+        "(boltzphlow run job.toml -- -log_view) or in the PETSC_OPTIONS environment variable."))
     p.add_argument("--version", action="version", version=f"boltzphlow {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -71,15 +79,19 @@ def _parser():
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
+    argv = list(sys.argv[1:] if argv is None else argv)
+    petsc_options = []
+    if "--" in argv:  # everything after '--' is for PETSc (-log_view, -ksp_type cg, ...)
+        cut = argv.index("--")
+        argv, petsc_options = argv[:cut], argv[cut + 1:]
     parser = _parser()
-    args, extra = parser.parse_known_args(argv)
-    stray = [a for a in extra if not a.startswith("-")]
-    if stray:
-        parser.error(f"unrecognized arguments: {' '.join(stray)}")
-    if extra:  # PETSc options (-log_view, -ksp_type ...) pass through to PETSc
+    for a in argv:  # a PETSc-style option before '--' would be read as -o/-q/-v with a value
+        if len(a) > 2 and a[0] == "-" and a[1] != "-" and a[1:2].isalpha():
+            parser.error(f"{a}: PETSc options go after '--' (e.g. boltzphlow run job.toml -- {a})")
+    args = parser.parse_args(argv)
+    if petsc_options:
         import petsc4py
-        petsc4py.init([sys.argv[0]] + extra)
+        petsc4py.init([sys.argv[0]] + petsc_options)
     from .parallel import Parallel
     par = Parallel()
     try:

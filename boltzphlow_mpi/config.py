@@ -82,6 +82,9 @@ SCHEMA = {
         "outer_boundary": Key(("bath", "reflecting"), "bath",
                               doc="r = R: Milne/outflow to the bath, or reflecting (no flux; for tests)."),
     },
+    "collisions": {
+        "enabled": Key(bool, True, doc="Collision integrals on; false leaves transport (and escape) alone, for tests."),
+    },
     "gap": {
         "mode": Key(("fixed", "self-consistent"), "fixed", doc="Gap fixed at the bath BCS value, or solved per cell every step."),
     },

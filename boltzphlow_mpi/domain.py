@@ -1,6 +1,6 @@
 """The radial domain on a PETSc DMDA (SPEC section 5): decomposition and ghost exchange.
 
-One object owns the 1-D DMDA over the radial cells (``GHOSTED`` ends, stencil width 1),
+One object owns the 1-D DMDA over the radial cells (``GHOSTED`` ends, stencil width 2),
 the global and the ghosted local vector (made once), this rank's cell range and whether
 it holds ``r = 0`` and ``r = R``. Physics code sees numpy arrays shaped ``(cells, ...)``.
 """
@@ -10,12 +10,12 @@ from .errors import InputError
 
 
 class Domain:
-    def __init__(self, par, cells, dof):
+    def __init__(self, par, cells, dof, ghosts=2):
         from petsc4py import PETSc
-        if cells < par.size:
-            raise InputError("geometry.cells", cells, f"at least one cell per rank ({par.size} ranks)")
-        self.par, self.cells, self.dof = par, int(cells), int(dof)
-        self.da = PETSc.DMDA().create(sizes=(self.cells,), dof=self.dof, stencil_width=1,
+        if cells < ghosts * par.size:
+            raise InputError("geometry.cells", cells, f"at least {ghosts} cells per rank ({par.size} ranks)")
+        self.par, self.cells, self.dof, self.ghosts = par, int(cells), int(dof), ghosts
+        self.da = PETSc.DMDA().create(sizes=(self.cells,), dof=self.dof, stencil_width=ghosts,
                                       boundary_type=(PETSc.DM.BoundaryType.GHOSTED,), comm=par.comm)
         self.gvec = self.da.createGlobalVec()
         self.lvec = self.da.createLocalVec()  # physical-boundary ghosts stay 0 (never read unweighted)
@@ -26,7 +26,7 @@ class Domain:
         self.owns_outer = xe == self.cells
 
     def exchange(self, owned):
-        """Ghosted copy ``(cells_local + 2, dof)`` of this rank's ``(cells_local, dof)`` block."""
+        """Ghosted copy ``(cells_local + 2 ghosts, dof)`` of this rank's ``(cells_local, dof)`` block."""
         self.gvec.array[:] = np.ascontiguousarray(owned).ravel()
         self.da.globalToLocal(self.gvec, self.lvec)
         return self.lvec.array.reshape(-1, self.dof).copy()

@@ -44,6 +44,7 @@ class CellKinetics:
     def __init__(self, grid, kernel: CollisionKernel, delta, *, bath_temperature,
                  escape_rate=0.0, escape_subgap_only=False, dynes_gamma=0.0,
                  phonon_weight=1.0, qp_angles=1, phonon_angles=1):
+        """``kernel = None`` switches the collision integrals off (escape stays)."""
         self.grid, self.kernel = grid, kernel
         self.N = grid.size
         self.Mq, self.Mp = int(qp_angles), int(phonon_angles)
@@ -134,11 +135,15 @@ class CellKinetics:
         """``(G, K)`` with ``dy/dt = G - K y`` (accumulator rows: ``K = 0``)."""
         c = len(y)
         fbar, nbar, _ = self.unpack(y)
-        co = self.kernel.coefficients(fbar, nbar, self.spectra, clip=clip)
-        gf = np.where(self.evolving, co.A, 0.0)
-        kf = np.where(self.evolving, co.A + co.B, 0.0)
-        gn = co.Ap + self.escape * self.n_bath
-        kn = co.Bp - co.Ap + self.escape
+        if self.kernel is None:
+            zero = np.zeros_like(fbar)
+            gf, kf, gn, kn = zero, zero, self.escape * self.n_bath, self.escape
+        else:
+            co = self.kernel.coefficients(fbar, nbar, self.spectra, clip=clip)
+            gf = np.where(self.evolving, co.A, 0.0)
+            kf = np.where(self.evolving, co.A + co.B, 0.0)
+            gn = co.Ap + self.escape * self.n_bath
+            kn = co.Bp - co.Ap + self.escape
         escape_power = np.sum(self._escape_power_weight * (nbar - self.n_bath), axis=1)
         # power from QPs to phonons, eq. (6): minus the collisional QP energy change
         transfer = -4.0 * self.grid.step * np.sum(self.grid.x * self.spectra.rho * (gf - kf * fbar), axis=1)

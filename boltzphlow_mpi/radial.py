@@ -19,7 +19,7 @@ import numpy as np
 from .domain import Domain
 from .energy_grid import cell_spectra
 from .parallel import Transposer
-from .transport import MILNE, Streaming, diffusion_conductances, diffusion_step
+from .transport import GHOSTS, MILNE, Streaming, diffusion_conductances, diffusion_step, ghosted_edges
 
 
 class RadialTransport:
@@ -38,8 +38,8 @@ class RadialTransport:
             self.milne = MILNE * mean_free_path_um
             self.transposer = Transposer(par, self.domain.ranges, N)
         if phonon == "kinetic":
-            self.streaming = Streaming(mesh.edges[c0:c1 + 1], model.Mp, sound_speed,
-                                       self.domain.owns_outer, boundary)
+            self.streaming = Streaming(ghosted_edges(mesh, c0, c1), model.Mp, sound_speed,
+                                       self.domain.owns_centre, self.domain.owns_outer, boundary)
         self._cfl = None
 
     # -- limits ---------------------------------------------------------------------------

@@ -90,7 +90,7 @@ class Simulation:
         escape_rate = mat.tau0_ns / esc["tau_ns"] if esc["tau_ns"] else 0.0
         self.kernel = CollisionKernel(self.grid, self.tau_ratio, self.delta0, method=g["kernel"])
         self.model = CellKinetics(
-            self.grid, self.kernel, np.full(self.local_cells, self.delta_bath),
+            self.grid, self.kernel if cfg["collisions"]["enabled"] else None, np.full(self.local_cells, self.delta_bath),
             bath_temperature=self.temperature, escape_rate=escape_rate,
             escape_subgap_only=esc["only_subgap"], dynes_gamma=self.gamma, phonon_weight=self.weight,
             qp_angles=qp_angles, phonon_angles=phonon_angles)
@@ -122,9 +122,7 @@ class Simulation:
         self.controller = StepController(self.stepper, rtol=tm["rtol"],
                                          dt_max=(tm["dt_max_ns"] * to_int if tm["dt_max_ns"] else np.inf))
         self.output_interval = (tm["output_interval_ns"] * to_int if tm["output_interval_ns"] else self.t_end / 100)
-        if self.fixed_dt is not None:
-            self.dt = self.fixed_dt
-        self.dt = min(self.dt, self.controller.dt_max)
+        self.dt = self.fixed_dt if self.fixed_dt is not None else min(self.dt, self.controller.dt_max)
         self.limit_reason = "accuracy"
         self.t = 0.0
         self.steps = 0

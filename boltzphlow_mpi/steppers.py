@@ -20,7 +20,9 @@ takes the same decisions (one global ``dt``), with a communicator of size one in
   energy). ``J_P v`` is exact: the operator is a cubic polynomial in ``y``, so
   ``(4 D(1) - D(2)) / 3`` with ``D(s) = [Q(y + s v) - Q(y - s v)] / (2 s)`` has no
   truncation error. Positivity: ``mu`` starts at ``max K`` and is doubled until the new
-  state is admissible (for ``mu -> inf`` the update tends to ``F2 -> y``).
+  state is admissible (for ``mu -> inf`` the update tends to ``F2 -> y``); values off the
+  bounds by round-off only (1e-13 of the block's largest value, far tails of cold
+  distributions) are set to the bound.
 * ``exp``: exponential (frozen-coefficient) step
   ``y <- y e^{-K dt} + G dt phi1(-K dt)``, ``phi1(z) = (e^z - 1)/z``, which keeps
   ``0 <= f <= 1`` and ``n >= 0`` for any ``dt``; made second order by a trapezoidal
@@ -148,11 +150,26 @@ class TR2(Stepper):
             e = np.exp(-mu * dt)
             tau = -np.expm1(-mu * dt)
             y_new = e * y + tau * e * F1 + tau * tau * F2
+            y_new = _clean_roundoff(problem, y_new)
             bad = 1.0 if problem.check_state(y_new) is not None else 0.0
             if self.reduce_max(bad) == 0.0:
                 return y_new, None
             mu *= 2.0
         return y_new, None  # still inadmissible: the controller rejects or the run stops
+
+
+def _clean_roundoff(problem, y, eps=1e-13):
+    """Set occupations that are negative (or above 1 for f) only by round-off of the
+    ``J_P v`` differences (at most ``eps`` times the block's largest value) to the bound."""
+    y = y.copy()
+    for name, s in problem.occupation_slices:
+        block = y[:, s]
+        scale = eps * np.max(np.abs(block), axis=1, keepdims=True) if block.size else 0.0
+        block[(block < 0) & (block > -scale)] = 0.0
+        if name == "f":
+            block[(block > 1) & (block < 1 + eps)] = 1.0
+        y[:, s] = block
+    return y
 
 
 def exponential_update(y, G, K, dt):

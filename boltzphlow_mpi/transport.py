@@ -108,41 +108,79 @@ def thomas(a, b, c, d):
 
 
 # -- phonon streaming (explicit upwind discrete ordinates) ------------------------------
+GHOSTS = 2  # ghost cells on each side needed by the reconstruction
+
+
+def minmod(a, b):
+    return np.where(a * b > 0, np.where(np.abs(a) < np.abs(b), a, b), 0.0)
+
+
 class Streaming:
     """Upwind streaming of occupations ``n`` (cells, M, K) at speed ``v`` (scalar or (K,)).
 
-    ``edges`` are the radii of the local cells' faces, ``(C_loc + 1,)``; the caller passes
-    ``n`` with one ghost cell on each side (``(C_loc + 2, M, K)``) filled by the ghost
-    exchange, and says whether this rank owns ``r = R`` (then the right ghost is unused and
-    the bath or reflection applies).
+    ``edges`` are the faces of this rank's cells plus ``GHOSTS`` ghost cells on each side
+    (``C_loc + 2 GHOSTS + 1`` radii; ghost radii outside ``[0, R]`` are mirrored); the
+    caller passes ``n`` with the ghost cells filled by the DMDA exchange
+    (``(C_loc + 2 GHOSTS, M, K)``) and says whether this rank owns ``r = 0`` and ``r = R``.
+
+    Face values in ``r`` are upwind with a MUSCL (minmod) reconstruction, second order in
+    space away from extrema; the cells at ``r = 0`` and ``r = R`` use first-order upwind
+    values. Reconstructed face values lie between neighbouring cell values, so the forward
+    Euler step (and SSP-RK2) keeps ``n >= 0`` for half the first-order CFL step.
     """
 
-    def __init__(self, edges, m, speed, owns_outer, boundary="bath"):
+    def __init__(self, edges, m, speed, owns_centre, owns_outer, boundary="bath", order=2):
         if boundary not in ("bath", "reflecting"):
             raise ValueError(f"boundary = {boundary!r}: expected 'bath' or 'reflecting'")
         self.mu, self.w, self.alpha = ordinates(m)
         self.speed = speed
-        self.owns_outer = owns_outer
-        self.boundary = boundary
+        self.owns_centre, self.owns_outer = owns_centre, owns_outer
+        self.boundary, self.order = boundary, order
         e = np.asarray(edges, float)
-        self.area = 4.0 * np.pi * e ** 2
-        self.volume = (4.0 * np.pi / 3.0) * (e[1:] ** 3 - e[:-1] ** 3)
+        g = GHOSTS
+        self.centres_all = 0.5 * (e[1:] + e[:-1])
+        own = e[g:len(e) - g]
+        self.area = 4.0 * np.pi * own ** 2
+        self.volume = (4.0 * np.pi / 3.0) * (own[1:] ** 3 - own[:-1] ** 3)
         self.darea = self.area[1:] - self.area[:-1]
+        self.half_width_all = 0.5 * np.diff(e)[g - 1:len(e) - g]  # cells own-1 .. own+1
+
+    def _slopes(self, n):
+        """Limited slopes of every cell that has both neighbours (ghosted cells 1 .. -2)."""
+        c = self.centres_all
+        left = (n[1:-1] - n[:-2]) / (c[1:-1] - c[:-2])[:, None, None]
+        right = (n[2:] - n[1:-1]) / (c[2:] - c[1:-1])[:, None, None]
+        return minmod(left, right)
 
     def rate(self, n_ghosted, n_bath):
         """``(dn/dt for the owned cells, outgoing flux through R per (M, K) or None)``."""
+        g = GHOSTS
         mu = self.mu[None, :, None]
         pos = mu > 0
-        own = n_ghosted[1:-1]
-        left = n_ghosted[:-2]
-        right = n_ghosted[2:].copy()
+        own = n_ghosted[g:-g]
+        left = n_ghosted[g - 1:-g - 1]
+        right = n_ghosted[g + 1:len(n_ghosted) - g + 1].copy()
+        if self.order == 2:
+            slope = self._slopes(n_ghosted)  # cells own-1 .. own+1 (ghosted indices 1 .. -2)
+            if self.owns_centre:
+                slope[:2] = 0.0  # the ghost at r < 0 and the centre cell: first order
+            if self.owns_outer:
+                slope[-2:] = 0.0  # the last cell and the ghost beyond R: first order
+            hw = self.half_width_all[:, None, None] * slope
+            own_hi = own + hw[1:-1]      # own cell, right face
+            own_lo = own - hw[1:-1]      # own cell, left face
+            left_hi = left + hw[:-2]     # left neighbour, its right face
+            right_lo = right - hw[2:]    # right neighbour, its left face
+        else:
+            own_hi = own_lo = own
+            left_hi, right_lo = left, right
         if self.owns_outer:
             if self.boundary == "bath":
-                right[-1] = np.broadcast_to(n_bath, right[-1].shape)
+                right_lo[-1] = np.broadcast_to(n_bath, right_lo[-1].shape)
             else:
-                right[-1] = own[-1][::-1]  # mu -> -mu (Gauss-Legendre is symmetric)
-        face_hi = np.where(pos, own, right)   # value at r_{i+1/2}
-        face_lo = np.where(pos, left, own)    # value at r_{i-1/2}
+                right_lo[-1] = own[-1][::-1]  # mu -> -mu (Gauss-Legendre is symmetric)
+        face_hi = np.where(pos, own_hi, right_lo)   # value at r_{i+1/2}
+        face_lo = np.where(pos, left_hi, own_lo)    # value at r_{i-1/2}
         a_hi = self.area[1:, None, None]
         a_lo = self.area[:-1, None, None]
         spatial = mu * (a_hi * face_hi - a_lo * face_lo)
@@ -163,4 +201,13 @@ class Streaming:
         loss = (out + self.darea[:, None] * self.alpha[None, 1:] / self.w[None, :]) / self.volume[:, None]
         vmax = float(np.max(self.speed))
         worst = float(np.max(loss)) * vmax if loss.size else 0.0
-        return 1.0 / worst if worst > 0 else np.inf
+        factor = 0.5 if self.order == 2 else 1.0  # reconstruction: half the first-order step
+        return factor / worst if worst > 0 else np.inf
+
+
+def ghosted_edges(mesh, c0, c1, ghosts=GHOSTS):
+    """Faces of cells ``c0 - ghosts .. c1 + ghosts``, mirrored at ``r = 0`` and ``r = R``."""
+    e = mesh.edges
+    lo = [e[c0 - k] if c0 - k >= 0 else -e[k - c0] for k in range(ghosts, 0, -1)]
+    hi = [e[c1 + k] if c1 + k <= mesh.cells else 2 * e[-1] - e[2 * mesh.cells - c1 - k] for k in range(1, ghosts + 1)]
+    return np.concatenate([lo, e[c0:c1 + 1], hi])

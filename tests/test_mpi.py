@@ -54,7 +54,7 @@ def run_to_file(cfg, par, path):
     sim = Simulation(cfg, par)
     attrs = {"config": json.dumps(cfg), "config_resolved": json.dumps(cfg), **material_attrs(sim.material)}
     writer = OutputFile(path, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
-                        energy_meV=sim.grid.x * sim.units.kTc_meV, attrs=attrs)
+                        energy_meV=sim.grid.x * sim.units.kTc_meV, attrs=attrs, mesh=sim.mesh)
     try:
         sim.run(writer)
     finally:
@@ -121,6 +121,46 @@ def test_results_independent_of_rank_count(shared_dir, variant):
     diffs, ranks, serial_state, world_state = COMM.bcast(summary, root=0)
     assert ranks == (COMM.size, 1)
     assert serial_state == world_state
+    assert diffs == [], diffs
+
+
+SPHERE = {
+    "material": {"name": "Sn"},
+    "bath": {"temperature_over_tc": 0.15},
+    "grid": {"energy_step_over_delta0": 0.25, "energy_max_over_delta0": 8.0},
+    "geometry": {"kind": "sphere", "radius_um": 20.0, "cells": 13},
+    "transport": {"qp": "diffusive", "qp_mean_free_path_um": 0.3, "phonon": "kinetic", "angles": 4},
+    "initial": {"species": "phonon", "energy_center_over_delta0": 5.0, "energy_width_over_delta0": 0.3,
+                "deposit_eV": 50.0, "radius_width_um": 3.0},
+    "time": {"t_end_ns": 0.4, "method": "exp", "rtol": 1e-3, "output_interval_ns": 0.1},
+}
+
+
+@pytest.mark.mpi(min_size=2)
+@pytest.mark.parametrize("variant", [
+    {"gap": {"mode": "self-consistent"}, "phonon_escape": {"tau_ns": 0.5, "only_subgap": True}},
+    {"time": {"method": "tr2"}},
+    {"time": {"dt_ns": 0.01, "method": "exp"}, "transport": {"outer_boundary": "reflecting"}},
+], ids=["exp-selfconsistent", "tr2", "exp-fixed-reflecting"])
+def test_sphere_results_independent_of_rank_count(shared_dir, variant):
+    """The radial solver: cells split by the DMDA, QP diffusion through the all-to-all
+    transpose, phonon ghosts through the DMDA; the output is bitwise the one of one rank."""
+    raw = json.loads(json.dumps(SPHERE))
+    for section, table in variant.items():
+        raw.setdefault(section, {}).update(table)
+    cfg = config.from_dict(raw)
+    sim = run_to_file(cfg, Parallel(COMM), shared_dir / "world.h5")
+    cells = COMM.allgather(sim.local_cells)
+    assert sum(cells) == 13 and min(cells) >= 2
+    COMM.barrier()
+    if COMM.rank == 0:
+        run_to_file(cfg, Parallel(MPI.COMM_SELF), shared_dir / "self.h5")
+        diffs, ranks = file_differences(shared_dir / "world.h5", shared_dir / "self.h5")
+        summary = (diffs, ranks)
+    else:
+        summary = None
+    diffs, ranks = COMM.bcast(summary, root=0)
+    assert ranks == (COMM.size, 1)
     assert diffs == [], diffs
 
 

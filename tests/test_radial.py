@@ -1,0 +1,192 @@
+"""Radial solver (SPEC section 5): transport validation in serial (a communicator of size 1).
+
+Rank invariance and restart identity are in test_mpi.py."""
+import numpy as np
+import pytest
+
+from boltzphlow_mpi import config
+from boltzphlow_mpi.energy_grid import cell_spectra
+from boltzphlow_mpi.parallel import Parallel
+from boltzphlow_mpi.simulation import Simulation
+from boltzphlow_mpi.mesh import RadialMesh
+from boltzphlow_mpi.transport import Streaming, ghosted_edges, ordinates
+
+
+def sphere_cfg(**over):
+    base = {
+        "material": {"name": "Sn"}, "bath": {"temperature_over_tc": 0.1},
+        "grid": {"energy_step_over_delta0": 0.25, "energy_max_over_delta0": 8.0},
+        "geometry": {"kind": "sphere", "radius_um": 50.0, "cells": 50},
+        "transport": {"qp": "diffusive", "qp_mean_free_path_um": 0.01, "phonon": "kinetic", "angles": 4},
+        "initial": {"species": "phonon", "energy_center_over_delta0": 5.0, "energy_width_over_delta0": 0.3,
+                    "deposit_eV": 100.0, "radius_width_um": 3.0},
+        "time": {"t_end_ns": 1.0, "method": "exp", "rtol": 1e-4, "output_interval_ns": 0.5},
+    }
+    for dotted, value in over.items():
+        s, k = dotted.split("__")
+        if value is None:
+            base.get(s, {}).pop(k, None)
+        else:
+            base.setdefault(s, {})[k] = value
+    return config.from_dict(base)
+
+
+def build(**over):
+    return Simulation(sphere_cfg(**over), Parallel())
+
+
+def excess_qp_number_per_cell(sim):
+    f, _, _ = sim.model.unpack(sim.y)
+    return 4 * sim.grid.step * np.sum(sim.model.spectra.rho * (f - sim.model.f_bath), axis=1)
+
+
+def mean_r2(sim, density):
+    r = sim.mesh.centres
+    w = density * sim.mesh.volumes
+    return float(np.sum(w * r ** 2) / np.sum(w))
+
+
+def test_pure_qp_diffusion_spreads_as_6Dt():
+    """Collisions off: each energy diffuses with D_n / rho(E), so the excess QP number obeys
+    <r^2> = r0^2 + 6 <D> t (<D> weighted by the number at each energy) before reaching R."""
+    sim = build(collisions__enabled=False, transport__phonon="off", initial__species="qp",
+                initial__energy_center_over_delta0=3.0, geometry__cells=200, geometry__radius_um=100.0,
+                initial__radius_width_um=5.0, time__t_end_ns=20.0, time__dt_max_ns=0.05)
+    n0 = excess_qp_number_per_cell(sim)
+    r2_0 = mean_r2(sim, n0)
+    f, _, _ = sim.model.unpack(sim.y)
+    per_energy = np.sum((sim.model.spectra.rho * (f - sim.model.f_bath)) * sim.volumes[:, None], axis=0)
+    dn = sim.transport.diffusivity
+    rho = sim.model.spectra.rho[0]
+    d_eff = np.sum(per_energy[rho > 0] * dn / rho[rho > 0]) / np.sum(per_energy[rho > 0])
+    sim.run()
+    r2 = mean_r2(sim, excess_qp_number_per_cell(sim))
+    t = sim.t
+    assert r2 - r2_0 == pytest.approx(6 * d_eff * t, rel=0.02)
+    assert np.sqrt(r2) < 0.5 * sim.mesh.radius
+
+
+def test_qp_number_conserved_by_diffusion_with_reflecting_boundary():
+    sim = build(collisions__enabled=False, transport__phonon="off", transport__outer_boundary="reflecting",
+                initial__species="qp", initial__energy_center_over_delta0=3.0, transport__qp_mean_free_path_um=1.0,
+                time__t_end_ns=2.0, time__dt_max_ns=0.1)
+    before = float(np.sum(excess_qp_number_per_cell(sim) * sim.volumes))
+    sim.run()
+    after = float(np.sum(excess_qp_number_per_cell(sim) * sim.volumes))
+    assert after == pytest.approx(before, rel=1e-12)
+    assert sim.out["qp_number"] == 0
+
+
+def test_ballistic_subgap_phonon_pulse_arrives_at_R_over_vs():
+    """Collisions off: sub-gap phonons from r ~ 0 leave through R; half of the energy is out
+    at t = R / v_s within one cell crossing time; in the end all of it (out + inside = in).
+    (Discrete ordinates stream at v_s mu_max, mu_max = 0.989 for 16 angles.)"""
+    R, cells = 30.0, 60
+    sim = build(collisions__enabled=False, transport__qp="off", transport__angles=16,
+                geometry__radius_um=R, geometry__cells=cells, initial__radius_width_um=0.5,
+                grid__energy_max_over_delta0=2.5,
+                initial__energy_center_over_delta0=1.5, initial__energy_width_over_delta0=0.1,
+                time__t_end_ns=30.0, time__output_interval_ns=30.0)
+    vs = sim.material.sound_speed_um_per_ns
+    e_in = sim.deposit
+    crossing = (R / cells) / vs
+    times, outs = [], []
+    t_ns = 0.0
+    while t_ns < 2 * R / vs:
+        t_ns += 0.25 * crossing
+        sim.advance_to(t_ns / sim.material.tau0_ns)
+        times.append(t_ns)
+        outs.append(sim.out["phonon_energy"] / e_in)
+    outs = np.array(outs)
+    t_half = np.interp(0.5, outs, times)
+    assert abs(t_half - R / vs) < crossing
+    assert outs[-1] > 0.99
+    tot = sim.totals()
+    inside = tot["phonon_energy"] - sim.bath_totals["phonon_energy"]
+    assert (inside + sim.out["phonon_energy"]) == pytest.approx(e_in, rel=1e-10)
+
+
+def test_uniform_isotropic_field_stays_uniform():
+    sim = build(collisions__enabled=False, transport__qp="off", transport__outer_boundary="reflecting",
+                transport__angles=8, initial__radius_width_um=None,
+                time__t_end_ns=5.0)
+    n0 = sim.y.copy()
+    sim.run()
+    assert sim.steps > 50
+    assert np.abs(sim.y[:, :-2] - n0[:, :-2]).max() <= 1e-12 * np.abs(n0[:, :-2]).max()
+
+
+def test_streaming_operator_properties():
+    mu, w, alpha = ordinates(8)
+    assert np.isclose(w.sum(), 2.0) and np.all(alpha >= 0) and alpha[0] == 0 == alpha[-1]
+    mesh = RadialMesh.graded(20.0, 20, 1.05)
+    st = Streaming(ghosted_edges(mesh, 0, 20), 8, 2.0, True, True, "bath")
+    rng = np.random.default_rng(1)
+    n = rng.random((24, 8, 3))
+    dn, flux = st.rate(n, np.zeros(3))
+    vol = st.volume
+    change = np.einsum("cmk,m,c->k", dn, w / 2, vol)
+    assert np.allclose(change, -np.einsum("mk,m->k", flux, w / 2), rtol=1e-12)
+
+
+def test_uniform_state_with_collisions_follows_point_solution():
+    """Reflecting R, uniform deposit: every cell follows the 0-D solution (fixed dt)."""
+    density = 100.0 / (4 / 3 * np.pi * 20.0 ** 3)
+    common = dict(time__dt_ns=0.01, time__t_end_ns=0.5, time__output_interval_ns=0.5)
+    sim = build(transport__outer_boundary="reflecting", geometry__radius_um=20.0, geometry__cells=8,
+                initial__radius_width_um=None, **common)
+    sim.run()
+    point = config.from_dict({
+        "material": {"name": "Sn"}, "bath": {"temperature_over_tc": 0.1},
+        "grid": {"energy_step_over_delta0": 0.25, "energy_max_over_delta0": 8.0},
+        "initial": {"species": "phonon", "energy_center_over_delta0": 5.0, "energy_width_over_delta0": 0.3,
+                    "deposit_eV_per_um3": density},
+        "time": {"t_end_ns": 0.5, "method": "exp", "dt_ns": 0.01, "output_interval_ns": 0.5}})
+    p = Simulation(point, Parallel())
+    p.run()
+    f_s, n_s, _ = sim.model.unpack(sim.y)
+    f_p, n_p, _ = p.model.unpack(p.y)
+    assert np.abs(f_s - f_p).max() <= 1e-12 * np.abs(f_p).max()
+    assert np.abs(n_s - n_p).max() <= 1e-12 * np.abs(n_p).max()
+
+
+def test_ledger_exact_with_conserving_stepper_and_transport():
+    sim = build(time__method="tr2", time__t_end_ns=0.3, time__output_interval_ns=0.1, transport__qp_mean_free_path_um=0.5,
+                gap__mode="self-consistent", geometry__cells=20, geometry__radius_um=15.0)
+    sim.run()
+    r = sim.record()
+    assert r["energy_out"] > 0
+    assert abs(r["energy_ledger_error"]) < 1e-8
+
+
+def test_strang_splitting_is_second_order():
+    """Fixed steps dt, dt/2 against a dt/16 reference (diffusion, streaming and collisions)."""
+    over = dict(transport__qp_mean_free_path_um=0.2, geometry__cells=20, geometry__radius_um=20.0,
+                time__t_end_ns=0.4, time__output_interval_ns=0.4, time__method="exp")
+    def final(dt):
+        s = build(time__dt_ns=dt, **over)
+        s.run()
+        return s.y[:, :-2]
+    ref = final(0.4 / 128)
+    e1 = np.abs(final(0.4 / 8) - ref).max()
+    e2 = np.abs(final(0.4 / 16) - ref).max()
+    order = np.log2(e1 / e2)
+    assert order > 1.7, (e1, e2, order)
+
+
+def test_trapped_qps_do_not_enter_cells_below_their_energy():
+    """No flux into a cell where E is below the local gap (SPEC section 5)."""
+    sim = build(collisions__enabled=False, transport__phonon="off", initial__species="qp",
+                initial__energy_center_over_delta0=1.2, initial__energy_width_over_delta0=0.05,
+                transport__qp_mean_free_path_um=1.0, time__t_end_ns=1.0, time__dt_max_ns=0.05)
+    gaps = np.full(sim.local_cells, sim.delta_bath)
+    gaps[:10] *= 0.8  # a depressed gap in the core: QPs near 1.1 Delta_0 are trapped there
+    sim.model.set_gap(gaps)
+    f0, _, _ = sim.model.unpack(sim.y)
+    sim.run()
+    f, _, _ = sim.model.unpack(sim.y)
+    spec = cell_spectra(sim.grid, gaps)
+    trapped = (spec.rho[:10] > 0) & (spec.rho[10:11] == 0)  # energies open in the core only
+    k = np.where(trapped.any(axis=0))[0]
+    assert len(k) > 0
+    assert np.array_equal(f[10:, k], f0[10:, k])  # nothing arrived outside
