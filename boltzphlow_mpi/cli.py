@@ -52,6 +52,15 @@ def _parser():
     g.add_argument("-q", "--quiet", action="store_true", help="no progress lines, summary only")
     g.add_argument("-v", "--verbose", action="store_true", help="a progress line at every output record")
 
+    rs = sub.add_parser("restart", help="continue a run from a checkpoint, on any number of ranks")
+    rs.add_argument("checkpoint", help="checkpoint file (checkpoints/ckpt_NNNNNN.h5)")
+    rs.add_argument("--t-end", type=float, default=None, metavar="NS", help="new end time (ns); default: the run's")
+    rs.add_argument("-o", "--output", help="write a new output file (default: continue the run's own file)")
+    rs.add_argument("--force", action="store_true", help="overwrite an existing -o file")
+    g = rs.add_mutually_exclusive_group()
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress lines, summary only")
+    g.add_argument("-v", "--verbose", action="store_true", help="a progress line at every output record")
+
     lt = sub.add_parser("lifetimes", help="thermal recombination and scattering times vs Kaplan's formulas")
     lt.add_argument("--material", default="Al")
     lt.add_argument("--temperature-over-tc", type=float, default=0.1)
@@ -95,7 +104,7 @@ def main(argv=None):
     from .parallel import Parallel
     par = Parallel()
     try:
-        return {"run": cmd_run, "lifetimes": cmd_lifetimes, "thermal": cmd_thermal,
+        return {"run": cmd_run, "restart": cmd_restart, "lifetimes": cmd_lifetimes, "thermal": cmd_thermal,
                 "bench": cmd_bench, "info": cmd_info}[args.command](args, par)
     except InputError as exc:  # raised identically on every rank (inputs are global)
         par.print(f"boltzphlow: error: {exc}")
@@ -127,17 +136,30 @@ def cmd_run(args, par):
     if not os.path.isdir(parent):
         raise InputError("-o", out, "a path in an existing directory")
     sim = Simulation(cfg, par)  # every input check happens before the file is created
+    _banner(sim, cfg, par)
+    cfg["output"]["path"] = out
+    attrs = {"config": text, "config_resolved": json.dumps(cfg), **material_attrs(sim.material)}
+    writer = OutputFile(out, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
+                        energy_meV=sim.grid.x * sim.units.kTc_meV, attrs=attrs, force=args.force, mesh=sim.mesh)
+    return _execute(sim, writer, out, args, par)
+
+
+def _banner(sim, cfg, par):
     mat, u = sim.material, sim.units
     par.print(f"BoltzPhlow-MPI {__version__}: {mat.name}, T = {sim.temperature:.4g} T_c "
               f"({sim.temperature * mat.tc_K * 1e3:.4g} mK), Delta = {sim.delta_bath * u.kTc_meV:.5g} meV, "
               f"{sim.grid.size} energies (h = {sim.grid.step * u.kTc_meV * 1e3:.4g} ueV), "
               + (f"sphere R = {sim.mesh.radius:g} um in {sim.n_cells} cells, " if sim.sphere else "")
               + f"method {cfg['time']['method']}, {par.size} rank(s)")
-    cfg["output"]["path"] = out
-    attrs = {"config": text, "config_resolved": json.dumps(cfg), **material_attrs(mat)}
-    writer = OutputFile(out, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
-                        energy_meV=sim.grid.x * u.kTc_meV, attrs=attrs, force=args.force, mesh=sim.mesh)
-    interval = 0.0 if args.verbose else cfg["output"]["progress_interval_s"]
+
+
+def _execute(sim, writer, out, args, par):
+    """Run to the end with progress lines and checkpoints, close the file, print the summary."""
+    u = sim.units
+    sim.output_path = out
+    if sim.checkpoint_interval is not None:
+        sim.checkpoint_dir = sim.cfg["output"]["checkpoint_dir"]
+    interval = 0.0 if args.verbose else sim.cfg["output"]["progress_interval_s"]
     last = [-np.inf]
 
     def progress(s, wall):
@@ -145,18 +167,58 @@ def cmd_run(args, par):
             return
         last[0] = wall
         r = s.record()
-        left = wall * (s.t_end - s.t) / max(s.t, 1e-300)
+        left = wall * (s.t_end - s.t) / max(s.t - t_start, 1e-300)
         nu, _ = _units(s)
         par.print(f"  step {s.steps:7d}  t = {s.t * u.tau0_ns:10.4g} ns  dt = {s.dt * u.tau0_ns:9.3g} ns "
                   f"({s.limit_reason})  N_qp = {r['qp_number']:10.4g}{nu}  ledger = {r['energy_ledger_error']:9.2e}  "
                   f"wall = {wall:7.1f} s  left ~ {left:6.1f} s")
 
+    t_start = sim.t
     try:
         wall = sim.run(writer, progress)
     finally:
         writer.close()
     _summary(sim, wall, out, par)
+    if sim.last_checkpoint:
+        par.print(f"  last checkpoint: {sim.last_checkpoint} (t = {sim.t * u.tau0_ns:.6g} ns)")
     return 0
+
+
+def cmd_restart(args, par):
+    from . import checkpoint, config
+    from .io import OutputFile, material_attrs
+    from .simulation import Simulation
+
+    meta = checkpoint.read_meta(args.checkpoint, par)
+    cfg = meta["config"]
+    t_ckpt_ns = meta["t"] * Simulation.tau0_of(cfg)
+    if args.t_end is not None:
+        if not (np.isfinite(args.t_end) and args.t_end >= t_ckpt_ns * (1 - 1e-12)):
+            raise InputError("--t-end", args.t_end, f"a time (ns) >= the checkpoint's t = {t_ckpt_ns:.6g} ns")
+        cfg["time"]["t_end_ns"] = args.t_end
+    cfg = config.revalidate(cfg)
+    sim = Simulation(cfg, par)
+    sim.restore(meta, *checkpoint.read_state(args.checkpoint, par, sim.cell_range))
+    par.print(f"restart from {args.checkpoint}: t = {t_ckpt_ns:.6g} ns, step {sim.steps}, "
+              f"written by {meta['ranks']} rank(s), now {par.size}")
+    _banner(sim, cfg, par)
+    if args.output:
+        out = args.output
+        exists = par.bcast(os.path.exists(out) if par.rank == 0 else None)
+        if exists and not args.force:
+            raise InputError("-o", out, "a path that does not exist yet (use --force to overwrite)")
+        cfg["output"]["path"] = out
+        attrs = {"config": json.dumps(cfg), "config_resolved": json.dumps(cfg),
+                 "restarted_from": os.path.abspath(args.checkpoint), **material_attrs(sim.material)}
+        writer = OutputFile(out, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
+                            energy_meV=sim.grid.x * sim.units.kTc_meV, attrs=attrs, force=args.force, mesh=sim.mesh)
+        sim._write(writer)  # the restart state opens the new file
+    else:
+        out = meta["output_path"]
+        if not out:
+            raise InputError("-o", None, "an output file (the checkpoint names none)")
+        writer = OutputFile.reopen(out, par, cell_range=sim.cell_range, records=sim.records)
+    return _execute(sim, writer, out, args, par)
 
 
 def _units(sim):

@@ -235,6 +235,12 @@ def _cross_checks(cfg):
             raise InputError(f"time.{k}", t[k], f"a value <= time.t_end_ns = {t['t_end_ns']:g}")
 
 
+def revalidate(resolved):
+    """Validate an already resolved config again (e.g. one read from a checkpoint)."""
+    raw = {sec: {k: v for k, v in table.items() if v is not None} for sec, table in resolved.items()}
+    return validate(raw)
+
+
 def load(path, overrides=()):
     """Read a TOML file, apply ``--set`` overrides, validate. Returns (cfg, text)."""
     try:

@@ -16,6 +16,7 @@ import os
 import numpy as np
 
 from . import __version__
+from .errors import InputError
 
 # name -> (unit for a point: densities per um^3, unit for a sphere: totals)
 DIAGNOSTICS = {
@@ -80,12 +81,37 @@ class OutputFile:
         d.attrs["units"] = units
         return d
 
+    @classmethod
+    def reopen(cls, path, par, *, cell_range, records):
+        """Open an existing output file to continue it after record ``records - 1``
+        (records written after that, by a run that went on past its checkpoint, are dropped)."""
+        h5py = h5py_mpi()
+        self = cls.__new__(cls)
+        self.par, self.cell_range, self.path = par, cell_range, str(path)
+        try:
+            self.h5 = h5py.File(self.path, "r+", driver="mpio", comm=par.comm)
+        except OSError as exc:
+            raise InputError("-o", self.path, "the run's readable HDF5 output file to continue", str(exc)) from None
+        have = self.h5["time"].shape[0]
+        if have < records:
+            self.h5.close()
+            raise InputError("-o", self.path, f"an output file with at least {records} records (it has {have})")
+        for name in self._series():
+            self.h5[name].resize(records, axis=0)
+        self.h5.attrs["ranks"] = par.size
+        self.records = records
+        self.h5.flush()
+        return self
+
+    @staticmethod
+    def _series():
+        return ["time", "qp/f", "phonon/n", "gap/delta"] + ["diagnostics/" + k for k in DIAGNOSTICS]
+
     def append(self, t_ns, f, n, delta_meV, diagnostics):
         """Collective: every rank calls with its own cells (possibly zero of them)."""
         h5, i = self.h5, self.records
         c0, c1 = self.cell_range
-        names = ["time", "qp/f", "phonon/n", "gap/delta"] + ["diagnostics/" + k for k in DIAGNOSTICS]
-        for name in names:
+        for name in self._series():
             d = h5[name]
             d.resize(i + 1, axis=0)
         if c1 > c0:

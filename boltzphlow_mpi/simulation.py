@@ -128,6 +128,43 @@ class Simulation:
         self.steps = 0
         self.records = 0          # output records written (the next one has this index)
         self.grid_top_max = 0.0
+        self.rejects_in_row = 0
+        out_cfg = cfg["output"]
+        self.checkpoint_interval = (out_cfg["checkpoint_interval_ns"] * to_int
+                                    if out_cfg["checkpoint_interval_ns"] else None)
+        self.next_checkpoint = self.checkpoint_interval if self.checkpoint_interval else np.inf
+        self.checkpoint_dir = None  # set by the caller to enable checkpoints (e.g. the CLI)
+        self.output_path = None
+        self.last_checkpoint = None
+
+    @staticmethod
+    def tau0_of(cfg):
+        """tau_0 (ns) of a config's material: the time unit of a checkpoint."""
+        return resolve_material(cfg).tau0_ns
+
+    @property
+    def controller_rejected(self):
+        return self.controller.rejected
+
+    @controller_rejected.setter
+    def controller_rejected(self, value):
+        self.controller.rejected = int(value)
+
+    def restore(self, meta, y, delta, condensate):
+        """Continue from a checkpoint (``checkpoint.read_meta`` / ``read_state``)."""
+        if y.shape != (self.local_cells, self.model.width):
+            raise InputError("CHECKPOINT", meta.get("shape"), f"a state of {self.n_cells} cells x "
+                             f"{self.model.width} unknowns (the config of this run)")
+        self.y = y.copy()
+        self.model.set_gap(delta)
+        self.condensate = condensate.copy()
+        for k in ("t", "steps", "dt", "records", "grid_top_max", "controller_rejected", "rejects_in_row",
+                  "deposit", "next_checkpoint"):
+            v = meta["rejected" if k == "controller_rejected" else k]
+            setattr(self, k, int(v) if k in ("steps", "records", "rejects_in_row") else float(v))
+        self.limit_reason = meta["limit_reason"]
+        self.out = {k: float(v) for k, v in meta["out"].items()}
+        self.initial = {k: float(v) for k, v in meta["initial"].items()}
 
     # -- set-up -----------------------------------------------------------------------
     def _profile(self):
@@ -329,11 +366,11 @@ class Simulation:
                         else:
                             accepted, dt_next = False, 0.5 * h
                 if accepted:
-                    self._rejects_in_row = 0
+                    self.rejects_in_row = 0
                 else:
-                    self._rejects_in_row = getattr(self, "_rejects_in_row", 0) + 1
-                    if self._rejects_in_row > self.controller.max_rejects:
-                        raise SolverError(f"{self._rejects_in_row} step rejections in a row at t = "
+                    self.rejects_in_row += 1
+                    if self.rejects_in_row > self.controller.max_rejects:
+                        raise SolverError(f"{self.rejects_in_row} step rejections in a row at t = "
                                           f"{self.t * self.units.tau0_ns:.6g} ns (dt = {h * self.units.tau0_ns:.3g} ns)")
                 if not (accepted and h == remaining and h < self.dt):
                     self.dt = dt_next  # (a step cut short by an output time keeps the old dt)
@@ -346,10 +383,10 @@ class Simulation:
         target = min(self.t_end, k * self.output_interval)
         return self.t_end if self.t_end - target < 1e-9 * self.output_interval else target
 
-    def run(self, writer=None, progress=None, checkpoint=None):
-        """Integrate to ``t_end``, writing a record at t = 0 and every output interval.
-
-        ``checkpoint(sim)`` is called after each record (it decides whether to write)."""
+    def run(self, writer=None, progress=None):
+        """Integrate to ``t_end``, writing a record at t = 0 and every output interval, and a
+        checkpoint after the records at multiples of the checkpoint interval and at ``t_end``
+        (when ``checkpoint_dir`` is set)."""
         wall0 = _time.time()
         if self.records == 0:
             self.grid_top_max = self.totals()["energy_at_grid_top"]
@@ -365,11 +402,20 @@ class Simulation:
             if writer is not None:
                 self._write(writer, tot)
             self.records += 1
-            if checkpoint is not None:
-                checkpoint(self)
+            self._maybe_checkpoint()
             if progress is not None:
                 progress(self, _time.time() - wall0)
         return _time.time() - wall0
+
+    def _maybe_checkpoint(self):
+        if self.checkpoint_dir is None or self.checkpoint_interval is None:
+            return
+        at_end = self.t >= self.t_end * (1 - 1e-13)
+        if self.t >= self.next_checkpoint * (1 - 1e-12) or at_end:
+            while self.next_checkpoint <= self.t * (1 + 1e-12):
+                self.next_checkpoint += self.checkpoint_interval
+            from . import checkpoint
+            self.last_checkpoint = checkpoint.write(self, self.checkpoint_dir, self.cfg["output"]["checkpoint_keep"])
 
     def _write(self, writer, tot=None):
         f, n, _ = self.model.unpack(self.y)

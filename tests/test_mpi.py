@@ -271,3 +271,75 @@ def test_parallel_primitives():
         ranges = [block_range(n, par.size, r) for r in range(par.size)]
         assert ranges[0][0] == 0 and ranges[-1][1] == n
         assert all(ranges[r][1] == ranges[r + 1][0] for r in range(par.size - 1))
+
+
+# -- restart on a different number of ranks ----------------------------------------------
+def _sphere_with_checkpoints(directory):
+    raw = json.loads(json.dumps(SPHERE))
+    raw["gap"] = {"mode": "self-consistent"}
+    raw["time"]["t_end_ns"] = 0.4
+    raw["output"] = {"checkpoint_interval_ns": 0.2, "checkpoint_dir": str(directory / "ck"), "checkpoint_keep": 5}
+    return config.from_dict(raw)
+
+
+def _run_with_checkpoints(cfg, par, path):
+    sim = Simulation(cfg, par)
+    sim.checkpoint_dir = cfg["output"]["checkpoint_dir"]
+    sim.output_path = str(path)
+    attrs = {"config": json.dumps(cfg), **material_attrs(sim.material)}
+    writer = OutputFile(path, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
+                        energy_meV=sim.grid.x * sim.units.kTc_meV, attrs=attrs, mesh=sim.mesh)
+    try:
+        sim.run(writer)
+    finally:
+        writer.close()
+
+
+def _restart(checkpoint_path, par, output):
+    from boltzphlow_mpi import checkpoint
+    meta = checkpoint.read_meta(checkpoint_path, par)
+    cfg = config.revalidate(meta["config"])
+    sim = Simulation(cfg, par)
+    sim.restore(meta, *checkpoint.read_state(checkpoint_path, par, sim.cell_range))
+    writer = OutputFile.reopen(output, par, cell_range=sim.cell_range, records=sim.records)
+    try:
+        sim.run(writer)
+    finally:
+        writer.close()
+
+
+@pytest.mark.mpi(min_size=2)
+def test_restart_on_another_rank_count_is_bitwise(shared_dir):
+    """World run with checkpoints; restart its mid checkpoint on one rank, and restart a
+    one-rank checkpoint on all ranks: both continue bitwise as the uninterrupted run."""
+    cfg = _sphere_with_checkpoints(shared_dir / "world")
+    if COMM.rank == 0:
+        (shared_dir / "world").mkdir()
+        (shared_dir / "self").mkdir()
+    COMM.barrier()
+    _run_with_checkpoints(cfg, Parallel(COMM), shared_dir / "world" / "run.h5")
+    COMM.barrier()
+    if COMM.rank == 0:
+        shutil.copy(shared_dir / "world" / "run.h5", shared_dir / "world" / "restarted.h5")
+        # N ranks -> 1 rank
+        _restart(shared_dir / "world" / "ck" / "ckpt_000003.h5", Parallel(MPI.COMM_SELF),
+                 shared_dir / "world" / "restarted.h5")
+        diffs_down, _ = file_differences(shared_dir / "world" / "run.h5", shared_dir / "world" / "restarted.h5")
+        # a one-rank run with checkpoints, to restart on N ranks below
+        cfg_self = _sphere_with_checkpoints(shared_dir / "self")
+        _run_with_checkpoints(cfg_self, Parallel(MPI.COMM_SELF), shared_dir / "self" / "run.h5")
+        shutil.copy(shared_dir / "self" / "run.h5", shared_dir / "self" / "restarted.h5")
+    else:
+        diffs_down = None
+    diffs_down = COMM.bcast(diffs_down, root=0)
+    assert diffs_down == [], diffs_down
+    COMM.barrier()
+    # 1 rank -> N ranks
+    _restart(shared_dir / "self" / "ck" / "ckpt_000003.h5", Parallel(COMM), shared_dir / "self" / "restarted.h5")
+    COMM.barrier()
+    if COMM.rank == 0:
+        diffs_up, _ = file_differences(shared_dir / "self" / "run.h5", shared_dir / "self" / "restarted.h5")
+    else:
+        diffs_up = None
+    diffs_up = COMM.bcast(diffs_up, root=0)
+    assert diffs_up == [], diffs_up

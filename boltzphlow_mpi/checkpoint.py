@@ -1,0 +1,110 @@
+"""Checkpoints: the full state of a run in one parallel HDF5 file, written atomically.
+
+Layout: ``/state/y`` (cells, unknowns per cell: the state rows of ``kinetics``),
+``/state/delta`` (cells; gap, internal units) and ``/state/condensate`` (cells); root
+attributes hold the time, step count, current ``dt`` and step-controller state, the
+number of output records written, the outflow and initial-energy ledgers, the resolved
+config (JSON), the output path, the package version and the number of ranks.
+
+Atomic: every rank writes its cell slice into ``NAME.tmp`` (collective ``mpio``), the file
+is closed, then rank 0 renames it to ``NAME`` (``os.replace`` is atomic on POSIX), so a
+kill during a write leaves the previous checkpoint valid. ``complete = 1`` is the last
+attribute written. Reading: each rank reads its own slice of the global datasets, so a
+restart may use any number of ranks. Rank 0 chooses every file name and broadcasts it.
+"""
+import glob
+import json
+import os
+
+import numpy as np
+
+from . import __version__
+from .errors import InputError
+from .io import h5py_mpi
+
+PATTERN = "ckpt_{:06d}.h5"
+SCALARS = ("t", "steps", "dt", "records", "grid_top_max", "rejected", "rejects_in_row", "deposit",
+           "next_checkpoint")
+
+
+def write(sim, directory, keep):
+    """Collective. Writes ``directory/ckpt_<records>.h5`` and keeps the newest ``keep``."""
+    par = sim.par
+    h5py = h5py_mpi()
+    name = None
+    if par.rank == 0:
+        os.makedirs(directory, exist_ok=True)
+        name = os.path.join(directory, PATTERN.format(sim.records))
+    name = par.bcast(name)
+    tmp = name + ".tmp"
+    c0, c1 = sim.cell_range
+    with h5py.File(tmp, "w", driver="mpio", comm=par.comm) as h5:
+        y = h5.create_dataset("state/y", (sim.n_cells, sim.model.width), dtype="f8")
+        d = h5.create_dataset("state/delta", (sim.n_cells,), dtype="f8")
+        c = h5.create_dataset("state/condensate", (sim.n_cells,), dtype="f8")
+        if c1 > c0:
+            y[c0:c1] = sim.y
+            d[c0:c1] = sim.model.delta
+            c[c0:c1] = sim.condensate
+        for k in SCALARS:
+            h5.attrs[k] = getattr(sim, _attr(k))
+        h5.attrs["limit_reason"] = sim.limit_reason
+        h5.attrs["out"] = json.dumps(sim.out)
+        h5.attrs["initial"] = json.dumps({k: v for k, v in sim.initial.items() if k != "gap_all"})
+        h5.attrs["config"] = json.dumps(sim.cfg)
+        h5.attrs["output_path"] = os.path.abspath(sim.output_path) if sim.output_path else ""
+        h5.attrs["version"] = __version__
+        h5.attrs["ranks"] = par.size
+        h5.attrs["kind"] = "boltzphlow-checkpoint"
+        h5.attrs["complete"] = 1
+    par.comm.barrier()  # closed everywhere before the rename
+    if par.rank == 0:
+        os.replace(tmp, name)
+        old = sorted(glob.glob(os.path.join(directory, "ckpt_*.h5")))
+        for stale in old[:-keep]:
+            os.remove(stale)
+    par.comm.barrier()
+    return name
+
+
+def _attr(k):
+    return {"rejected": "controller_rejected"}.get(k, k)
+
+
+def read_meta(path, par):
+    """Attributes of a checkpoint (rank 0 reads, every rank gets them). Errors: InputError."""
+    meta = None
+    if par.rank == 0:
+        meta = _read_meta_serial(path)
+    meta = par.bcast(meta)
+    if isinstance(meta, str):
+        raise InputError("CHECKPOINT", path, "a complete BoltzPhlow checkpoint file", meta)
+    return meta
+
+
+def _read_meta_serial(path):
+    import h5py
+    try:
+        with h5py.File(path, "r", driver=None) as h5:
+            a = h5.attrs
+            if a.get("kind") != "boltzphlow-checkpoint" or int(a.get("complete", 0)) != 1:
+                return "not a complete checkpoint"
+            meta = {k: (a[k].item() if hasattr(a[k], "item") else a[k]) for k in SCALARS}
+            meta.update(limit_reason=str(a["limit_reason"]), out=json.loads(a["out"]),
+                        initial=json.loads(a["initial"]), config=json.loads(a["config"]),
+                        output_path=str(a["output_path"]), version=str(a["version"]), ranks=int(a["ranks"]),
+                        shape=tuple(h5["state/y"].shape))
+            return meta
+    except (OSError, KeyError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def read_state(path, par, cell_range):
+    """Collective: this rank's slices of ``y``, ``delta`` and ``condensate``."""
+    h5py = h5py_mpi()
+    c0, c1 = cell_range
+    with h5py.File(path, "r", driver="mpio", comm=par.comm) as h5:
+        y = h5["state/y"][c0:c1] if c1 > c0 else np.zeros((0, h5["state/y"].shape[1]))
+        delta = h5["state/delta"][c0:c1] if c1 > c0 else np.zeros(0)
+        cond = h5["state/condensate"][c0:c1] if c1 > c0 else np.zeros(0)
+    return np.asarray(y, float), np.asarray(delta, float), np.asarray(cond, float)

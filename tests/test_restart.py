@@ -1,0 +1,105 @@
+"""Checkpoints and restart (serial; the rank-count change is in test_mpi.py)."""
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+
+from boltzphlow_mpi import cli
+
+CONFIG = """
+[material]
+name = "Sn"
+[bath]
+temperature_over_tc = 0.15
+[grid]
+energy_step_over_delta0 = 0.25
+energy_max_over_delta0 = 8.0
+[geometry]
+kind = "sphere"
+radius_um = 20.0
+cells = 12
+[transport]
+qp_mean_free_path_um = 0.3
+angles = 4
+[gap]
+mode = "self-consistent"
+[initial]
+species = "phonon"
+energy_center_over_delta0 = 5.0
+deposit_eV = 50.0
+radius_width_um = 3.0
+[time]
+t_end_ns = 0.6
+output_interval_ns = 0.1
+rtol = 1e-3
+[output]
+checkpoint_interval_ns = 0.2
+checkpoint_keep = 2
+checkpoint_dir = "{ckdir}"
+"""
+
+
+def datasets(path):
+    out = {}
+    with h5py.File(path, "r") as h5:
+        h5.visititems(lambda n, o: out.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
+    return out
+
+
+@pytest.fixture
+def finished_run(tmp_path):
+    ck = tmp_path / "ck"
+    job = tmp_path / "job.toml"
+    job.write_text(CONFIG.format(ckdir=ck))
+    out = tmp_path / "run.h5"
+    assert cli.main(["run", str(job), "-o", str(out), "-q"]) == 0
+    return tmp_path, out, ck
+
+
+def test_checkpoints_are_written_and_pruned(finished_run):
+    _, _, ck = finished_run
+    names = sorted(p.name for p in ck.iterdir())
+    assert names == ["ckpt_000005.h5", "ckpt_000007.h5"]  # keep = 2; records 5 (t=0.4), 7 (t=0.6)
+    with h5py.File(ck / names[0], "r") as h5:
+        assert h5.attrs["complete"] == 1 and h5.attrs["kind"] == "boltzphlow-checkpoint"
+        assert h5["state/y"].shape[0] == 12
+        assert h5.attrs["t"] > 0 and h5.attrs["dt"] > 0
+
+
+def test_restart_continues_bitwise(finished_run):
+    tmp, out, ck = finished_run
+    reference = datasets(out)
+    copy = tmp / "copy.h5"
+    shutil.copy(out, copy)
+    # continue the run's own file from t = 0.4 ns (records after it are replaced)
+    assert cli.main(["restart", str(ck / "ckpt_000005.h5"), "-q"]) == 0
+    again = datasets(out)
+    assert reference.keys() == again.keys()
+    for k in reference:
+        assert np.array_equal(reference[k], again[k]), k
+
+
+def test_restart_to_new_file_and_later_end(finished_run):
+    tmp, out, ck = finished_run
+    new = tmp / "more.h5"
+    assert cli.main(["restart", str(ck / "ckpt_000007.h5"), "--t-end", "0.8", "-o", str(new), "-q"]) == 0
+    d = datasets(new)
+    assert np.allclose(d["time"], [0.6, 0.7, 0.8])
+    ref = datasets(out)
+    assert np.array_equal(d["qp/f"][0], ref["qp/f"][-1])  # the restart state opens the file
+
+
+def test_restart_bad_input(finished_run, capsys):
+    tmp, out, ck = finished_run
+    capsys.readouterr()
+    assert cli.main(["restart", str(ck / "ckpt_000007.h5"), "--t-end", "0.1"]) == 2
+    assert "--t-end" in capsys.readouterr().out
+    junk = tmp / "junk.h5"
+    junk.write_bytes(b"not hdf5")
+    assert cli.main(["restart", str(junk)]) == 2
+    assert "CHECKPOINT" in capsys.readouterr().out
+    # a truncated (half-written) checkpoint is refused too
+    part = tmp / "partial.h5"
+    part.write_bytes((ck / "ckpt_000007.h5").read_bytes()[:2000])
+    assert cli.main(["restart", str(part)]) == 2
