@@ -109,6 +109,7 @@ SCHEMA = {
         "dt_initial_ns": _pos("First adaptive step.", "ns", None),
         "dt_max_ns": _pos("Largest adaptive step.", "ns", None),
         "tr_mu": Key(("global", "local"), "global", doc="TR relaxation rate: one global mu (exact ledger) or one per unknown."),
+        "exp_energy_projection": Key(bool, True, doc="exp: rescale each cell's excitation after a step so its energy ledger is exact."),
         "max_steps": Key(int, 10_000_000, "", lo=0, doc="Stop with an error after this many steps."),
     },
     "output": {

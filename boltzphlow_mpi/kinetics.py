@@ -152,6 +152,40 @@ class CellKinetics:
         K = np.concatenate([np.tile(kf, (1, self.Mq)), np.tile(kn, (1, self.Mp)), np.zeros((c, 2))], axis=1)
         return G, K
 
+    def occupation_energy(self, y):
+        """``E_qp + E_ph`` per cell (internal units; linear in ``y`` for fixed spectra)."""
+        fbar, nbar, _ = self.unpack(y)
+        h, x = self.grid.step, self.grid.x
+        return 4.0 * h * (np.sum(x * self.spectra.rho * fbar, axis=1)
+                          + self.phonon_weight * np.sum(x ** 3 * nbar, axis=1))
+
+    def project_energy(self, y0, y1):
+        """Rescale each cell's excitation so that ``E_qp + E_ph + e_esc`` is that of ``y0``
+        (collisions conserve it), and keep ``e_qp->ph`` consistent with the phonon energy."""
+        if len(y0) == 0:
+            return y1
+        ref = self.reference_state
+        e_ref = self.occupation_energy(ref)[0]
+        acc0, acc1 = self.accumulators(y0), self.accumulators(y1)
+        d0 = self.occupation_energy(y0)
+        d1 = self.occupation_energy(y1)
+        target = d0 + acc0["energy_escaped"] - acc1["energy_escaped"]
+        excess = d1 - e_ref
+        ok = np.abs(excess) > 1e-300
+        scale = np.where(ok, (target - e_ref) / np.where(ok, excess, 1.0), 1.0)
+        out = y1.copy()
+        occ = slice(0, self.nf + self.nn)
+        out[:, occ] = ref[:, occ] + scale[:, None] * (y1[:, occ] - ref[:, occ])
+        _, n0 = self.directional(y0)
+        _, n2 = self.directional(out)
+        w = 4.0 * self.grid.step * self.phonon_weight * self.grid.x ** 3
+        eph0 = np.sum(w * np.einsum("m,cmk->ck", self.wp, n0), axis=1)
+        eph2 = np.sum(w * np.einsum("m,cmk->ck", self.wp, n2), axis=1)
+        base = self.nf + self.nn
+        out[:, base + 1] = (acc0["energy_qp_to_phonon"] + (eph2 - eph0)
+                            + (acc1["energy_escaped"] - acc0["energy_escaped"]))
+        return out
+
     def rhs(self, y, clip=True):
         G, K = self.split(y, clip)
         return G - K * y

@@ -114,7 +114,8 @@ class Simulation:
         if self.self_consistent:
             self._after_step()  # the deposit moves the gap at t = 0; booked as condensate energy
         tm = cfg["time"]
-        self.stepper = make_stepper(tm["method"], par.reduce_max, mu_mode=tm["tr_mu"])
+        self.stepper = make_stepper(tm["method"], par.reduce_max, mu_mode=tm["tr_mu"],
+                                    project=tm["exp_energy_projection"])
         to_int = 1.0 / mat.tau0_ns
         self.t_end = tm["t_end_ns"] * to_int
         self.fixed_dt = tm["dt_ns"] * to_int if tm["dt_ns"] else None

@@ -27,7 +27,12 @@ takes the same decisions (one global ``dt``), with a communicator of size one in
   ``y <- y e^{-K dt} + G dt phi1(-K dt)``, ``phi1(z) = (e^z - 1)/z``, which keeps
   ``0 <= f <= 1`` and ``n >= 0`` for any ``dt``; made second order by a trapezoidal
   corrector (coefficients averaged between ``y`` and the predictor). The predictor is the
-  embedded first-order solution used for the error estimate.
+  embedded first-order solution used for the error estimate. Frozen coefficients do not
+  conserve energy; with ``project`` (``[time] exp_energy_projection``) each cell's excitation
+  above the bath is rescaled after the step, ``y <- y_bath + s (y - y_bath)``, with the one
+  ``s`` per cell that restores its energy ledger exactly (an invariant projection in the
+  sense of Hairer, Lubich and Wanner, GNI IV.4; ``s - 1`` is of the size of the local
+  error). A projected state that leaves the admissible set is rejected by the controller.
 """
 import numpy as np
 
@@ -180,12 +185,20 @@ class Exponential(Stepper):
     name, order, embedded = "exp", 2, True
     conserving = False
 
+    def __init__(self, reduce_max=lambda v: v, project=False):
+        super().__init__(reduce_max)
+        self.project = project
+        self.conserving = project
+
     def step(self, problem, y, dt):
         G0, K0 = problem.split(y)
         pred = exponential_update(y, G0, K0, dt)
         G1, K1 = problem.split(pred)
         corr = exponential_update(y, 0.5 * (G0 + G1), 0.5 * (K0 + K1), dt)
-        return corr, corr - pred
+        err = corr - pred
+        if self.project:
+            corr = problem.project_energy(y, corr)
+        return corr, err
 
 
 STEPPERS = {"euler": Euler, "rk4": RK4, "tr1": TR1, "tr2": TR2, "exp": Exponential}
@@ -196,6 +209,8 @@ def make_stepper(name, reduce_max=lambda v: v, **options):
         raise ValueError(f"method = {name!r}: expected one of {', '.join(STEPPERS)}")
     if name == "tr1":
         return TR1(reduce_max, options.get("mu_mode", "global"))
+    if name == "exp":
+        return Exponential(reduce_max, options.get("project", False))
     return STEPPERS[name](reduce_max)
 
 
