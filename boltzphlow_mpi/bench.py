@@ -47,3 +47,54 @@ def kernels(sizes=(4096,), cells=1, repeat=5, tau_ratio=1800.0, delta0=BCS_RATIO
         rows.append({"n": n, "cells": cells, "direct_s": t_dir, "fft_s": t_fft,
                      "speedup": t_dir / t_fft, "max_rel_diff": diff})
     return rows
+
+
+def step_config(cells, energies, angles=4):
+    """A sphere run of ``cells`` x ``energies``: Sn, a phonon hot spot, QP diffusion, phonon
+    streaming, self-consistent gap, the exp stepper with a fixed step."""
+    emax = 12.0
+    return {
+        "material": {"name": "Sn"}, "bath": {"temperature_over_tc": 0.15},
+        "grid": {"energy_step_over_delta0": emax / (energies - 1), "energy_max_over_delta0": emax},
+        "geometry": {"kind": "sphere", "radius_um": 40.0, "cells": cells},
+        "transport": {"qp": "diffusive", "qp_mean_free_path_um": 0.05, "phonon": "kinetic", "angles": angles},
+        "gap": {"mode": "self-consistent"},
+        "initial": {"species": "phonon", "energy_center_over_delta0": 9.0, "deposit_eV": 2000.0,
+                    "radius_width_um": 4.0},
+        "time": {"t_end_ns": 1.0, "method": "exp", "dt_ns": 1e-4, "output_interval_ns": 1.0},
+    }
+
+
+def time_steps(par, cells, energies, steps, angles=4):
+    """Seconds per step of ``steps`` fixed steps (after one warm-up step), on ``par``."""
+    from . import config
+    from .simulation import Simulation
+    sim = Simulation(config.from_dict(step_config(cells, energies, angles)), par)
+    sim.advance_to(sim.fixed_dt)  # warm-up: caches, first transposes
+    par.comm.barrier()
+    t0 = time.perf_counter()
+    sim.advance_to(sim.t + steps * sim.fixed_dt)
+    par.comm.barrier()
+    elapsed = par.reduce_max(time.perf_counter() - t0)
+    return elapsed / steps, sim.local_cells
+
+
+def step(par, cells=256, energies=512, steps=5, angles=4):
+    """Time per full step (collisions, gap, transport, ghost exchange) on one rank and on all
+    ranks of ``par``, measured in the same run; rows for 1 and ``par.size`` ranks."""
+    from mpi4py import MPI
+    from petsc4py import PETSc  # noqa: F401  (PETSc initialization is collective on the world)
+    from .parallel import Parallel
+    rows = []
+    serial = None
+    if par.rank == 0:
+        serial = time_steps(Parallel(MPI.COMM_SELF), cells, energies, steps, angles)[0]
+    serial = par.bcast(serial)
+    rows.append({"ranks": 1, "s_per_step": serial,
+                 "cell_energy_updates_per_s_per_rank": cells * energies / serial})
+    if par.size > 1:
+        t, _ = time_steps(par, cells, energies, steps, angles)
+        rows.append({"ranks": par.size, "s_per_step": t,
+                     "cell_energy_updates_per_s_per_rank": cells * energies / t / par.size,
+                     "speedup": serial / t, "efficiency": serial / t / par.size})
+    return rows

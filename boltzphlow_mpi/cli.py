@@ -82,6 +82,12 @@ def _parser():
     bk.add_argument("--cells", type=int, default=1)
     bk.add_argument("--repeat", type=int, default=5)
     bk.add_argument("--json", action="store_true")
+    bst = bs.add_parser("step", help="seconds per radial step on 1 rank and on all ranks (run under mpirun)")
+    bst.add_argument("--cells", type=int, default=256)
+    bst.add_argument("--energies", type=int, default=512)
+    bst.add_argument("--angles", type=int, default=4)
+    bst.add_argument("--steps", type=int, default=5)
+    bst.add_argument("--json", action="store_true")
 
     sub.add_parser("info", help="versions of the stack and the material table")
     return p
@@ -176,8 +182,12 @@ def _execute(sim, writer, out, args, par):
     t_start = sim.t
     try:
         wall = sim.run(writer, progress)
-    finally:
-        writer.close()
+    except (InputError, SolverError):
+        writer.close()  # raised on every rank alike: the collective close is safe
+        raise
+    # (any other exception may be on one rank only: no collective close, main() aborts the job;
+    # the file holds every record flushed before)
+    writer.close()
     _summary(sim, wall, out, par)
     if sim.last_checkpoint:
         par.print(f"  last checkpoint: {sim.last_checkpoint} (t = {sim.t * u.tau0_ns:.6g} ns)")
@@ -357,6 +367,22 @@ def cmd_thermal(args, par):
 # -- bench, info ---------------------------------------------------------------------
 def cmd_bench(args, par):
     from . import bench
+    if args.bench == "step":
+        for key, v, lo in (("--cells", args.cells, 2 * par.size), ("--energies", args.energies, 16),
+                           ("--steps", args.steps, 1), ("--angles", args.angles, 2)):
+            if v < lo:
+                raise InputError(key, v, f"an integer >= {lo}")
+        rows = bench.step(par, args.cells, args.energies, args.steps, args.angles)
+        if args.json:
+            par.print(json.dumps(rows, indent=2))
+            return 0
+        par.print(f"radial step, {args.cells} cells x {args.energies} energies x {args.angles} angles "
+                  f"(collisions, self-consistent gap, QP diffusion, phonon streaming, ghost exchange)")
+        par.print(f"{'ranks':>5} {'s/step':>10} {'cell-energy updates/s/rank':>27} {'speed-up':>9} {'efficiency':>10}")
+        for r in rows:
+            par.print(f"{r['ranks']:5d} {r['s_per_step']:10.4g} {r['cell_energy_updates_per_s_per_rank']:27.4g} "
+                      f"{r.get('speedup', 1.0):8.2f}x {r.get('efficiency', 1.0):10.2f}")
+        return 0
     if any(n < 16 or n > 65536 for n in args.n):
         raise InputError("--n", args.n, "grid sizes in 16..65536")
     if args.repeat < 1 or args.cells < 1:

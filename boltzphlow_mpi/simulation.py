@@ -7,6 +7,7 @@ collisions per cell, transport by ``radial`` with Strang splitting
 ``T(dt/2) C(dt) T(dt/2)``. Totals are volume-weighted sums over cells taken in global
 cell order (rank independent); for a point they are per um^3, for a sphere counts and eV.
 """
+import os
 import time as _time
 
 import numpy as np
@@ -336,7 +337,10 @@ class Simulation:
     def advance_to(self, t_target):
         """Integrate to ``t_target`` (internal units) with the fixed or adaptive step."""
         max_steps = self.cfg["time"]["max_steps"]
+        fail_rank = os.environ.get("BOLTZPHLOW_FAIL_ON_RANK")  # test-only hook: a rank that raises
         while self.t < t_target * (1 - 1e-13):
+            if fail_rank is not None and int(fail_rank) == self.par.rank and self.steps >= 2:
+                raise RuntimeError(f"injected failure on rank {self.par.rank} (BOLTZPHLOW_FAIL_ON_RANK)")
             if self.steps >= max_steps:
                 raise SolverError(f"time.max_steps = {max_steps} reached at t = {self.t * self.units.tau0_ns:.6g} ns")
             remaining = t_target - self.t

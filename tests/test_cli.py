@@ -360,3 +360,61 @@ def test_mpirun_tiny_run(tmp_path):
         assert f["time"].shape == (6,)
         assert f["qp/f"].shape[:2] == (6, 1)
         assert np.all(np.isfinite(f["qp/f"][()]))
+
+
+SPHERE_TOML = """
+[material]
+name = "Sn"
+[bath]
+temperature_over_tc = 0.15
+[grid]
+energy_step_over_delta0 = 0.5
+energy_max_over_delta0 = 8.0
+[geometry]
+kind = "sphere"
+radius_um = 10.0
+cells = 6
+[transport]
+angles = 2
+[initial]
+deposit_eV = 10.0
+energy_center_over_delta0 = 5.0
+radius_width_um = 2.0
+[time]
+t_end_ns = 0.5
+output_interval_ns = 0.25
+"""
+
+
+@needs_mpirun
+def test_exception_on_one_rank_ends_the_job_promptly(tmp_path):
+    """A rank that raises (test hook BOLTZPHLOW_FAIL_ON_RANK) while the other waits in a
+    collective: the job ends within 10 s, the error printed once, non-zero exit."""
+    import time
+    cfg = tmp_path / "sphere.toml"
+    cfg.write_text(SPHERE_TOML)
+    env = launch_env()
+    env["BOLTZPHLOW_FAIL_ON_RANK"] = "1"
+    t0 = time.monotonic()
+    res = subprocess.run([MPIRUN, "-n", "2"] + BOLTZPHLOW + ["run", str(cfg), "-o", str(tmp_path / "x.h5"), "-q"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
+    elapsed = time.monotonic() - t0
+    assert res.returncode != 0
+    assert elapsed < 10, elapsed
+    lines = [ln for ln in output_lines(res) if "injected failure" in ln]
+    assert len(lines) == 1 and lines[0].startswith("boltzphlow: error on rank 1: RuntimeError"), output_lines(res)
+
+
+@needs_mpirun
+def test_sphere_run_under_mpirun(tmp_path):
+    cfg = tmp_path / "sphere.toml"
+    cfg.write_text(SPHERE_TOML)
+    out = tmp_path / "s.h5"
+    res = run(["run", cfg, "-o", out, "-q"], cwd=tmp_path, mpi_ranks=3)
+    assert res.returncode == 0, (res.stdout, res.stderr)
+    assert "out through R" in res.stdout and " eV " in res.stdout
+    with h5py.File(out, "r") as f:
+        assert f["qp/f"].shape[1] == 6 and f["grid/r"].attrs["units"] == "um"
+        assert f["grid/r_edges"].shape == (7,)
+        assert f["diagnostics/energy_out"].attrs["units"] == "eV"
+        assert f["diagnostics/energy_out"][-1] > 0

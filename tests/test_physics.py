@@ -114,7 +114,7 @@ def _run(overrides, method):
     return sim
 
 
-@pytest.mark.parametrize("method", ["tr1", "tr2", "rk4"])
+@pytest.mark.parametrize("method", ["tr1", "tr2", "rk4", "exp"])  # exp: with its energy projection
 def test_full_run_ledger_exact_with_conserving_steppers(method):
     sim = _run({}, method)
     r = sim.record()
