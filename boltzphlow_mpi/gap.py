@@ -137,12 +137,12 @@ def solve_gap(grid, f, delta0, cutoff, gamma=0.0, guess=None, tol=1e-13, max_ite
         lo = g * (1 - 1e-6)
     lo = np.where(done, hi, lo)
     r_lo = residual(np.maximum(lo, 1e-300))
-    step = 1e-6
+    step = np.full(cells, 1e-6)  # per cell: a cell's iterations never depend on the others
     for _ in range(80):  # move lo down until the residual is positive (the gap lies above lo)
         need = (r_lo <= 0) & ~done
         if not need.any():
             break
-        step = min(0.5, step * 8)
+        step = np.where(need, np.minimum(0.5, step * 8), step)
         lo = np.where(need, lo * (1 - step), lo)
         r_lo = np.where(need, residual(np.maximum(lo, 1e-300)), r_lo)
     collapsed = (r_lo <= 0) & ~done  # no root above 2^-60 Delta_0: gap destroyed

@@ -164,8 +164,8 @@ class CellKinetics:
         (collisions conserve it), and keep ``e_qp->ph`` consistent with the phonon energy."""
         if len(y0) == 0:
             return y1
-        ref = self.reference_state
-        e_ref = self.occupation_energy(ref)[0]
+        ref = np.broadcast_to(self.reference_state, y1.shape)
+        e_ref = self.occupation_energy(ref)  # per cell: each cell's own spectra
         acc0, acc1 = self.accumulators(y0), self.accumulators(y1)
         d0 = self.occupation_energy(y0)
         d1 = self.occupation_energy(y1)
