@@ -66,11 +66,14 @@ class Transposer:
     arithmetic for any number of ranks, so the result is bitwise rank independent.
     """
 
-    def __init__(self, par, cell_ranges, columns):
+    def __init__(self, par, cell_ranges, columns, group=1):
+        """``group``: columns that must stay on one rank together (e.g. the directions of
+        one energy); ``columns`` is a multiple of it."""
         self.par = par
         self.cell_ranges = cell_ranges  # [(c0, c1)] of every rank
         self.columns = columns
-        self.col_ranges = [block_range(columns, par.size, r) for r in range(par.size)]
+        units = columns // group
+        self.col_ranges = [tuple(group * b for b in block_range(units, par.size, r)) for r in range(par.size)]
         self.cells = cell_ranges[-1][1]
 
     @property

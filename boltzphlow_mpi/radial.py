@@ -7,6 +7,9 @@ of ``kinetics``/``steppers`` and ``T`` this module's transport:
   diffusion (``D_n`` of a few 1e5 um^2/us) never limits ``dt``. The tridiagonal system of
   each energy is solved over all cells at once after an all-to-all transpose
   (``parallel.Transposer``): the same arithmetic on any number of ranks.
+* QP streaming (kinetic closure): implicit (Crank-Nicolson) upwind discrete ordinates
+  with ``v_F`` (``rho v_g = v_F``), each energy's sparse system solved exactly after the
+  transpose (``transport.qp_kinetic_step``); faces into cells without states reflect.
 * Phonon streaming: explicit upwind discrete ordinates (``transport.Streaming``) with
   SSP-RK2 (second order, positive under the CFL limit ``stable_dt``); the ghost cells come
   from the DMDA (``domain.Domain``).
@@ -19,7 +22,8 @@ import numpy as np
 from .domain import Domain
 from .energy_grid import cell_spectra
 from .parallel import Transposer
-from .transport import GHOSTS, MILNE, Streaming, diffusion_conductances, diffusion_step, ghosted_edges
+from .transport import (MILNE, Streaming, diffusion_conductances, diffusion_step, ghosted_edges, ordinates,
+                        qp_kinetic_step)
 
 
 class RadialTransport:
@@ -37,6 +41,12 @@ class RadialTransport:
             self.diffusivity = fermi_velocity * mean_free_path_um / 3.0
             self.milne = MILNE * mean_free_path_um
             self.transposer = Transposer(par, self.domain.ranges, N)
+        elif qp == "kinetic":
+            self.fermi_velocity = fermi_velocity
+            self.mean_free_path = mean_free_path_um
+            self.qp_ordinates = ordinates(model.Mq)
+            # columns: energy-major (k, m), the M directions of one energy stay together
+            self.transposer = Transposer(par, self.domain.ranges, N * model.Mq, group=model.Mq)
         if phonon == "kinetic":
             self.streaming = Streaming(ghosted_edges(mesh, c0, c1), model.Mp, sound_speed,
                                        self.domain.owns_centre, self.domain.owns_outer, boundary)
@@ -60,6 +70,8 @@ class RadialTransport:
         out = {"qp_number": 0.0, "qp_energy": 0.0, "phonon_energy": 0.0}
         if self.qp == "diffusive":
             self._qp_diffusion(y, dt, delta_all, out)
+        elif self.qp == "kinetic":
+            self._qp_streaming(y, dt, delta_all, out)
         if self.phonon == "kinetic":
             self._phonon_streaming(y, dt, out)
         return y, out
@@ -80,6 +92,27 @@ class RadialTransport:
         x = m.grid.x[k0:k1]
         per_rank = self.par.comm.allgather(np.stack([count, x * count]))
         allc = np.concatenate(per_rank, axis=1)  # column order: fixed, rank independent
+        out["qp_number"] += 4.0 * h * float(np.sum(allc[0]))
+        out["qp_energy"] += 4.0 * h * float(np.sum(allc[1]))
+
+    def _qp_streaming(self, y, dt, delta_all, out):
+        m = self.model
+        N, M, h = m.N, m.Mq, m.grid.step
+        c = len(y)
+        T = self.transposer
+        f_cells = y[:, :m.nf].reshape(c, M, N).transpose(0, 2, 1).reshape(c, N * M)  # (cell, k*M + m)
+        cols = T.to_columns(f_cells)
+        j0, j1 = T.my_columns
+        k0, k1 = j0 // M, j1 // M
+        fk = cols.reshape(self.mesh.cells, k1 - k0, M).transpose(0, 2, 1)  # (C, M, K_loc)
+        spec = cell_spectra(m.grid, delta_all, m.dynes_gamma, index=slice(k0, k1))
+        mu, w, alpha = self.qp_ordinates
+        new, count = qp_kinetic_step(fk, spec.rho, self.mesh, mu, w, alpha, self.fermi_velocity,
+                                     m.f_bath[k0:k1], dt, self.boundary, mean_free_path=self.mean_free_path)
+        back = T.to_cells(new.transpose(0, 2, 1).reshape(self.mesh.cells, (k1 - k0) * M))
+        y[:, :m.nf] = back.reshape(c, N, M).transpose(0, 2, 1).reshape(c, m.nf)
+        x = m.grid.x[k0:k1]
+        allc = np.concatenate(self.par.comm.allgather(np.stack([count, x * count])), axis=1)
         out["qp_number"] += 4.0 * h * float(np.sum(allc[0]))
         out["qp_energy"] += 4.0 * h * float(np.sum(allc[1]))
 

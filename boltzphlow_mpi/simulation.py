@@ -69,7 +69,7 @@ class Simulation:
         self.weight = dg.phonon_energy_weight(self.delta0, self.tau_ratio)
         tr = cfg["transport"]
         self.sphere = cfg["geometry"]["kind"] == "sphere"
-        qp_angles = 1
+        qp_angles = tr["angles"] if (self.sphere and tr["qp"] == "kinetic") else 1
         phonon_angles = tr["angles"] if (self.sphere and tr["phonon"] == "kinetic") else 1
         self.transport = None
         if self.sphere:

@@ -190,3 +190,37 @@ def test_trapped_qps_do_not_enter_cells_below_their_energy():
     k = np.where(trapped.any(axis=0))[0]
     assert len(k) > 0
     assert np.array_equal(f[10:, k], f0[10:, k])  # nothing arrived outside
+
+
+def test_kinetic_qp_closure_conserves_and_keeps_uniform_state():
+    """QP discrete ordinates (implicit): reflecting R conserves the QP number exactly and a
+    uniform isotropic QP excess stays uniform (collisions off)."""
+    sim = build(collisions__enabled=False, transport__phonon="off", transport__qp="kinetic",
+                transport__outer_boundary="reflecting", initial__species="qp", initial__radius_width_um=None,
+                initial__energy_center_over_delta0=3.0, geometry__cells=10, geometry__radius_um=10.0,
+                time__t_end_ns=0.2, time__dt_max_ns=0.02, time__output_interval_ns=0.1)
+    y0 = sim.y.copy()
+    sim.run()
+    assert np.abs(sim.y[:, :-2] - y0[:, :-2]).max() <= 1e-12 * np.abs(y0[:, :-2]).max()
+
+
+def test_kinetic_qps_spread_leave_and_stay_out_of_closed_cells():
+    sim = build(collisions__enabled=False, transport__phonon="off", transport__qp="kinetic",
+                initial__species="qp", initial__energy_center_over_delta0=1.2, initial__energy_width_over_delta0=0.05,
+                geometry__cells=20, geometry__radius_um=10.0, initial__radius_width_um=1.0,
+                transport__qp_mean_free_path_um=0.5, time__t_end_ns=0.05, time__dt_max_ns=0.002,
+                time__output_interval_ns=0.05)
+    gaps = np.full(sim.local_cells, sim.delta_bath)
+    gaps[:4] *= 0.8
+    sim.model.set_gap(gaps)
+    number0 = float(np.sum(excess_qp_number_per_cell(sim) * sim.volumes))
+    f0 = sim.model.directional(sim.y)[0].copy()
+    sim.run()
+    f = sim.model.directional(sim.y)[0]
+    spec = cell_spectra(sim.grid, gaps)
+    trapped = (spec.rho[:4] > 0).any(axis=0) & (spec.rho[4] == 0)
+    assert trapped.any()
+    assert np.array_equal(f[4:, :, trapped], f0[4:, :, trapped])
+    number = float(np.sum(excess_qp_number_per_cell(sim) * sim.volumes))
+    left = sim.out["qp_number"] * 1.0
+    assert number + left == pytest.approx(number0, rel=1e-10)
