@@ -28,10 +28,10 @@ from .transport import (MILNE, Streaming, diffusion_conductances, diffusion_step
 
 class RadialTransport:
     def __init__(self, par, mesh, model, domain: Domain, *, qp, phonon, mean_free_path_um, fermi_velocity,
-                 sound_speed, boundary):
+                 sound_speed, boundary, qp_solver="exact"):
         """``fermi_velocity``, ``sound_speed`` in um per tau_0; ``domain`` decomposes the cells."""
         self.par, self.mesh, self.model = par, mesh, model
-        self.qp, self.phonon, self.boundary = qp, phonon, boundary
+        self.qp, self.phonon, self.boundary, self.qp_solver = qp, phonon, boundary, qp_solver
         N = model.N
         self.domain = domain
         self.cell_range = self.domain.cell_range
@@ -68,7 +68,9 @@ class RadialTransport:
         QP number, QP energy and phonon energy that left through ``R`` (internal x um^3)."""
         y = y.copy()
         out = {"qp_number": 0.0, "qp_energy": 0.0, "phonon_energy": 0.0}
-        if self.qp == "diffusive":
+        if self.qp == "diffusive" and self.qp_solver == "ksp":
+            self._qp_diffusion_ksp(y, dt, delta_all, out)
+        elif self.qp == "diffusive":
             self._qp_diffusion(y, dt, delta_all, out)
         elif self.qp == "kinetic":
             self._qp_streaming(y, dt, delta_all, out)
@@ -94,6 +96,92 @@ class RadialTransport:
         allc = np.concatenate(per_rank, axis=1)  # column order: fixed, rank independent
         out["qp_number"] += 4.0 * h * float(np.sum(allc[0]))
         out["qp_energy"] += 4.0 * h * float(np.sum(allc[1]))
+
+    def _qp_diffusion_ksp(self, y, dt, delta_all, out, theta=0.5):
+        """The same Crank-Nicolson step as ``_qp_diffusion``, solved with a PETSc KSP on the
+        cell decomposition (options prefix ``qp_``: ``-- -qp_ksp_type cg -qp_pc_type jacobi``).
+        Symmetric positive definite (M/dt + theta L); results agree with the exact solver to
+        the KSP tolerance, not bitwise across rank counts (the preconditioner depends on it)."""
+        from petsc4py import PETSc
+        m = self.model
+        N, h = m.N, m.grid.step
+        c0, c1 = self.cell_range
+        C = self.mesh.cells
+        spec = cell_spectra(m.grid, delta_all, m.dynes_gamma)
+        open_all = spec.rho > 0
+        g_int, g_out = diffusion_conductances(self.mesh, self.diffusivity, open_all, self.milne)
+        if self.boundary != "bath":
+            g_out = np.zeros_like(g_out)
+        lower = np.zeros((C, N)); upper = np.zeros((C, N))
+        lower[1:] = g_int; upper[:-1] = g_int
+        diag = lower + upper
+        diag[-1] += g_out
+        mass = self.mesh.volumes[:, None] * spec.rho / dt
+        f = y[:, :N].copy()
+        sl = slice(c0, c1)
+        lf = -diag[sl] * f
+        ghosts = self.par.gather_cells(f)  # neighbours' f (small: two rows are needed)
+        if c0 > 0:
+            lf[0] += lower[c0] * ghosts[c0 - 1]
+        if c1 < C:
+            lf[-1] += upper[c1 - 1] * ghosts[c1]
+        lf[1:] += lower[c0 + 1:c1] * f[:-1]
+        lf[:-1] += upper[c0:c1 - 1] * f[1:]
+        rhs = mass[sl] * f + (1 - theta) * lf
+        if c1 == C:
+            rhs[-1] += g_out * m.f_bath
+        d = mass[sl] + theta * diag[sl]
+        closed = d <= 0
+        d = np.where(closed, 1.0, d)
+        rhs = np.where(closed, f, rhs)
+        # CSR of the owned rows, global index cell * N + energy
+        cells = np.arange(c0, c1)[:, None] * np.ones((1, N), int)
+        k = np.arange(N)[None, :] * np.ones((c1 - c0, 1), int)
+        entries = [(cells * N + k, d)]
+        lo = np.where(closed, 0.0, -theta * lower[sl]); up = np.where(closed, 0.0, -theta * upper[sl])
+        entries.append(((cells - 1) * N + k, lo))
+        entries.append(((cells + 1) * N + k, up))
+        cols = np.stack([e[0] for e in entries], axis=-1).reshape(-1, 3)
+        vals = np.stack([e[1] for e in entries], axis=-1).reshape(-1, 3)
+        keep = (vals != 0) | (np.arange(3)[None, :] == 0)
+        counts = keep.sum(axis=1)
+        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(PETSc.IntType)
+        order = np.argsort(np.where(keep, cols, np.iinfo(np.int64).max), axis=1, kind="stable")
+        cols_sorted = np.take_along_axis(cols, order, axis=1)
+        vals_sorted = np.take_along_axis(vals, order, axis=1)
+        keep_sorted = np.take_along_axis(keep, order, axis=1)
+        indices = cols_sorted[keep_sorted].astype(PETSc.IntType)
+        data = vals_sorted[keep_sorted]
+        nloc = (c1 - c0) * N
+        comm = self.par.comm
+        A = PETSc.Mat().createAIJ(size=((nloc, None), (nloc, None)), csr=(indptr, indices, data), comm=comm)
+        b = A.createVecRight()
+        x = A.createVecRight()
+        b.array[:] = rhs.ravel()
+        x.array[:] = f.ravel()
+        ksp = PETSc.KSP().create(comm)
+        ksp.setOptionsPrefix("qp_")
+        ksp.setOperators(A)
+        ksp.setType("cg")
+        ksp.getPC().setType("jacobi")
+        ksp.setInitialGuessNonzero(True)
+        ksp.setTolerances(rtol=1e-14, atol=1e-300, max_it=10000)
+        ksp.setFromOptions()
+        ksp.solve(b, x)
+        if ksp.getConvergedReason() < 0:
+            from .errors import SolverError
+            raise SolverError(f"QP diffusion KSP did not converge (reason {ksp.getConvergedReason()})")
+        new = x.array.reshape(c1 - c0, N).copy()
+        for obj in (ksp, A, b, x):
+            obj.destroy()
+        y[:, :N] = new
+        local = np.zeros(2)
+        if c1 == C:
+            count = dt * g_out * (theta * new[-1] + (1 - theta) * f[-1] - m.f_bath)
+            local = np.array([np.sum(count), np.sum(m.grid.x * count)])
+        tot = np.sum(np.array(self.par.comm.allgather(local)), axis=0)
+        out["qp_number"] += 4.0 * h * float(tot[0])
+        out["qp_energy"] += 4.0 * h * float(tot[1])
 
     def _qp_streaming(self, y, dt, delta_all, out):
         m = self.model

@@ -101,7 +101,8 @@ class Simulation:
                 par, self.mesh, self.model, domain, qp=tr["qp"], phonon=tr["phonon"],
                 mean_free_path_um=tr["qp_mean_free_path_um"],
                 fermi_velocity=mat.fermi_velocity_um_per_ns * mat.tau0_ns,
-                sound_speed=mat.sound_speed_um_per_ns * mat.tau0_ns, boundary=tr["outer_boundary"])
+                sound_speed=mat.sound_speed_um_per_ns * mat.tau0_ns, boundary=tr["outer_boundary"],
+                qp_solver=tr["qp_solver"])
         self.self_consistent = cfg["gap"]["mode"] == "self-consistent"
         if self.self_consistent:
             # the bath gap of the discrete gap equation, so the bath state is self-consistent
