@@ -248,4 +248,4 @@ def test_ksp_diffusion_solver_matches_exact_solver():
     ksp = build(transport__qp_solver="ksp", **common)
     ksp.run()
     assert np.abs(ksp.y[:, :-2] - exact.y[:, :-2]).max() < 1e-12 * np.abs(exact.y[:, :-2]).max()
-    assert ksp.out["qp_energy"] == pytest.approx(exact.out["qp_energy"], rel=1e-8)
+    assert ksp.out["qp_energy"] == pytest.approx(exact.out["qp_energy"], rel=1e-6)  # KSP tolerance
