@@ -141,7 +141,7 @@ SPHERE = {
     {"gap": {"mode": "self-consistent"}, "phonon_escape": {"tau_ns": 0.5, "only_subgap": True}},
     {"time": {"method": "tr2"}},
     {"time": {"dt_ns": 0.01, "method": "exp"}, "transport": {"outer_boundary": "reflecting"}},
-    {"transport": {"qp": "kinetic"}, "time": {"t_end_ns": 0.1, "output_interval_ns": 0.05}},
+    {"transport": {"qp": "kinetic"}, "time": {"t_end_ns": 0.02, "output_interval_ns": 0.01}},
 ], ids=["exp-selfconsistent", "tr2", "exp-fixed-reflecting", "qp-kinetic"])
 def test_sphere_results_independent_of_rank_count(shared_dir, variant):
     """The radial solver: cells split by the DMDA, QP diffusion through the all-to-all
