@@ -82,7 +82,7 @@ class Transposer:
 
     def to_columns(self, local):
         """(cells_local, K) -> (C, K_local)."""
-        comm, size = self.par.comm, self.par.size
+        comm = self.par.comm
         local = np.ascontiguousarray(local, dtype=float)
         nloc = local.shape[0]
         send = np.concatenate([local[:, a:b].ravel() for a, b in self.col_ranges]) if nloc else np.zeros(0)

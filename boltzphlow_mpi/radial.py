@@ -80,7 +80,7 @@ class RadialTransport:
 
     def _qp_diffusion(self, y, dt, delta_all, out):
         m = self.model
-        N, h = m.N, m.grid.step
+        N = m.N
         T = self.transposer
         k0, k1 = T.my_columns
         cols = T.to_columns(y[:, :N])
@@ -91,9 +91,13 @@ class RadialTransport:
             g_out = np.zeros_like(g_out)  # reflecting: no flux through R
         new, count = diffusion_step(cols, spec.rho, self.mesh, g_int, g_out, m.f_bath[k0:k1], dt)
         y[:, :N] = T.to_cells(new)
-        x = m.grid.x[k0:k1]
-        per_rank = self.par.comm.allgather(np.stack([count, x * count]))
-        allc = np.concatenate(per_rank, axis=1)  # column order: fixed, rank independent
+        self._book_qp_outflow(count, m.grid.x[k0:k1], out)
+
+    def _book_qp_outflow(self, count, x, out):
+        """Add the QP number and energy that left through ``R``; ``count`` per energy
+        column of this rank. Gathered in column order, summed once: rank independent."""
+        h = self.model.grid.step
+        allc = np.concatenate(self.par.comm.allgather(np.stack([count, x * count])), axis=1)
         out["qp_number"] += 4.0 * h * float(np.sum(allc[0]))
         out["qp_energy"] += 4.0 * h * float(np.sum(allc[1]))
 
@@ -104,7 +108,7 @@ class RadialTransport:
         the KSP tolerance, not bitwise across rank counts (the preconditioner depends on it)."""
         from petsc4py import PETSc
         m = self.model
-        N, h = m.N, m.grid.step
+        N = m.N
         c0, c1 = self.cell_range
         C = self.mesh.cells
         spec = cell_spectra(m.grid, delta_all, m.dynes_gamma)
@@ -175,17 +179,15 @@ class RadialTransport:
         for obj in (ksp, A, b, x):
             obj.destroy()
         y[:, :N] = new
-        local = np.zeros(2)
-        if c1 == C:
+        count, x = np.zeros(0), np.zeros(0)
+        if c1 == C:  # the rank at r = R holds the outflow of every energy
             count = dt * g_out * (theta * new[-1] + (1 - theta) * f[-1] - m.f_bath)
-            local = np.array([np.sum(count), np.sum(m.grid.x * count)])
-        tot = np.sum(np.array(self.par.comm.allgather(local)), axis=0)
-        out["qp_number"] += 4.0 * h * float(tot[0])
-        out["qp_energy"] += 4.0 * h * float(tot[1])
+            x = m.grid.x
+        self._book_qp_outflow(count, x, out)
 
     def _qp_streaming(self, y, dt, delta_all, out):
         m = self.model
-        N, M, h = m.N, m.Mq, m.grid.step
+        N, M = m.N, m.Mq
         c = len(y)
         T = self.transposer
         f_cells = y[:, :m.nf].reshape(c, M, N).transpose(0, 2, 1).reshape(c, N * M)  # (cell, k*M + m)
@@ -199,10 +201,7 @@ class RadialTransport:
                                      m.f_bath[k0:k1], dt, self.boundary, mean_free_path=self.mean_free_path)
         back = T.to_cells(new.transpose(0, 2, 1).reshape(self.mesh.cells, (k1 - k0) * M))
         y[:, :m.nf] = back.reshape(c, N, M).transpose(0, 2, 1).reshape(c, m.nf)
-        x = m.grid.x[k0:k1]
-        allc = np.concatenate(self.par.comm.allgather(np.stack([count, x * count])), axis=1)
-        out["qp_number"] += 4.0 * h * float(np.sum(allc[0]))
-        out["qp_energy"] += 4.0 * h * float(np.sum(allc[1]))
+        self._book_qp_outflow(count, m.grid.x[k0:k1], out)
 
     def _phonon_streaming(self, y, dt, out):
         m = self.model
