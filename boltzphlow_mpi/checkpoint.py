@@ -42,6 +42,10 @@ def write(sim, directory, keep):
         y = h5.create_dataset("state/y", (sim.n_cells, sim.model.width), dtype="f8")
         d = h5.create_dataset("state/delta", (sim.n_cells,), dtype="f8")
         c = h5.create_dataset("state/condensate", (sim.n_cells,), dtype="f8")
+        y.attrs["units"] = ("internal: occupations f, n (1), then the accumulators e_esc, e_qp->ph "
+                            "in N_0 (k_B T_c)^2 per um^3 (times um^3 for a sphere cell)")
+        d.attrs["units"] = "k_B T_c"
+        c.attrs["units"] = "N_0 (k_B T_c)^2 (internal energy density)"
         if c1 > c0:
             y[c0:c1] = sim.y
             d[c0:c1] = sim.model.delta
@@ -97,6 +101,28 @@ def _read_meta_serial(path):
             return meta
     except (OSError, KeyError, ValueError) as exc:
         return f"{type(exc).__name__}: {exc}"
+
+
+def latest(directory, par):
+    """Newest complete checkpoint in ``directory`` (rank 0 decides, all ranks get the name).
+
+    Truncated or corrupt files (a kill during a write leaves only a ``.tmp``, but a damaged
+    disk or copy can leave a bad ``ckpt_*.h5``) are skipped with a warning on rank 0.
+    """
+    choice, skipped = None, []
+    if par.rank == 0:
+        for path in sorted(glob.glob(os.path.join(directory, "ckpt_*.h5")), reverse=True):
+            meta = _read_meta_serial(path)
+            if isinstance(meta, dict):
+                choice = path
+                break
+            skipped.append((path, meta))
+    choice, skipped = par.bcast((choice, skipped))
+    for path, why in skipped:
+        par.print(f"boltzphlow: warning: skipping checkpoint {path}: {why}")
+    if choice is None:
+        raise InputError("--latest", directory, "a directory with at least one complete checkpoint (ckpt_*.h5)")
+    return choice
 
 
 def read_state(path, par, cell_range):

@@ -53,7 +53,9 @@ def _parser():
     g.add_argument("-v", "--verbose", action="store_true", help="a progress line at every output record")
 
     rs = sub.add_parser("restart", help="continue a run from a checkpoint, on any number of ranks")
-    rs.add_argument("checkpoint", help="checkpoint file (checkpoints/ckpt_NNNNNN.h5)")
+    rs.add_argument("checkpoint", nargs="?", help="checkpoint file (checkpoints/ckpt_NNNNNN.h5)")
+    rs.add_argument("--latest", metavar="DIR", help="restart from the newest complete checkpoint in DIR "
+                    "(truncated or corrupt ones are skipped with a warning)")
     rs.add_argument("--t-end", type=float, default=None, metavar="NS", help="new end time (ns); default: the run's")
     rs.add_argument("-o", "--output", help="write a new output file (default: continue the run's own file)")
     rs.add_argument("--force", action="store_true", help="overwrite an existing -o file")
@@ -89,6 +91,10 @@ def _parser():
     bst.add_argument("--steps", type=int, default=5)
     bst.add_argument("--json", action="store_true")
 
+    ins = sub.add_parser("inspect", help="what an output or checkpoint file holds (times, grids, config, version)")
+    ins.add_argument("file", help="HDF5 output or checkpoint file")
+    ins.add_argument("--config", action="store_true", help="also print the config text stored in the file")
+
     sub.add_parser("info", help="versions of the stack and the material table")
     return p
 
@@ -111,7 +117,7 @@ def main(argv=None):
     par = Parallel()
     try:
         return {"run": cmd_run, "restart": cmd_restart, "lifetimes": cmd_lifetimes, "thermal": cmd_thermal,
-                "bench": cmd_bench, "info": cmd_info}[args.command](args, par)
+                "bench": cmd_bench, "inspect": cmd_inspect, "info": cmd_info}[args.command](args, par)
     except InputError as exc:  # raised identically on every rank (inputs are global)
         par.print(f"boltzphlow: error: {exc}")
         return 2
@@ -199,6 +205,10 @@ def cmd_restart(args, par):
     from .io import OutputFile, material_attrs
     from .simulation import Simulation
 
+    if (args.checkpoint is None) == (args.latest is None):
+        raise InputError("CHECKPOINT", args.checkpoint, "a checkpoint file or --latest DIR (one of them)")
+    if args.latest is not None:
+        args.checkpoint = checkpoint.latest(args.latest, par)
     meta = checkpoint.read_meta(args.checkpoint, par)
     cfg = meta["config"]
     t_ckpt_ns = meta["t"] * Simulation.tau0_of(cfg)
@@ -396,6 +406,60 @@ def cmd_bench(args, par):
         par.print(f"{r['n']:6d} {r['cells']:5d} {r['direct_s']:11.4g} {r['fft_s']:11.4g} "
                   f"{r['speedup']:12.1f}x {r['max_rel_diff']:13.2e}")
     return 0
+
+
+def cmd_inspect(args, par):
+    """Summary of a file, read by rank 0 with serial h5py."""
+    import h5py
+    lines = None
+    if par.rank == 0:
+        try:
+            with h5py.File(args.file, "r") as h5:
+                lines = _describe(h5, args.config)
+        except OSError as exc:
+            lines = exc
+    lines = par.bcast(lines)
+    if isinstance(lines, Exception):
+        raise InputError("FILE", args.file, "a readable HDF5 file", str(lines))
+    for line in lines:
+        par.print(line)
+    return 0
+
+
+def _describe(h5, show_config):
+    a = h5.attrs
+    out = [f"{h5.filename}: BoltzPhlow-MPI {a.get('version', '?')}, written by {a.get('ranks', '?')} rank(s)"]
+    if a.get("kind") == "boltzphlow-checkpoint":
+        cfg = json.loads(a["config"])
+        from .simulation import Simulation
+        out.append(f"  checkpoint at t = {a['t'] * Simulation.tau0_of(cfg):.6g} ns, step {a['steps']}, "
+                   f"{a['records']} output records, complete = {a.get('complete', 0)}")
+        out.append(f"  state {h5['state/y'].shape[0]} cells x {h5['state/y'].shape[1]} unknowns per cell; "
+                   f"output file {a.get('output_path', '')}")
+    if "material_name" in a:
+        out.append(f"  material {a['material_name']}")
+    if "time" in h5:
+        t = h5["time"][()]
+        span = f"{t[0]:.6g} .. {t[-1]:.6g} ns" if len(t) else "none yet"
+        out.append(f"  {len(t)} records, t = {span}")
+    if "grid/energy" in h5:
+        e = h5["grid/energy"][()]
+        out.append(f"  energy grid: {len(e)} points, {e[0]:.4g} .. {e[-1]:.4g} meV (step {e[1] - e[0]:.4g} meV)")
+    if "grid/r" in h5:
+        r = h5["grid/r_edges"][()]
+        out.append(f"  radial mesh: {len(r) - 1} cells, R = {r[-1]:.6g} um, widths {np.diff(r).min():.3g} .. "
+                   f"{np.diff(r).max():.3g} um")
+    out.append("  datasets:")
+    names = []
+    h5.visit(names.append)
+    for n in names:
+        o = h5[n]
+        if hasattr(o, "shape"):
+            out.append(f"    /{n:32s} {str(o.shape):18s} {o.attrs.get('units', '')}")
+    if show_config and "config" in a:
+        out.append("  config:")
+        out.extend("    " + line for line in str(a["config"]).splitlines())
+    return out
 
 
 def cmd_info(args, par):

@@ -103,3 +103,32 @@ def test_restart_bad_input(finished_run, capsys):
     part = tmp / "partial.h5"
     part.write_bytes((ck / "ckpt_000007.h5").read_bytes()[:2000])
     assert cli.main(["restart", str(part)]) == 2
+
+
+def test_restart_latest_skips_a_corrupt_newest_checkpoint(finished_run, capsys):
+    tmp, out, ck = finished_run
+    reference = datasets(out)
+    newest = ck / "ckpt_000007.h5"
+    newest.write_bytes(newest.read_bytes()[:3000])  # damaged
+    capsys.readouterr()
+    assert cli.main(["restart", "--latest", str(ck), "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert "skipping checkpoint" in printed and "ckpt_000007.h5" in printed
+    assert "restart from" in printed and "ckpt_000005.h5" in printed
+    again = datasets(out)
+    for k in reference:
+        assert np.array_equal(reference[k], again[k]), k
+    assert cli.main(["restart", "--latest", str(tmp / "nowhere")]) == 2
+
+
+def test_inspect_output_and_checkpoint(finished_run, capsys):
+    tmp, out, ck = finished_run
+    capsys.readouterr()
+    assert cli.main(["inspect", str(out), "--config"]) == 0
+    text = capsys.readouterr().out
+    assert "7 records, t = 0 .. 0.6 ns" in text and "radial mesh: 12 cells, R = 20 um" in text
+    assert "/qp/f" in text and "[geometry]" in text
+    assert cli.main(["inspect", str(ck / "ckpt_000007.h5")]) == 0
+    text = capsys.readouterr().out
+    assert "checkpoint at t = 0.6 ns" in text and "complete = 1" in text
+    assert cli.main(["inspect", str(tmp / "missing.h5")]) == 2
