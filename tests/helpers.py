@@ -10,6 +10,30 @@ from boltzphlow_mpi.thermal_functions import bose, fermi
 
 AL_TAU_RATIO = 438.0 / 0.242
 
+# A small 0-D job (Al, phonons at 8 Delta_0, 5 ns) shared by the CLI and output tests.
+TINY_TOML = """\
+[material]
+name = "Al"
+
+[bath]
+temperature_over_tc = 0.1
+
+[grid]
+energy_step_over_delta0 = 0.25
+energy_max_over_delta0 = 12.0
+
+[initial]
+species = "phonon"
+energy_center_over_delta0 = 8.0
+energy_width_over_delta0 = 0.5
+deposit_eV_per_um3 = 1.0e-3
+
+[time]
+t_end_ns = 5.0
+method = "exp"
+output_interval_ns = 1.0
+"""
+
 
 def cascade_problem(step=BCS_RATIO / 8, emax=10 * BCS_RATIO, temperature=0.2, tau_ratio=AL_TAU_RATIO,
                     escape_rate=0.0, subgap=True, deposit=1e-3, centre=7 * BCS_RATIO, cells=1,

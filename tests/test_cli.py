@@ -19,28 +19,7 @@ else:
 MPIRUN = str(BIN_DIR / "mpirun") if (BIN_DIR / "mpirun").exists() else shutil.which("mpirun")
 needs_mpirun = pytest.mark.skipif(MPIRUN is None, reason="no mpirun (run `make setup`)")
 
-TINY_TOML = """\
-[material]
-name = "Al"
-
-[bath]
-temperature_over_tc = 0.1
-
-[grid]
-energy_step_over_delta0 = 0.25
-energy_max_over_delta0 = 12.0
-
-[initial]
-species = "phonon"
-energy_center_over_delta0 = 8.0
-energy_width_over_delta0 = 0.5
-deposit_eV_per_um3 = 1.0e-3
-
-[time]
-t_end_ns = 5.0
-method = "exp"
-output_interval_ns = 1.0
-"""
+from helpers import TINY_TOML  # noqa: E402  (the small 0-D job shared by the CLI and output tests)
 
 # Variables an MPI job (or an MPI singleton: this pytest process may have initialised
 # MPI already) leaves in the environment. A child launched with them tries to join the

@@ -14,28 +14,7 @@ from boltzphlow_mpi.materials import Material, get_material
 from boltzphlow_mpi.thermal_functions import bose, fermi
 from boltzphlow_mpi.units import Units
 
-TINY_TOML = """\
-[material]
-name = "Al"
-
-[bath]
-temperature_over_tc = 0.1
-
-[grid]
-energy_step_over_delta0 = 0.25
-energy_max_over_delta0 = 12.0
-
-[initial]
-species = "phonon"
-energy_center_over_delta0 = 8.0
-energy_width_over_delta0 = 0.5
-deposit_eV_per_um3 = 1.0e-3
-
-[time]
-t_end_ns = 5.0
-method = "exp"
-output_interval_ns = 1.0
-"""
+from helpers import TINY_TOML  # noqa: E402  (the small 0-D job shared by the CLI and output tests)
 
 # QPs deposited at 4 Delta_0; sub-gap phonons escape, so /diagnostics/energy_escaped moves.
 QP_TOML = TINY_TOML.replace('species = "phonon"', 'species = "qp"').replace(
