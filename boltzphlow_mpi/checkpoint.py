@@ -64,8 +64,9 @@ def write(sim, directory, keep):
     par.comm.barrier()  # closed everywhere before the rename
     if par.rank == 0:
         os.replace(tmp, name)
-        old = sorted(glob.glob(os.path.join(directory, "ckpt_*.h5")))
-        for stale in old[:-keep]:
+        # prune older checkpoints only; a higher number in the directory is not this run's past
+        older = sorted(p for p in glob.glob(os.path.join(directory, "ckpt_*.h5")) if p < name)
+        for stale in older[:max(0, len(older) - (keep - 1))]:
             os.remove(stale)
     par.comm.barrier()
     return name

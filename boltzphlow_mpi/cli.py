@@ -139,14 +139,7 @@ def cmd_run(args, par):
 
     cfg, text = config.load(args.config, args.overrides)
     out = args.output or cfg["output"]["path"]
-    exists = par.bcast(os.path.exists(out) if par.rank == 0 else None)
-    if exists and not args.force:
-        raise InputError("-o", out, "a path that does not exist yet (use --force to overwrite)")
-    if os.path.isdir(out):
-        raise InputError("-o", out, "a file path, not a directory")
-    parent = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(parent):
-        raise InputError("-o", out, "a path in an existing directory")
+    _check_new_output(out, args.force, par)
     sim = Simulation(cfg, par)  # every input check happens before the file is created
     _banner(sim, cfg, par)
     cfg["output"]["path"] = out
@@ -154,6 +147,20 @@ def cmd_run(args, par):
     writer = OutputFile(out, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
                         energy_meV=sim.grid.x * sim.units.kTc_meV, attrs=attrs, force=args.force, mesh=sim.mesh)
     return _execute(sim, writer, out, args, par)
+
+
+def _check_new_output(out, force, par):
+    """An output path we may create: not existing (unless --force), not a directory, in an
+    existing directory. Rank 0 looks, every rank gets the answer."""
+    exists, is_dir, parent_ok = par.bcast((os.path.exists(out), os.path.isdir(out),
+                                           os.path.isdir(os.path.dirname(os.path.abspath(out))))
+                                          if par.rank == 0 else None)
+    if exists and not force:
+        raise InputError("-o", out, "a path that does not exist yet (use --force to overwrite)")
+    if is_dir:
+        raise InputError("-o", out, "a file path, not a directory")
+    if not parent_ok:
+        raise InputError("-o", out, "a path in an existing directory")
 
 
 def _banner(sim, cfg, par):
@@ -224,9 +231,7 @@ def cmd_restart(args, par):
     _banner(sim, cfg, par)
     if args.output:
         out = args.output
-        exists = par.bcast(os.path.exists(out) if par.rank == 0 else None)
-        if exists and not args.force:
-            raise InputError("-o", out, "a path that does not exist yet (use --force to overwrite)")
+        _check_new_output(out, args.force, par)
         cfg["output"]["path"] = out
         attrs = {"config": json.dumps(cfg), "config_resolved": json.dumps(cfg),
                  "restarted_from": os.path.abspath(args.checkpoint), **material_attrs(sim.material)}

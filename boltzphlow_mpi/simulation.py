@@ -355,8 +355,10 @@ class Simulation:
                 self._book(out1, out3)
                 accepted = True
             else:
-                limit, self.limit_reason = self.step_limit(remaining)
+                limit, reason = self.step_limit(remaining)
                 h = min(self.dt, remaining, limit)
+                if h < remaining:  # a step cut short by an output time says nothing about the bound
+                    self.limit_reason = reason
                 if h < self.controller.dt_min * self.t_end:
                     raise SolverError(f"step size underflow (dt = {h * self.units.tau0_ns:.3g} ns) at "
                                       f"t = {self.t * self.units.tau0_ns:.6g} ns")
