@@ -49,9 +49,12 @@ def all_agree(ok, detail=""):
     return all(r[0] for r in results), [f"rank {i}: {r[1]}" for i, r in enumerate(results) if not r[0]]
 
 
-def run_to_file(cfg, par, path):
-    """What ``boltzphlow run`` does, without the printing."""
+def run_to_file(cfg, par, path, checkpoints=False):
+    """What ``boltzphlow run`` does, without the printing (checkpoints: the config's dir)."""
     sim = Simulation(cfg, par)
+    if checkpoints:
+        sim.checkpoint_dir = cfg["output"]["checkpoint_dir"]
+        sim.output_path = str(path)
     attrs = {"config": json.dumps(cfg), "config_resolved": json.dumps(cfg), **material_attrs(sim.material)}
     writer = OutputFile(path, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
                         energy_meV=sim.grid.x * sim.units.kTc_meV, attrs=attrs, mesh=sim.mesh)
@@ -283,19 +286,6 @@ def _sphere_with_checkpoints(directory):
     return config.from_dict(raw)
 
 
-def _run_with_checkpoints(cfg, par, path):
-    sim = Simulation(cfg, par)
-    sim.checkpoint_dir = cfg["output"]["checkpoint_dir"]
-    sim.output_path = str(path)
-    attrs = {"config": json.dumps(cfg), **material_attrs(sim.material)}
-    writer = OutputFile(path, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
-                        energy_meV=sim.grid.x * sim.units.kTc_meV, attrs=attrs, mesh=sim.mesh)
-    try:
-        sim.run(writer)
-    finally:
-        writer.close()
-
-
 def _restart(checkpoint_path, par, output):
     from boltzphlow_mpi import checkpoint
     meta = checkpoint.read_meta(checkpoint_path, par)
@@ -318,7 +308,7 @@ def test_restart_on_another_rank_count_is_bitwise(shared_dir):
         (shared_dir / "world").mkdir()
         (shared_dir / "self").mkdir()
     COMM.barrier()
-    _run_with_checkpoints(cfg, Parallel(COMM), shared_dir / "world" / "run.h5")
+    run_to_file(cfg, Parallel(COMM), shared_dir / "world" / "run.h5", checkpoints=True)
     COMM.barrier()
     if COMM.rank == 0:
         shutil.copy(shared_dir / "world" / "run.h5", shared_dir / "world" / "restarted.h5")
@@ -328,7 +318,7 @@ def test_restart_on_another_rank_count_is_bitwise(shared_dir):
         diffs_down, _ = file_differences(shared_dir / "world" / "run.h5", shared_dir / "world" / "restarted.h5")
         # a one-rank run with checkpoints, to restart on N ranks below
         cfg_self = _sphere_with_checkpoints(shared_dir / "self")
-        _run_with_checkpoints(cfg_self, Parallel(MPI.COMM_SELF), shared_dir / "self" / "run.h5")
+        run_to_file(cfg_self, Parallel(MPI.COMM_SELF), shared_dir / "self" / "run.h5", checkpoints=True)
         shutil.copy(shared_dir / "self" / "run.h5", shared_dir / "self" / "restarted.h5")
     else:
         diffs_down = None
