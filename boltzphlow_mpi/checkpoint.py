@@ -50,6 +50,12 @@ def write(sim, directory, keep):
             y[c0:c1] = sim.y
             d[c0:c1] = sim.model.delta
             c[c0:c1] = sim.condensate
+        # the gap model's own state (Eliashberg self-energies: the warm start of the next solve)
+        for key, arr in sorted(_gap_state(sim).items()):
+            ds = h5.create_dataset(f"state/gap_model/{key}", (sim.n_cells,) + arr.shape[1:], dtype="f8")
+            ds.attrs["units"] = "k_B T_c (complex self-energy as (re, im) pairs on eps_k = k h)"
+            if c1 > c0:
+                ds[c0:c1] = arr
         for k in SCALARS:
             h5.attrs[k] = getattr(sim, _attr(k))
         h5.attrs["limit_reason"] = sim.limit_reason
@@ -60,6 +66,7 @@ def write(sim, directory, keep):
         h5.attrs["version"] = __version__
         h5.attrs["ranks"] = par.size
         h5.attrs["kind"] = "boltzphlow-checkpoint"
+        h5.attrs["gap_model"] = sim.gap_model.name
         h5.attrs["complete"] = 1
     par.comm.barrier()  # closed everywhere before the rename
     if par.rank == 0:
@@ -70,6 +77,12 @@ def write(sim, directory, keep):
             os.remove(stale)
     par.comm.barrier()
     return name
+
+
+def _gap_state(sim):
+    """Every rank must create the same datasets: shapes come from the model, not the cells."""
+    arrays = sim.gap_model.state_arrays()
+    return {k: np.asarray(v, float) for k, v in arrays.items()}
 
 
 def _attr(k):
@@ -127,11 +140,16 @@ def latest(directory, par):
 
 
 def read_state(path, par, cell_range):
-    """Collective: this rank's slices of ``y``, ``delta`` and ``condensate``."""
+    """Collective: this rank's slices of ``y``, ``delta``, ``condensate`` and the gap
+    model's state (a dict, empty for BCS)."""
     h5py = h5py_mpi()
     c0, c1 = cell_range
     with h5py.File(path, "r", driver="mpio", comm=par.comm) as h5:
         y = h5["state/y"][c0:c1] if c1 > c0 else np.zeros((0, h5["state/y"].shape[1]))
         delta = h5["state/delta"][c0:c1] if c1 > c0 else np.zeros(0)
         cond = h5["state/condensate"][c0:c1] if c1 > c0 else np.zeros(0)
-    return np.asarray(y, float), np.asarray(delta, float), np.asarray(cond, float)
+        gap_state = {}
+        if "state/gap_model" in h5:
+            for key, ds in h5["state/gap_model"].items():
+                gap_state[key] = np.asarray(ds[c0:c1] if c1 > c0 else np.zeros((0,) + ds.shape[1:]), float)
+    return np.asarray(y, float), np.asarray(delta, float), np.asarray(cond, float), gap_state

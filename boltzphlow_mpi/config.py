@@ -89,7 +89,23 @@ SCHEMA = {
         "enabled": Key(bool, True, doc="Collision integrals on; false leaves transport (and escape) alone, for tests."),
     },
     "gap": {
-        "mode": Key(("fixed", "self-consistent"), "fixed", doc="Gap fixed at the bath BCS value, or solved per cell every step."),
+        "mode": Key(("fixed", "self-consistent"), "fixed",
+                    doc="Gap fixed at the bath value, or solved per cell from its occupations (every update_every steps)."),
+        "model": Key(("bcs", "eliashberg"), "bcs", doc="BCS gap equation, or real-axis Eliashberg self-energies (docs/physics.md)."),
+        "update_every": Key(int, 1, "steps", lo=1, lo_incl=True, hi=1_000_000, hi_incl=True,
+                            doc="Self-consistent gap: solve every k accepted steps (the spectra are held in between)."),
+        "alpha2f": Key(str, "debye", doc="Eliashberg alpha^2F: 'debye' (b Omega^2 up to omega_meV), 'einstein' "
+                                         "(Lorentzian at omega_meV, half width width_meV) or a file: two columns, meV and alpha^2F."),
+        "lambda": Key(float, None, "", lo=0.0, hi=10.0, doc="Eliashberg coupling lambda = 2 int alpha^2F/Omega "
+                                                            "(Debye default: the material's Z_1 - 1; a table is rescaled to it)."),
+        "omega_meV": _pos("Eliashberg: Debye cutoff (default: the material's k theta_D) or Einstein energy.", "meV", None),
+        "width_meV": _pos("Eliashberg Einstein: Lorentzian half width (default omega_meV / 20).", "meV", None),
+        "mu_star": Key(float, None, "", lo=-1.0, hi=1.0, doc="Coulomb pseudopotential mu* (absent: fitted so the "
+                                                               "T = 0 gap edge is the material's Delta_0)."),
+        "cutoff_over_omega_max": Key(float, 3.0, "", lo=1.0, lo_incl=True, hi=100.0, hi_incl=True,
+                                     doc="Top of the self-energy grid (and mu* cutoff) over the largest phonon energy of alpha^2F."),
+        "tolerance": Key(float, 1e-10, "Delta_0", lo=0.0, hi=1e-2, hi_incl=True, doc="Eliashberg: max |Delta change| per iteration at convergence."),
+        "max_iterations": Key(int, 400, "", lo=1, lo_incl=True, hi=100000, hi_incl=True, doc="Eliashberg: iterations before it is an error."),
     },
     "phonon_escape": {
         "tau_ns": _pos("Phonon escape time (absent: no escape).", "ns", None),
@@ -231,6 +247,13 @@ def _cross_checks(cfg):
         if ini["radius_width_um"] is not None and ini["radius_width_um"] > geo["radius_um"]:
             raise InputError("initial.radius_width_um", ini["radius_width_um"],
                              f"a width below geometry.radius_um = {geo['radius_um']:g} um")
+    gap = cfg["gap"]
+    if gap["model"] == "bcs":
+        for k in ("lambda", "omega_meV", "width_meV", "mu_star"):
+            if gap[k] is not None:
+                raise InputError(f"gap.{k}", gap[k], "no value for gap.model = 'bcs' (set gap.model = 'eliashberg')")
+        if gap["alpha2f"] != "debye":
+            raise InputError("gap.alpha2f", gap["alpha2f"], "no value for gap.model = 'bcs' (set gap.model = 'eliashberg')")
     if tr["angles"] % 2:
         raise InputError("transport.angles", tr["angles"], "an even integer (Gauss-Legendre ordinates)")
     t = cfg["time"]

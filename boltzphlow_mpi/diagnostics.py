@@ -20,7 +20,8 @@ def qp_number(grid, spectra, f):
 
 
 def qp_energy(grid, spectra, f):
-    return 4.0 * grid.step * np.sum(grid.x * spectra.rho * f, axis=-1)
+    """``4 h sum x rho f`` (with the Eliashberg factor: ``rho ell``, see ``Spectra.mass``)."""
+    return 4.0 * grid.step * np.sum(grid.x * spectra.mass * f, axis=-1)
 
 
 def phonon_energy(grid, weight, n):

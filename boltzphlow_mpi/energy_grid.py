@@ -87,7 +87,10 @@ class Spectra:
     """Cell-averaged spectral functions of a batch of cells, arrays shaped (cells, N).
 
     ``ratio = phi / rho`` (zero where ``rho == 0``) is the factor ``Delta^2 / E`` of the
-    separable coherence factors, seen from the cell's own energy.
+    separable coherence factors, seen from the cell's own energy. ``lhs`` is the
+    Eliashberg left-hand-side factor ``ell`` of eq. (178) that multiplies ``df/dt``
+    (``None``: BCS, ``ell = 1``); the QP energy and the transport mass are weighted by
+    ``rho ell`` (``mass``), the quantity the kinetic equation conserves with the phonons.
     """
 
     delta: np.ndarray
@@ -95,6 +98,32 @@ class Spectra:
     phi: np.ndarray
     ratio: np.ndarray
     active: np.ndarray  # rho > 0: cells with states (QP unknowns that evolve)
+    lhs: np.ndarray | None = None
+
+    @property
+    def mass(self):
+        return self.rho if self.lhs is None else self.rho * self.lhs
+
+    def row(self, i):
+        """The spectra of cell ``i`` as a one-cell batch."""
+        s = slice(i, i + 1)
+        return Spectra(self.delta[s], self.rho[s], self.phi[s], self.ratio[s], self.active[s],
+                       None if self.lhs is None else self.lhs[s])
+
+    def tile(self, cells):
+        """A one-cell batch repeated over ``cells`` cells."""
+        rep = lambda a: np.repeat(a, cells, axis=0)  # noqa: E731
+        return Spectra(rep(self.delta), rep(self.rho), rep(self.phi), rep(self.ratio), rep(self.active),
+                       None if self.lhs is None else rep(self.lhs))
+
+    @classmethod
+    def from_arrays(cls, delta, rho, phi, lhs=None):
+        """Spectra from cell averages ``rho``, ``phi`` (cells, N) (e.g. Eliashberg)."""
+        active = rho > 1e-14
+        rho = np.where(active, rho, 0.0)
+        phi = np.where(active, phi, 0.0)
+        ratio = np.where(active, phi / np.where(active, rho, 1.0), 0.0)
+        return cls(np.asarray(delta, float), rho, phi, ratio, active, lhs)
 
 
 def cell_spectra(grid, delta, gamma=0.0, index=slice(None)):

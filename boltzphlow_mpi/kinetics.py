@@ -112,13 +112,19 @@ class CellKinetics:
 
     # -- gap-dependent coefficients ----------------------------------------------------
     def set_gap(self, delta):
-        self.delta = np.atleast_1d(np.asarray(delta, float)).copy()
-        self.spectra = cell_spectra(self.grid, self.delta, self.dynes_gamma)
+        """BCS spectra of the gaps ``delta`` (cells,)."""
+        delta = np.atleast_1d(np.asarray(delta, float)).copy()
+        self.set_spectra(cell_spectra(self.grid, delta, self.dynes_gamma))
+
+    def set_spectra(self, spectra):
+        """Spectral functions of every cell (BCS or Eliashberg); ``spectra.delta`` is the gap
+        (edge) of each cell."""
+        self.spectra = spectra
+        self.delta = np.asarray(spectra.delta, float).copy()
         evolving = self.spectra.active.copy()
-        if self.dynes_gamma > 0:
-            # With broadening the grid starts at eps = 0 where f = 1/2 by particle-hole
-            # symmetry (SPEC section 2): that half cell is held fixed.
-            evolving[:, 0] = False
+        # With broadening (Dynes, Eliashberg) the grid starts at eps = 0 where f = 1/2 by
+        # particle-hole symmetry (SPEC section 2): that half cell is held fixed.
+        evolving[:, 0] = False
         self.evolving = evolving
         x = self.grid.x
         if self.escape_rate > 0:
@@ -142,11 +148,14 @@ class CellKinetics:
             co = self.kernel.coefficients(fbar, nbar, self.spectra, clip=clip)
             gf = np.where(self.evolving, co.A, 0.0)
             kf = np.where(self.evolving, co.A + co.B, 0.0)
+            if self.spectra.lhs is not None:  # eq. (178): ell df/dt = C_f
+                gf = gf / self.spectra.lhs
+                kf = kf / self.spectra.lhs
             gn = co.Ap + self.escape * self.n_bath
             kn = co.Bp - co.Ap + self.escape
         escape_power = np.sum(self._escape_power_weight * (nbar - self.n_bath), axis=1)
         # power from QPs to phonons, eq. (6): minus the collisional QP energy change
-        transfer = -4.0 * self.grid.step * np.sum(self.grid.x * self.spectra.rho * (gf - kf * fbar), axis=1)
+        transfer = -4.0 * self.grid.step * np.sum(self.grid.x * self.spectra.mass * (gf - kf * fbar), axis=1)
         G = np.concatenate([np.tile(gf, (1, self.Mq)), np.tile(gn, (1, self.Mp)),
                             escape_power[:, None], transfer[:, None]], axis=1)
         K = np.concatenate([np.tile(kf, (1, self.Mq)), np.tile(kn, (1, self.Mp)), np.zeros((c, 2))], axis=1)
@@ -156,7 +165,7 @@ class CellKinetics:
         """``E_qp + E_ph`` per cell (internal units; linear in ``y`` for fixed spectra)."""
         fbar, nbar, _ = self.unpack(y)
         h, x = self.grid.step, self.grid.x
-        return 4.0 * h * (np.sum(x * self.spectra.rho * fbar, axis=1)
+        return 4.0 * h * (np.sum(x * self.spectra.mass * fbar, axis=1)
                           + self.phonon_weight * np.sum(x ** 3 * nbar, axis=1))
 
     def project_energy(self, y0, y1):

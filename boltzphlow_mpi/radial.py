@@ -20,7 +20,6 @@ over ranks in a fixed order), so the ledger "inside + out + escaped = initial" c
 import numpy as np
 
 from .domain import Domain
-from .energy_grid import cell_spectra
 from .parallel import Transposer
 from .transport import (MILNE, Streaming, diffusion_conductances, diffusion_step, ghosted_edges, ordinates,
                         qp_kinetic_step)
@@ -51,6 +50,30 @@ class RadialTransport:
             self.streaming = Streaming(ghosted_edges(mesh, c0, c1), model.Mp, sound_speed,
                                        self.domain.owns_centre, self.domain.owns_outer, boundary)
         self._cfl = None
+        self._mass = None
+
+    # -- the cells' spectral functions ------------------------------------------------------
+    def set_spectra(self, mass_local, delta_all):
+        """QP mass ``rho ell`` of this rank's cells (cells_local, N) and every cell's gap
+        (edge). Called whenever the spectra change; the columns the solvers need are
+        transposed once here. A face is open for energy ``E`` only between cells that both
+        have states at ``E`` above their gap edge: QPs below a neighbour's gap are trapped."""
+        m = self.model
+        lo, hi = m.grid.edges
+        if self.qp == "diffusive" and self.qp_solver == "ksp":
+            mass = self.par.gather_cells(mass_local)
+            self._mass = (mass, (mass > 0) & (hi[None, :] > delta_all[:, None]))
+        elif self.qp == "diffusive":
+            k0, k1 = self.transposer.my_columns
+            mass = self.transposer.to_columns(mass_local)
+            self._mass = (mass, (mass > 0) & (hi[None, k0:k1] > delta_all[:, None]))
+        elif self.qp == "kinetic":
+            M = m.Mq
+            j0, j1 = self.transposer.my_columns
+            k0, k1 = j0 // M, j1 // M
+            mass = self.transposer.to_columns(np.repeat(mass_local, M, axis=1))
+            mass = mass.reshape(self.mesh.cells, k1 - k0, M)[:, :, 0].copy()
+            self._mass = (mass, (mass > 0) & (hi[None, k0:k1] > delta_all[:, None]))
 
     # -- limits ---------------------------------------------------------------------------
     def dt_limit(self):
@@ -63,33 +86,32 @@ class RadialTransport:
         return 2.0 * self._cfl
 
     # -- the half step ------------------------------------------------------------------------
-    def half_step(self, y, dt, delta_all):
+    def half_step(self, y, dt):
         """Transport over ``dt`` (a half step). Returns ``(y_new, out)``, ``out`` a dict of the
         QP number, QP energy and phonon energy that left through ``R`` (internal x um^3)."""
         y = y.copy()
         out = {"qp_number": 0.0, "qp_energy": 0.0, "phonon_energy": 0.0}
         if self.qp == "diffusive" and self.qp_solver == "ksp":
-            self._qp_diffusion_ksp(y, dt, delta_all, out)
+            self._qp_diffusion_ksp(y, dt, out)
         elif self.qp == "diffusive":
-            self._qp_diffusion(y, dt, delta_all, out)
+            self._qp_diffusion(y, dt, out)
         elif self.qp == "kinetic":
-            self._qp_streaming(y, dt, delta_all, out)
+            self._qp_streaming(y, dt, out)
         if self.phonon == "kinetic":
             self._phonon_streaming(y, dt, out)
         return y, out
 
-    def _qp_diffusion(self, y, dt, delta_all, out):
+    def _qp_diffusion(self, y, dt, out):
         m = self.model
         N = m.N
         T = self.transposer
         k0, k1 = T.my_columns
         cols = T.to_columns(y[:, :N])
-        spec = cell_spectra(m.grid, delta_all, m.dynes_gamma, index=slice(k0, k1))
-        open_cells = spec.rho > 0
+        mass, open_cells = self._mass
         g_int, g_out = diffusion_conductances(self.mesh, self.diffusivity, open_cells, self.milne)
         if self.boundary != "bath":
             g_out = np.zeros_like(g_out)  # reflecting: no flux through R
-        new, count = diffusion_step(cols, spec.rho, self.mesh, g_int, g_out, m.f_bath[k0:k1], dt)
+        new, count = diffusion_step(cols, mass, self.mesh, g_int, g_out, m.f_bath[k0:k1], dt)
         y[:, :N] = T.to_cells(new)
         self._book_qp_outflow(count, m.grid.x[k0:k1], out)
 
@@ -101,7 +123,7 @@ class RadialTransport:
         out["qp_number"] += 4.0 * h * float(np.sum(allc[0]))
         out["qp_energy"] += 4.0 * h * float(np.sum(allc[1]))
 
-    def _qp_diffusion_ksp(self, y, dt, delta_all, out, theta=0.5):
+    def _qp_diffusion_ksp(self, y, dt, out, theta=0.5):
         """The same Crank-Nicolson step as ``_qp_diffusion``, solved with a PETSc KSP on the
         cell decomposition (options prefix ``qp_``: ``-- -qp_ksp_type cg -qp_pc_type jacobi``).
         Symmetric positive definite (M/dt + theta L); results agree with the exact solver to
@@ -111,8 +133,7 @@ class RadialTransport:
         N = m.N
         c0, c1 = self.cell_range
         C = self.mesh.cells
-        spec = cell_spectra(m.grid, delta_all, m.dynes_gamma)
-        open_all = spec.rho > 0
+        mass_all, open_all = self._mass
         g_int, g_out = diffusion_conductances(self.mesh, self.diffusivity, open_all, self.milne)
         if self.boundary != "bath":
             g_out = np.zeros_like(g_out)
@@ -120,7 +141,7 @@ class RadialTransport:
         lower[1:] = g_int; upper[:-1] = g_int
         diag = lower + upper
         diag[-1] += g_out
-        mass = self.mesh.volumes[:, None] * spec.rho / dt
+        mass = self.mesh.volumes[:, None] * mass_all / dt
         f = y[:, :N].copy()
         sl = slice(c0, c1)
         lf = -diag[sl] * f
@@ -185,7 +206,7 @@ class RadialTransport:
             x = m.grid.x
         self._book_qp_outflow(count, x, out)
 
-    def _qp_streaming(self, y, dt, delta_all, out):
+    def _qp_streaming(self, y, dt, out):
         m = self.model
         N, M = m.N, m.Mq
         c = len(y)
@@ -195,10 +216,11 @@ class RadialTransport:
         j0, j1 = T.my_columns
         k0, k1 = j0 // M, j1 // M
         fk = cols.reshape(self.mesh.cells, k1 - k0, M).transpose(0, 2, 1)  # (C, M, K_loc)
-        spec = cell_spectra(m.grid, delta_all, m.dynes_gamma, index=slice(k0, k1))
+        mass, open_cells = self._mass
         mu, w, alpha = self.qp_ordinates
-        new, count = qp_kinetic_step(fk, spec.rho, self.mesh, mu, w, alpha, self.fermi_velocity,
-                                     m.f_bath[k0:k1], dt, self.boundary, mean_free_path=self.mean_free_path)
+        new, count = qp_kinetic_step(fk, mass, self.mesh, mu, w, alpha, self.fermi_velocity,
+                                     m.f_bath[k0:k1], dt, self.boundary, mean_free_path=self.mean_free_path,
+                                     open_cells=open_cells)
         back = T.to_cells(new.transpose(0, 2, 1).reshape(self.mesh.cells, (k1 - k0) * M))
         y[:, :m.nf] = back.reshape(c, N, M).transpose(0, 2, 1).reshape(c, m.nf)
         self._book_qp_outflow(count, m.grid.x[k0:k1], out)

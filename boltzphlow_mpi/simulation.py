@@ -17,11 +17,12 @@ from .collisions import CollisionKernel
 from .config import material_overrides
 from .energy_grid import EnergyGrid, cell_spectra
 from .errors import InputError, SolverError
-from .gap import equilibrium_gap, solve_gap
+from .gap_model import make_gap_model
 from .kinetics import CellKinetics
 from .materials import get_material
 from .mesh import RadialMesh, load_mesh_file
 from .parallel import block_range
+from .remap import remap_occupation
 from .steppers import StepController, make_stepper
 from .thermal_functions import bose, fermi
 from .units import Units
@@ -65,7 +66,6 @@ class Simulation:
                                         mat.debye_meV / self.units.kTc_meV)
         self.gamma = g["dynes_gamma_over_delta0"] * self.delta0
         self.cutoff = self.grid.debye
-        self.delta_bath = float(equilibrium_gap(self.temperature, self.delta0, self.cutoff))
         self.weight = dg.phonon_energy_weight(self.delta0, self.tau_ratio)
         tr = cfg["transport"]
         self.sphere = cfg["geometry"]["kind"] == "sphere"
@@ -90,6 +90,16 @@ class Simulation:
         esc = cfg["phonon_escape"]
         escape_rate = mat.tau0_ns / esc["tau_ns"] if esc["tau_ns"] else 0.0
         self.kernel = CollisionKernel(self.grid, self.tau_ratio, self.delta0, method=g["kernel"])
+        # the gap model and the bath state's spectra (SPEC section 6)
+        self.self_consistent = cfg["gap"]["mode"] == "self-consistent"
+        self.gap_every = cfg["gap"]["update_every"]
+        self.gap_model = make_gap_model(cfg, self.grid, mat, self.units, self.temperature, self.gamma,
+                                        self.delta0, self.cutoff)
+        self.bath_spectra = self.gap_model.bath(
+            self.temperature, fermi(self.grid.x, self.temperature),
+            bose(self.grid.x, self.temperature) * self.grid.phonon_mask, self.self_consistent)
+        self.delta_bath = float(self.bath_spectra.delta[0])
+        self.gap_model.start(self.local_cells)
         self.model = CellKinetics(
             self.grid, self.kernel if cfg["collisions"]["enabled"] else None, np.full(self.local_cells, self.delta_bath),
             bath_temperature=self.temperature, escape_rate=escape_rate,
@@ -103,12 +113,7 @@ class Simulation:
                 fermi_velocity=mat.fermi_velocity_um_per_ns * mat.tau0_ns,
                 sound_speed=mat.sound_speed_um_per_ns * mat.tau0_ns, boundary=tr["outer_boundary"],
                 qp_solver=tr["qp_solver"])
-        self.self_consistent = cfg["gap"]["mode"] == "self-consistent"
-        if self.self_consistent:
-            # the bath gap of the discrete gap equation, so the bath state is self-consistent
-            f_bath = fermi(self.grid.x, self.temperature)[None, :]
-            self.delta_bath = float(self._solve_gap(f_bath, [self.delta_bath])[0])
-            self.model.set_gap(np.full(self.local_cells, self.delta_bath))
+        self.set_spectra(self.bath_spectra.tile(self.local_cells))
         self.y = self._initial_state()
         self.condensate = np.zeros(self.local_cells)  # energy gained by QPs from gap changes
         self.out = dict.fromkeys(OUT_KEYS, 0.0)       # left through r = R (replicated)
@@ -153,13 +158,29 @@ class Simulation:
     def controller_rejected(self, value):
         self.controller.rejected = int(value)
 
-    def restore(self, meta, y, delta, condensate):
+    def set_spectra(self, spectra):
+        """Spectral functions of the local cells, in the kinetics and the transport."""
+        self.model.set_spectra(spectra)
+        if self.transport is not None:
+            self.transport.set_spectra(self.model.spectra.mass, self.par.gather_cells(self.model.delta))
+
+    def set_gap(self, delta):
+        """BCS spectra of the gaps ``delta`` of the local cells (tests, diagnostics)."""
+        self.set_spectra(cell_spectra(self.grid, np.asarray(delta, float), self.gamma))
+
+    def restore(self, meta, y, delta, condensate, gap_state=None):
         """Continue from a checkpoint (``checkpoint.read_meta`` / ``read_state``)."""
         if y.shape != (self.local_cells, self.model.width):
             raise InputError("CHECKPOINT", meta.get("shape"), f"a state of {self.n_cells} cells x "
                              f"{self.model.width} unknowns (the config of this run)")
         self.y = y.copy()
-        self.model.set_gap(delta)
+        if self.gap_model.name == "eliashberg":
+            if not gap_state:
+                raise InputError("CHECKPOINT", meta.get("gap_model", "bcs"), "a checkpoint of an Eliashberg run")
+            spec = self.gap_model.set_state(gap_state)
+            self.set_spectra(spec if spec is not None else self.bath_spectra.tile(0))
+        else:
+            self.set_gap(delta)
         self.condensate = condensate.copy()
         for k in ("t", "steps", "dt", "records", "grid_top_max", "controller_rejected", "rejects_in_row",
                   "deposit", "next_checkpoint"):
@@ -203,7 +224,7 @@ class Simulation:
                                      "a packet on phonon modes (0 < Omega <= Omega_D)")
                 n = n + (deposit / (unit * integral)) * shape[:, None] * bump
             else:
-                spec = cell_spectra(grid, [self.delta_bath], self.gamma)
+                spec = self.bath_spectra
                 bump = bump * spec.active[0]
                 unit = float(dg.qp_energy(grid, spec, bump[None, :])[0])
                 if unit <= 0:
@@ -217,9 +238,6 @@ class Simulation:
                                      f"{'eV' if self.sphere else 'eV/um^3'} for this packet)")
                 f = f + amp * shape[:, None] * bump
         return m.pack(f, n, 0.0, 0.0)
-
-    def _solve_gap(self, f, guess):
-        return solve_gap(self.grid, f, self.delta0, self.cutoff, self.gamma, guess=guess)
 
     # -- bookkeeping --------------------------------------------------------------------
     def totals(self):
@@ -277,7 +295,7 @@ class Simulation:
     def bath_totals(self):
         """QP number and energies of the bath state (bath gap), summed over the volume."""
         if not hasattr(self, "_bath_totals"):
-            spec = cell_spectra(self.grid, [self.delta_bath], self.gamma)
+            spec = self.bath_spectra
             f = fermi(self.grid.x, self.temperature)[None]
             n = bose(self.grid.x, self.temperature)[None] * self.grid.phonon_mask
             vol = float(np.sum(self.volumes_all))
@@ -294,12 +312,24 @@ class Simulation:
 
     # -- time loop ----------------------------------------------------------------------
     def _after_step(self):
-        if not self.self_consistent or self.local_cells == 0:
+        """Self-consistent gap (every ``gap.update_every`` steps): new spectra from the
+        cells' occupations, the QPs remapped at fixed ``xi`` (``remap``: QP number
+        conserved exactly), the energy change booked as exchanged with the condensate."""
+        if not self.self_consistent or getattr(self, "steps", 0) % self.gap_every:
             return
-        f, _, _ = self.model.unpack(self.y)
-        before = dg.qp_energy(self.grid, self.model.spectra, f)
-        self.model.set_gap(self._solve_gap(f, self.model.delta))
-        self.condensate += dg.qp_energy(self.grid, self.model.spectra, f) - before
+        m = self.model
+        if self.local_cells:
+            old = m.spectra
+            fbar, nbar, _ = m.unpack(self.y)
+            new = self.gap_model.update(fbar, nbar, old)
+            before = dg.qp_energy(self.grid, old, fbar)
+            f_dir, _ = m.directional(self.y)
+            self.y[:, : m.nf] = remap_occupation(f_dir, old.rho, new.rho, self.grid.step).reshape(len(self.y), m.nf)
+            fbar, _, _ = m.unpack(self.y)
+            self.condensate += dg.qp_energy(self.grid, new, fbar) - before
+        else:
+            new = m.spectra
+        self.set_spectra(new)  # collective (the transport gathers every cell's gap)
 
     def _check(self, y=None, raise_error=True):
         y = self.y if y is None else y
@@ -317,8 +347,7 @@ class Simulation:
         """Half step of transport (sphere) or nothing (point). Returns (y, outflow, ok)."""
         if self.transport is None:
             return y, None, True
-        delta_all = self.par.gather_cells(self.model.delta)
-        y2, out = self.transport.half_step(y, h, delta_all)
+        y2, out = self.transport.half_step(y, h)
         return y2, out, self._check(y2, raise_error=False)
 
     def _book(self, *outs):

@@ -214,11 +214,13 @@ def ghosted_edges(mesh, c0, c1, ghosts=GHOSTS):
 
 
 # -- QP streaming (kinetic closure), implicit ----------------------------------------------
-def qp_kinetic_step(f, rho, mesh, mu, w, alpha, v, f_in, dt, boundary="bath", theta=0.5, mean_free_path=np.inf):
+def qp_kinetic_step(f, rho, mesh, mu, w, alpha, v, f_in, dt, boundary="bath", theta=0.5, mean_free_path=np.inf,
+                    open_cells=None):
     """One theta-step of QP discrete-ordinates streaming for energy columns (SPEC section 5).
 
     ``f`` (C, M, K): all cells, all directions, ``K`` energies; ``rho`` (C, K) the cell
-    averages (no states: the cell is closed at that energy). Since ``rho v_g = v_F`` the
+    averages (no states: the cell is closed at that energy; ``open_cells`` (C, K) may
+    close more, e.g. energies below the cell's gap edge when broadening puts states there). Since ``rho v_g = v_F`` the
     conservative form is ``V rho df_m/dt = -v_F [mu_m (A F)_faces + dA/w_m (alpha f)_m]``
     with first-order upwind face values. A face next to a closed cell (``E`` below that
     cell's gap) reflects: the incoming direction takes the mirrored outgoing one, so no QP
@@ -245,7 +247,7 @@ def qp_kinetic_step(f, rho, mesh, mu, w, alpha, v, f_in, dt, boundary="bath", th
     pos = mu[m_idx] > 0
     uid = i_idx * M + m_idx
     for k in range(K):
-        open_ = rho[:, k] > 0
+        open_ = rho[:, k] > 0 if open_cells is None else open_cells[:, k]
         mass = vol * rho[:, k] / dt
         rows, cols, vals = [], [], []
         rhs = np.zeros((C, M))

@@ -181,7 +181,7 @@ def test_trapped_qps_do_not_enter_cells_below_their_energy():
                 transport__qp_mean_free_path_um=1.0, time__t_end_ns=1.0, time__dt_max_ns=0.05)
     gaps = np.full(sim.local_cells, sim.delta_bath)
     gaps[:10] *= 0.8  # a depressed gap in the core: QPs near 1.1 Delta_0 are trapped there
-    sim.model.set_gap(gaps)
+    sim.set_gap(gaps)
     f0, _, _ = sim.model.unpack(sim.y)
     sim.run()
     f, _, _ = sim.model.unpack(sim.y)
@@ -212,7 +212,7 @@ def test_kinetic_qps_spread_leave_and_stay_out_of_closed_cells():
                 time__output_interval_ns=0.05)
     gaps = np.full(sim.local_cells, sim.delta_bath)
     gaps[:4] *= 0.8
-    sim.model.set_gap(gaps)
+    sim.set_gap(gaps)
     number0 = float(np.sum(excess_qp_number_per_cell(sim) * sim.volumes))
     f0 = sim.model.directional(sim.y)[0].copy()
     sim.run()

@@ -1,0 +1,147 @@
+"""The gap of each cell: BCS (``gap``) or real-axis Eliashberg (``eliashberg``) (SPEC section 6).
+
+Both models turn a batch of cells' occupations into the cells' spectral functions
+(``energy_grid.Spectra``), which is all the kinetic equation and the transport need:
+
+* ``BCSGap``: ``rho``, ``phi`` of the BCS gap, which is the bath value
+  (``[gap] mode = "fixed"``) or the solution of the nonequilibrium gap equation of the
+  cell (``"self-consistent"``);
+* ``EliashbergGap``: ``rho``, ``varphi`` and the left-hand-side factor ``ell`` from the
+  self-energies of the cell's ``f`` and ``n``; ``spectra.delta`` is the gap edge. The
+  previous solution of each cell is the warm start of the next one, and is part of the
+  checkpoint (``state_arrays``), so a restart continues bitwise.
+
+Pure numpy/scipy (no PETSc, no MPI).
+"""
+import numpy as np
+
+from .eliashberg import Alpha2F, EliashbergSolver, Solution, read_alpha2f_table
+from .energy_grid import Spectra, cell_spectra
+from .errors import InputError
+from .gap import equilibrium_gap, solve_gap
+
+
+class BCSGap:
+    name = "bcs"
+
+    def __init__(self, grid, delta0, cutoff, gamma):
+        self.grid, self.delta0, self.cutoff, self.gamma = grid, delta0, cutoff, gamma
+
+    def bath(self, temperature, f_bath, n_bath, self_consistent):
+        """One-cell spectra of the bath state."""
+        d = float(equilibrium_gap(temperature, self.delta0, self.cutoff))
+        if self_consistent:
+            # the bath gap of the discrete gap equation, so the bath state is self-consistent
+            d = float(solve_gap(self.grid, f_bath[None, :], self.delta0, self.cutoff, self.gamma, guess=[d])[0])
+        return cell_spectra(self.grid, [d], self.gamma)
+
+    def start(self, cells):
+        pass
+
+    def update(self, f, n, current):
+        d = solve_gap(self.grid, f, self.delta0, self.cutoff, self.gamma, guess=current.delta)
+        return cell_spectra(self.grid, d, self.gamma)
+
+    def state_arrays(self):
+        return {}
+
+    def set_state(self, arrays):
+        pass
+
+    def describe(self):
+        return "BCS"
+
+
+class EliashbergGap:
+    name = "eliashberg"
+
+    def __init__(self, solver: EliashbergSolver, fit_target=None):
+        self.solver = solver
+        self.fit_target = fit_target  # mu* fitted to this T = 0 gap edge (None: mu* given)
+        self.fitted = False
+        self.bath_solution = None
+        self.solution = None
+
+    @classmethod
+    def from_config(cls, gcfg, grid, material, units, temperature, gamma, key="gap"):
+        kTc = units.kTc_meV
+        which = gcfg["alpha2f"]
+        lam = gcfg["lambda"]
+        if which in ("debye", "einstein") and lam is None:
+            if which == "debye" and material.z1 is not None:
+                lam = material.z1 - 1.0
+            else:
+                raise InputError(f"{key}.lambda", None, f"a coupling constant lambda > 0 for alpha2f = '{which}'"
+                                 + (" (this material has no tabulated Z_1)" if which == "debye" else ""))
+        if which == "debye":
+            omega = (gcfg["omega_meV"] or material.debye_meV) / kTc
+            a2f = Alpha2F.debye(grid.step, omega, lam)
+        elif which == "einstein":
+            if gcfg["omega_meV"] is None:
+                raise InputError(f"{key}.omega_meV", None, "the Einstein energy Omega_E in meV for alpha2f = 'einstein'")
+            omega = gcfg["omega_meV"] / kTc
+            width = (gcfg["width_meV"] if gcfg["width_meV"] is not None else 0.05 * gcfg["omega_meV"]) / kTc
+            a2f = Alpha2F.einstein(grid.step, omega, width, lam)
+        else:
+            e, v = read_alpha2f_table(which, f"{key}.alpha2f")
+            a2f = Alpha2F.tabulated(grid.step, e / kTc, v, f"table {which}")
+            if lam is not None:
+                a2f = a2f._scaled(lam)
+        if a2f.omega_max <= 0:
+            raise InputError(f"{key}.alpha2f", which, "an alpha^2F with weight on the energy grid")
+        delta0 = material.delta0_over_kTc
+        cutoff = gcfg["cutoff_over_omega_max"] * a2f.omega_max
+        solver = EliashbergSolver(grid, a2f, mu_star=gcfg["mu_star"] or 0.0,
+                                  cutoff=max(cutoff, (grid.size - 1) * grid.step), gamma=gamma,
+                                  bath_temperature=temperature, delta_ref=delta0, tol=gcfg["tolerance"],
+                                  max_iter=gcfg["max_iterations"])
+        return cls(solver, fit_target=delta0 if gcfg["mu_star"] is None else None)
+
+    def bath(self, temperature, f_bath, n_bath, self_consistent):
+        s = self.solver
+        if self.fit_target is not None and not self.fitted:
+            s.mu_star, _ = s.fit_mu_star(self.fit_target)
+            self.fitted = True
+        self.bath_solution = s.solve(f_bath[None, :], n_bath[None, :])
+        return self._spectra(self.bath_solution)
+
+    def start(self, cells):
+        b = self.bath_solution
+        rep = lambda a: np.repeat(a, cells, axis=0)  # noqa: E731
+        self.solution = Solution(rep(b.Z), rep(b.phi), rep(b.rho), rep(b.varphi), rep(b.edge),
+                                 rep(b.iterations), rep(b.residual))
+
+    def _spectra(self, sol):
+        rho, varphi, ell = self.solver.kinetic_factors(sol)
+        return Spectra.from_arrays(sol.edge, rho, varphi, ell)
+
+    def update(self, f, n, current):
+        if len(f) == 0:
+            return current
+        self.solution = self.solver.solve(f, n, guess=self.solution)
+        return self._spectra(self.solution)
+
+    def state_arrays(self):
+        """Self-energies of the local cells, as float pairs (cells, 2M) each."""
+        return {"Z": self.solution.Z.view(float), "phi": self.solution.phi.view(float)}
+
+    def set_state(self, arrays):
+        Z = np.ascontiguousarray(arrays["Z"]).view(complex)
+        phi = np.ascontiguousarray(arrays["phi"]).view(complex)
+        rho, varphi = self.solver.spectra(Z, phi) if len(Z) else (np.zeros((0, self.solver.M)),) * 2
+        cells = len(Z)
+        self.solution = Solution(Z, phi, rho, varphi, self.solver.gap_edge(Z, phi) if cells else np.zeros(0),
+                                 np.zeros(cells, int), np.zeros(cells))
+        return self._spectra(self.solution) if cells else None
+
+    def describe(self):
+        s, a = self.solver, self.solver.a2f
+        return (f"Eliashberg ({a.label} k_B T_c; lambda = {a.lam:.4g}, mu* = {s.mu_star:.4g}"
+                f"{' (fitted)' if self.fit_target is not None else ''}, {s.M} self-energy points)")
+
+
+def make_gap_model(cfg, grid, material, units, temperature, gamma, delta0, cutoff):
+    g = cfg["gap"]
+    if g["model"] == "eliashberg":
+        return EliashbergGap.from_config(g, grid, material, units, temperature, gamma)
+    return BCSGap(grid, delta0, cutoff, gamma)
