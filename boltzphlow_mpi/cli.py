@@ -174,6 +174,12 @@ def _banner(sim, cfg, par):
               f"{sim.grid.size} energies (h = {sim.grid.step * u.kTc_meV * 1e3:.4g} ueV), "
               + (f"sphere R = {sim.mesh.radius:g} um in {sim.n_cells} cells, " if sim.sphere else "")
               + f"method {cfg['time']['method']}, {par.size} rank(s)")
+    gm = sim.gap_model
+    if gm.name == "eliashberg":
+        b = gm.bath_solution
+        par.print(f"gap: {gm.describe()}, {cfg['gap']['mode']}; bath solve {int(b.iterations[0])} iterations, "
+                  f"residual {float(b.residual[0]):.2g} Delta_0, gap edge {float(b.edge[0]) * u.kTc_meV:.5g} meV, "
+                  f"Re Z(0) = {float(b.Z[0, 0].real):.4g}")
 
 
 def _execute(sim, writer, out, args, par):

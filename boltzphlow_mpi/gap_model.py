@@ -136,7 +136,8 @@ class EliashbergGap:
 
     def describe(self):
         s, a = self.solver, self.solver.a2f
-        return (f"Eliashberg ({a.label} k_B T_c; lambda = {a.lam:.4g}, mu* = {s.mu_star:.4g}"
+        return (f"Eliashberg ({a.label} k_B T_c; lambda = {a.lam:.4g}, omega_ln = {a.omega_log:.4g} k_B T_c, "
+                f"mu* = {s.mu_star:.4g}"
                 f"{' (fitted)' if self.fit_target is not None else ''}, {s.M} self-energy points)")
 
 

@@ -249,3 +249,29 @@ def test_ksp_diffusion_solver_matches_exact_solver():
     ksp.run()
     assert np.abs(ksp.y[:, :-2] - exact.y[:, :-2]).max() < 1e-12 * np.abs(exact.y[:, :-2]).max()
     assert ksp.out["qp_energy"] == pytest.approx(exact.out["qp_energy"], rel=1e-6)  # KSP tolerance
+
+
+def test_self_consistent_gap_gradient_traps_qps():
+    """A hot core (QPs just above the gap, self-consistent gap suppressed there by 1.1 %)
+    inside a cold shell: QPs remapped below the shell's gap edge cannot leave, so after 3 ns
+    several times more QPs remain than with the same deposit and a fixed (uniform) gap."""
+    from boltzphlow_mpi import diagnostics as dg
+
+    def remaining(mode):
+        sim = build(material__name="Al", bath__temperature_over_tc=0.1, collisions__enabled=False,
+                    transport__phonon="off", gap__mode=mode, grid__energy_step_over_delta0=1 / 200,
+                    grid__energy_max_over_delta0=2.5, geometry__cells=10, geometry__radius_um=20.0,
+                    transport__qp_mean_free_path_um=1.0, initial__species="qp",
+                    initial__energy_center_over_delta0=1.01, initial__energy_width_over_delta0=0.002,
+                    initial__deposit_eV=3000.0, initial__radius_width_um=2.0, time__t_end_ns=3.0,
+                    time__dt_max_ns=0.05, time__output_interval_ns=1.0)
+        core_gap = sim.model.delta[0] / sim.delta0
+        sim.run()
+        f, _, _ = sim.model.unpack(sim.y)
+        excess = dg.qp_number(sim.grid, sim.model.spectra, f - sim.model.f_bath) * sim.volumes
+        return core_gap, float(sim.par.comm.allreduce(np.sum(excess)))
+
+    gap_sc, kept_sc = remaining("self-consistent")
+    gap_fixed, kept_fixed = remaining("fixed")
+    assert gap_sc < 0.99 < gap_fixed
+    assert kept_sc > 3 * kept_fixed
