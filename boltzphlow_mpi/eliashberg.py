@@ -90,10 +90,10 @@ class Alpha2F:
     def einstein(cls, step, omega_e, width, lam):
         """Narrow Lorentzian at ``Omega_E`` (half width ``width``), cut at ``+- 10 width``."""
         if width < 6 * step:
-            raise InputError("gap.einstein_width_meV", width, f"a width of at least 6 energy steps "
+            raise InputError("gap.width_meV", width, f"a width of at least 6 energy steps "
                              f"(the grid must resolve the Lorentzian)")
         if omega_e - 10 * width <= 0:
-            raise InputError("gap.einstein_width_meV", width, "a width below Omega_E / 10")
+            raise InputError("gap.width_meV", width, "a width below Omega_E / 10")
         j = np.arange(int(np.ceil((omega_e + 10 * width) / step)) + 1)
         w = step * j
         v = np.where(np.abs(w - omega_e) <= 10 * width, width / np.pi / ((w - omega_e) ** 2 + width ** 2), 0.0)
@@ -421,8 +421,8 @@ class EliashbergSolver:
 
     def fit_mu_star(self, target_edge, lo=-0.5, hi=0.9, tol=1e-10):
         """``mu*`` for which the gap edge at ``T = 0`` (``f = n = 0``) is ``target_edge``.
-        The edge falls as ``mu*`` grows: a bracket is found in steps of 0.1 from 0, then
-        Brent's method on ``log(edge / target)``. Returns ``(mu_star, Solution)``."""
+        The edge falls as ``mu*`` grows: a bracket is found in steps of 0.02 from a
+        McMillan-type estimate (warm-started solves), then Brent's method on ``log(edge / target)``. Returns ``(mu_star, Solution)``."""
         from scipy.optimize import brentq
         f0 = fermi(self.grid.x, 0.0)[None, :]
         n0 = np.zeros((1, self.N))

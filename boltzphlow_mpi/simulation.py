@@ -321,7 +321,16 @@ class Simulation:
         if self.local_cells:
             old = m.spectra
             fbar, nbar, _ = m.unpack(self.y)
-            new = self.gap_model.update(fbar, nbar, old)
+            try:
+                new, error = self.gap_model.update(fbar, nbar, old), None
+            except SolverError as exc:  # a cell's solve failed: every rank must stop, not hang
+                new, error = old, str(exc)
+        else:
+            new, error = m.spectra, None
+        if self.par.reduce_max(1.0 if error else 0.0):
+            raise SolverError(error or "gap update failed on another rank")
+        if self.local_cells:
+            fbar, _, _ = m.unpack(self.y)
             before = dg.qp_energy(self.grid, old, fbar)
             f_dir, _ = m.directional(self.y)
             self.y[:, : m.nf] = remap_occupation(f_dir, old.rho, new.rho, self.grid.step).reshape(len(self.y), m.nf)
