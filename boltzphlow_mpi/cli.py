@@ -293,6 +293,15 @@ def _summary(sim, wall, out, par):
               f"({100 * top / ref:.2g} % of the {'deposit' if dep > 0 else 'initial energy'})"
               + ("  WARNING: raise grid.energy_max_over_delta0" if top > 1e-4 * ref else ""))
     par.print(f"  energy ledger error {r['energy_ledger_error']:.3e} (relative)")
+    if sim.gap_model.name == "eliashberg":
+        st = sim.gap_model.stats
+        solves = par.comm.allreduce(st["cell_solves"])
+        iters = par.comm.allreduce(st["iterations"])
+        most = par.comm.allreduce(st["max_iterations"], op=par.MPI.MAX)
+        worst = par.comm.allreduce(st["max_residual"], op=par.MPI.MAX)
+        par.print(f"  Eliashberg: {solves} cell solves ({st['updates']} updates per cell, every "
+                  f"{sim.gap_every} step(s)), {iters / max(solves, 1):.3g} iterations per solve on average, "
+                  f"at most {most}; largest final residual {worst:.2g} Delta_0")
     par.print(f"  output: {out} (open with h5py or `h5dump -H {out}`)")
 
 

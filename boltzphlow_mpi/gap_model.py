@@ -61,6 +61,7 @@ class EliashbergGap:
         self.fitted = False
         self.bath_solution = None
         self.solution = None
+        self.stats = {"updates": 0, "cell_solves": 0, "iterations": 0, "max_iterations": 0, "max_residual": 0.0}
 
     @classmethod
     def from_config(cls, gcfg, grid, material, units, temperature, gamma, key="gap"):
@@ -119,6 +120,12 @@ class EliashbergGap:
         if len(f) == 0:
             return current
         self.solution = self.solver.solve(f, n, guess=self.solution)
+        st, sol = self.stats, self.solution
+        st["updates"] += 1
+        st["cell_solves"] += len(f)
+        st["iterations"] += int(np.sum(sol.iterations))
+        st["max_iterations"] = max(st["max_iterations"], int(np.max(sol.iterations)))
+        st["max_residual"] = max(st["max_residual"], float(np.max(sol.residual)))
         return self._spectra(self.solution)
 
     def state_arrays(self):

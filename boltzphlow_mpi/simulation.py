@@ -251,7 +251,7 @@ class Simulation:
             dg.phonon_energy(grid, self.weight, n), esc, acc["energy_qp_to_phonon"],
             self.condensate if hasattr(self, "condensate") else np.zeros(len(f)),
             # excitation energy in the top 5 % of the grid (SPEC section 2: report what reaches E_max)
-            4 * grid.step * np.sum((grid.x * spec.rho * np.abs(f - self.model.f_bath))[:, -top:], axis=1)
+            4 * grid.step * np.sum((grid.x * spec.mass * np.abs(f - self.model.f_bath))[:, -top:], axis=1)
             + 4 * self.weight * grid.step * np.sum((grid.x ** 3 * np.abs(n - self.model.n_bath))[:, -top:], axis=1),
         ], axis=1) * self.volumes[:, None] if len(f) else np.zeros((0, 7))
         per_cell = np.concatenate([per_cell, self.model.delta[:, None]], axis=1)

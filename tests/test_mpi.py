@@ -145,7 +145,11 @@ SPHERE = {
     {"time": {"method": "tr2"}},
     {"time": {"dt_ns": 0.01, "method": "exp"}, "transport": {"outer_boundary": "reflecting"}},
     {"transport": {"qp": "kinetic"}, "time": {"t_end_ns": 0.02, "output_interval_ns": 0.01}},
-], ids=["exp-selfconsistent", "tr2", "exp-fixed-reflecting", "qp-kinetic"])
+    {"material": {"name": "Al"}, "grid": {"energy_step_over_delta0": 0.125, "energy_max_over_delta0": 8.0},
+     "gap": {"mode": "self-consistent", "model": "eliashberg", "cutoff_over_omega_max": 1.2, "update_every": 2},
+     "initial": {"species": "qp", "energy_center_over_delta0": 3.0, "deposit_eV": 2.0},
+     "time": {"t_end_ns": 0.2, "output_interval_ns": 0.1}},
+], ids=["exp-selfconsistent", "tr2", "exp-fixed-reflecting", "qp-kinetic", "eliashberg"])
 def test_sphere_results_independent_of_rank_count(shared_dir, variant):
     """The radial solver: cells split by the DMDA, QP diffusion through the all-to-all
     transpose, phonon ghosts through the DMDA; the output is bitwise the one of one rank."""
