@@ -49,6 +49,40 @@ class Parallel:
         raise SystemExit(code)
 
 
+class _NoStage:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+_STAGES = {}
+
+
+def stage(name):
+    """A PETSc log stage (``-log_view`` then reports time, flops and messages per stage:
+    collisions, gap, transport, output). A no-op context where PETSc is not initialized,
+    so a 0-D run never starts PETSc for it."""
+    if "petsc4py.PETSc" not in sys.modules:
+        return _NoStage()
+    from petsc4py import PETSc
+    if name not in _STAGES:
+        _STAGES[name] = PETSc.Log.Stage(name)
+    st = _STAGES[name]
+
+    class _Stage:
+        def __enter__(self):
+            st.push()
+            return self
+
+        def __exit__(self, *exc):
+            st.pop()
+            return False
+
+    return _Stage()
+
+
 def block_range(n, size, rank):
     """Contiguous block ``[start, stop)`` of ``n`` cells owned by ``rank`` of ``size``."""
     base, extra = divmod(n, size)

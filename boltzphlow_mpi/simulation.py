@@ -21,7 +21,7 @@ from .gap_model import make_gap_model
 from .kinetics import CellKinetics
 from .materials import get_material
 from .mesh import RadialMesh, load_mesh_file
-from .parallel import block_range
+from .parallel import block_range, stage
 from .remap import remap_occupation
 from .steppers import StepController, make_stepper
 from .thermal_functions import bose, fermi
@@ -356,7 +356,8 @@ class Simulation:
         """Half step of transport (sphere) or nothing (point). Returns (y, outflow, ok)."""
         if self.transport is None:
             return y, None, True
-        y2, out = self.transport.half_step(y, h)
+        with stage("transport"):
+            y2, out = self.transport.half_step(y, h)
         return y2, out, self._check(y2, raise_error=False)
 
     def _book(self, *outs):
@@ -386,7 +387,8 @@ class Simulation:
             if self.fixed_dt is not None:
                 h = min(self.fixed_dt, remaining)
                 y1, out1, ok1 = self._transport(self.y, 0.5 * h)
-                y2, _ = self.stepper.step(self.model, y1, h)
+                with stage("collisions"):
+                    y2, _ = self.stepper.step(self.model, y1, h)
                 y3, out3, ok3 = self._transport(y2, 0.5 * h)
                 self.y = y3
                 self._check()
@@ -403,7 +405,8 @@ class Simulation:
                 y1, out1, ok = self._transport(self.y, 0.5 * h)
                 accepted, dt_next = False, 0.5 * h
                 if ok:
-                    accepted, y2, dt_next, _ = self.controller.attempt(self.model, y1, h)
+                    with stage("collisions"):
+                        accepted, y2, dt_next, _ = self.controller.attempt(self.model, y1, h)
                     if accepted:
                         y3, out3, ok = self._transport(y2, 0.5 * h)
                         if ok:
@@ -423,7 +426,8 @@ class Simulation:
             if accepted:
                 self.t += h
                 self.steps += 1
-                self._after_step()
+                with stage("gap"):
+                    self._after_step()
 
     def output_time(self, k):
         target = min(self.t_end, k * self.output_interval)
@@ -446,7 +450,8 @@ class Simulation:
             tot = self.totals()
             self.grid_top_max = max(self.grid_top_max, tot["energy_at_grid_top"])
             if writer is not None:
-                self._write(writer, tot)
+                with stage("output"):
+                    self._write(writer, tot)
             self.records += 1
             self._maybe_checkpoint()
             if progress is not None:
