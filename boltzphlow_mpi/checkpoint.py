@@ -27,14 +27,16 @@ SCALARS = ("t", "steps", "dt", "records", "grid_top_max", "rejected", "rejects_i
            "next_checkpoint")
 
 
-def write(sim, directory, keep):
-    """Collective. Writes ``directory/ckpt_<records>.h5`` and keeps the newest ``keep``."""
+def write(sim, directory, keep, prefix="ckpt"):
+    """Collective. Writes ``directory/<prefix>_<records>.h5``; for regular checkpoints
+    (``keep`` given) keeps the newest ``keep``. Emergency checkpoints (``prefix =
+    "emergency"``, ``keep = None``) are never pruned, and ``--latest`` does not pick them."""
     par = sim.par
     h5py = h5py_mpi()
     name = None
     if par.rank == 0:
         os.makedirs(directory, exist_ok=True)
-        name = os.path.join(directory, PATTERN.format(sim.records))
+        name = os.path.join(directory, PATTERN.replace("ckpt", prefix).format(sim.records))
     name = par.bcast(name)
     tmp = name + ".tmp"
     c0, c1 = sim.cell_range
@@ -67,16 +69,32 @@ def write(sim, directory, keep):
         h5.attrs["ranks"] = par.size
         h5.attrs["kind"] = "boltzphlow-checkpoint"
         h5.attrs["gap_model"] = sim.gap_model.name
+        _test_stall(par, tmp, sim.records)  # test-only: a kill -9 in the middle of a checkpoint write
         h5.attrs["complete"] = 1
     par.comm.barrier()  # closed everywhere before the rename
     if par.rank == 0:
         os.replace(tmp, name)
+    if par.rank == 0 and keep is not None:
         # prune older checkpoints only; a higher number in the directory is not this run's past
         older = sorted(p for p in glob.glob(os.path.join(directory, "ckpt_*.h5")) if p < name)
         for stale in older[:max(0, len(older) - (keep - 1))]:
             os.remove(stale)
     par.comm.barrier()
     return name
+
+
+def _test_stall(par, tmp, records):
+    """``BOLTZPHLOW_TEST_CHECKPOINT_STALL=R``: at the checkpoint after record ``R`` every
+    rank stops before the file is complete, rank 0 writes ``<tmp>.stall``; the fault tests
+    kill the job there."""
+    stall = os.environ.get("BOLTZPHLOW_TEST_CHECKPOINT_STALL")
+    if stall is None or int(stall) != records:
+        return
+    import time
+    if par.rank == 0:
+        with open(tmp + ".stall", "w") as fh:
+            fh.write("stalled\n")
+    time.sleep(600)
 
 
 def _gap_state(sim):

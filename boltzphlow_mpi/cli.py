@@ -57,6 +57,8 @@ def _parser():
     rs.add_argument("--latest", metavar="DIR", help="restart from the newest complete checkpoint in DIR "
                     "(truncated or corrupt ones are skipped with a warning)")
     rs.add_argument("--t-end", type=float, default=None, metavar="NS", help="new end time (ns); default: the run's")
+    rs.add_argument("--config", metavar="TOML", help="a changed config: only run-control keys may differ from the "
+                    "checkpoint's (time.t_end_ns, output_interval_ns, rtol, dt_max_ns, max_steps, [output])")
     rs.add_argument("-o", "--output", help="write a new output file (default: continue the run's own file)")
     rs.add_argument("--force", action="store_true", help="overwrite an existing -o file")
     g = rs.add_mutually_exclusive_group()
@@ -205,8 +207,15 @@ def _execute(sim, writer, out, args, par):
     t_start = sim.t
     try:
         wall = sim.run(writer, progress)
-    except (InputError, SolverError):
+    except InputError:
         writer.close()  # raised on every rank alike: the collective close is safe
+        raise
+    except SolverError as exc:  # every rank alike (global reductions): close, save, report
+        writer.close()
+        path = sim.emergency_checkpoint()
+        if path:
+            par.print(f"boltzphlow: emergency checkpoint of the last good state (t = {sim.t * u.tau0_ns:.6g} ns): "
+                      f"{path}")
         raise
     # (any other exception may be on one rank only: no collective close, main() aborts the job;
     # the file holds every record flushed before)
@@ -229,6 +238,8 @@ def cmd_restart(args, par):
     meta = checkpoint.read_meta(args.checkpoint, par)
     cfg = meta["config"]
     t_ckpt_ns = meta["t"] * Simulation.tau0_of(cfg)
+    if args.config is not None:
+        cfg = _changed_config(cfg, config.load(args.config)[0], t_ckpt_ns)
     if args.t_end is not None:
         if not (np.isfinite(args.t_end) and args.t_end >= t_ckpt_ns * (1 - 1e-12)):
             raise InputError("--t-end", args.t_end, f"a time (ns) >= the checkpoint's t = {t_ckpt_ns:.6g} ns")
@@ -254,6 +265,31 @@ def cmd_restart(args, par):
             raise InputError("-o", None, "an output file (the checkpoint names none)")
         writer = OutputFile.reopen(out, par, cell_range=sim.cell_range, records=sim.records)
     return _execute(sim, writer, out, args, par)
+
+
+# Keys a restart may change: they steer the run, not the physics of the state it continues.
+RUN_CONTROL = {("time", k) for k in ("t_end_ns", "output_interval_ns", "rtol", "dt_max_ns", "max_steps")} | {
+    ("output", k) for k in ("path", "progress_interval_s", "checkpoint_interval_ns", "checkpoint_dir",
+                            "checkpoint_keep")}
+
+
+def _changed_config(old, new, t_ckpt_ns):
+    """The checkpoint's config with the run-control changes of ``new``; any other difference
+    is an InputError naming the key, both values and what may change."""
+    old = json.loads(json.dumps(old))
+    for section, table in new.items():
+        for key, value in table.items():
+            before = old.get(section, {}).get(key)
+            if json.dumps(value) == json.dumps(before):
+                continue
+            if (section, key) not in RUN_CONTROL:
+                allowed = ", ".join(f"{s}.{k}" for s, k in sorted(RUN_CONTROL))
+                raise InputError(f"{section}.{key}", value, f"the checkpoint's value {before!r}: a restart continues "
+                                 f"that physics; only run-control keys may change ({allowed})")
+            old[section][key] = value
+    if not old["time"]["t_end_ns"] >= t_ckpt_ns * (1 - 1e-12):
+        raise InputError("time.t_end_ns", old["time"]["t_end_ns"], f"a time (ns) >= the checkpoint's t = {t_ckpt_ns:.6g} ns")
+    return old
 
 
 def _units(sim):

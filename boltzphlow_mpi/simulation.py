@@ -132,9 +132,12 @@ class Simulation:
         self.output_interval = (tm["output_interval_ns"] * to_int if tm["output_interval_ns"] else self.t_end / 100)
         self.dt = self.fixed_dt if self.fixed_dt is not None else min(self.dt, self.controller.dt_max)
         self.limit_reason = "accuracy"
+        self.last_accepted_dt = self.dt
         self.t = 0.0
         self.steps = 0
         self.records = 0          # output records written (the next one has this index)
+        self.output_origin = (0, 0.0)  # record k is at t0 + (k - k0) * interval; (k0, t0) moves
+                                       # when a restart changes the output interval
         self.grid_top_max = 0.0
         self.rejects_in_row = 0
         out_cfg = cfg["output"]
@@ -187,6 +190,18 @@ class Simulation:
             v = meta["rejected" if k == "controller_rejected" else k]
             setattr(self, k, int(v) if k in ("steps", "records", "rejects_in_row") else float(v))
         self.limit_reason = meta["limit_reason"]
+        self.last_accepted_dt = self.dt
+        # run-control keys a restart may change: the output and checkpoint cadence go on from now
+        old = meta["config"]
+        to_int = 1.0 / self.material.tau0_ns
+        old_out = (old["time"]["output_interval_ns"] * to_int if old["time"]["output_interval_ns"]
+                   else old["time"]["t_end_ns"] * to_int / 100)
+        if old_out != self.output_interval and self.records > 0:
+            # the next record comes one new interval after the last one written
+            k0 = self.records - 1
+            self.output_origin = (k0, min(old["time"]["t_end_ns"] * to_int, k0 * old_out))
+        if old["output"]["checkpoint_interval_ns"] != self.cfg["output"]["checkpoint_interval_ns"]:
+            self.next_checkpoint = self.t + self.checkpoint_interval if self.checkpoint_interval else np.inf
         self.out = {k: float(v) for k, v in meta["out"].items()}
         self.initial = {k: float(v) for k, v in meta["initial"].items()}
 
@@ -340,16 +355,25 @@ class Simulation:
             new = m.spectra
         self.set_spectra(new)  # collective (the transport gathers every cell's gap)
 
+    def _describe(self, bad):
+        """``f[cell 3, E = 0.25 meV] = -1e-3`` for a local violation ``(block, cell, k, value)``."""
+        name, c, k, v = bad
+        energy = f", E = {self.grid.x[k] * self.units.kTc_meV:.4g} meV" if k >= 0 else ""
+        return f"{name}[cell {c + self.cell_range[0]}{energy}] = {v!r}"
+
+    def _first_violation(self, bad):
+        """Collective: the description of the first rank's violation (every rank gets it)."""
+        texts = self.par.comm.allgather(self._describe(bad) if bad else None)
+        return next((t for t in texts if t), None)
+
     def _check(self, y=None, raise_error=True):
         y = self.y if y is None else y
         bad = self.model.check_state(y) if self.local_cells else None
         flag = self.par.reduce_max(1.0 if bad else 0.0)
         if flag and raise_error:
-            if bad:
-                name, c, k, v = bad
-                where = f"{name}[cell {c + self.cell_range[0]}, E = {self.grid.x[k] * self.units.kTc_meV:.4g} meV]"
-                raise SolverError(f"non-physical state {where} = {v!r} at t = {self.t * self.units.tau0_ns:.6g} ns")
-            raise SolverError("non-physical state on another rank")
+            where = self._first_violation(bad)
+            raise SolverError(f"non-physical state {where} after a step from t = {self.t * self.units.tau0_ns:.6g} ns "
+                              f"(dt = {self.dt * self.units.tau0_ns:.3g} ns)")
         return not flag
 
     def _transport(self, y, h):
@@ -390,8 +414,9 @@ class Simulation:
                 with stage("collisions"):
                     y2, _ = self.stepper.step(self.model, y1, h)
                 y3, out3, ok3 = self._transport(y2, 0.5 * h)
+                self.dt = h
+                self._check(y3)  # before the state is replaced: self.y stays the last good state
                 self.y = y3
-                self._check()
                 self._book(out1, out3)
                 accepted = True
             else:
@@ -400,8 +425,11 @@ class Simulation:
                 if h < remaining:  # a step cut short by an output time says nothing about the bound
                     self.limit_reason = reason
                 if h < self.controller.dt_min * self.t_end:
+                    why = (self._first_violation(self.controller.last_violation if self.local_cells else None)
+                           if self.rejects_in_row else None)
                     raise SolverError(f"step size underflow (dt = {h * self.units.tau0_ns:.3g} ns) at "
-                                      f"t = {self.t * self.units.tau0_ns:.6g} ns")
+                                      f"t = {self.t * self.units.tau0_ns:.6g} ns after {self.rejects_in_row} rejections"
+                                      + (f"; last inadmissible try: {why}" if why else ""))
                 y1, out1, ok = self._transport(self.y, 0.5 * h)
                 accepted, dt_next = False, 0.5 * h
                 if ok:
@@ -416,11 +444,15 @@ class Simulation:
                             accepted, dt_next = False, 0.5 * h
                 if accepted:
                     self.rejects_in_row = 0
+                    self.controller.last_violation = None
+                    self.last_accepted_dt = h
                 else:
                     self.rejects_in_row += 1
                     if self.rejects_in_row > self.controller.max_rejects:
+                        why = self._first_violation(self.controller.last_violation if self.local_cells else None)
                         raise SolverError(f"{self.rejects_in_row} step rejections in a row at t = "
-                                          f"{self.t * self.units.tau0_ns:.6g} ns (dt = {h * self.units.tau0_ns:.3g} ns)")
+                                          f"{self.t * self.units.tau0_ns:.6g} ns (dt = {h * self.units.tau0_ns:.3g} ns)"
+                                          + (f"; last inadmissible try: {why}" if why else ""))
                 if not (accepted and h == remaining and h < self.dt):
                     self.dt = dt_next  # (a step cut short by an output time keeps the old dt)
             if accepted:
@@ -430,7 +462,9 @@ class Simulation:
                     self._after_step()
 
     def output_time(self, k):
-        target = min(self.t_end, k * self.output_interval)
+        k0, t0 = self.output_origin
+        target = min(self.t_end, t0 + (k - k0) * self.output_interval if (k0, t0) != (0, 0.0)
+                     else k * self.output_interval)
         return self.t_end if self.t_end - target < 1e-9 * self.output_interval else target
 
     def run(self, writer=None, progress=None):
@@ -457,6 +491,22 @@ class Simulation:
             if progress is not None:
                 progress(self, _time.time() - wall0)
         return _time.time() - wall0
+
+    def emergency_checkpoint(self):
+        """Collective: the last good state (the state is only replaced by admissible ones) to
+        ``CHECKPOINT_DIR/emergency_<records>.h5``; returns the path (None if it fails)."""
+        from . import checkpoint
+        directory = self.checkpoint_dir or self.cfg["output"]["checkpoint_dir"]
+        # the step controller as it was after the last accepted step, not after the failed tries
+        saved = self.dt, self.rejects_in_row
+        self.dt, self.rejects_in_row = self.last_accepted_dt, 0
+        try:
+            return checkpoint.write(self, directory, keep=None, prefix="emergency")
+        except (OSError, ValueError) as exc:  # raised alike on every rank (collective HDF5)
+            self.par.print(f"boltzphlow: emergency checkpoint failed: {exc}")
+            return None
+        finally:
+            self.dt, self.rejects_in_row = saved
 
     def _maybe_checkpoint(self):
         if self.checkpoint_dir is None or self.checkpoint_interval is None:

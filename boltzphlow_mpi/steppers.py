@@ -233,6 +233,7 @@ class StepController:
         self.safety, self.max_growth, self.min_shrink = safety, max_growth, min_shrink
         self.max_rejects = max_rejects
         self.rejected = 0
+        self.last_violation = None  # (block, cell, energy index, value) of the last inadmissible try, this rank
 
     def error_norm(self, problem, y, err):
         worst = 0.0
@@ -256,7 +257,10 @@ class StepController:
             y_half, _ = st.step(problem, y, 0.5 * dt)
             y_new, _ = st.step(problem, y_half, 0.5 * dt)
             err = (y_new - y_big) / (2 ** st.order - 1)
-        bad = problem.check_state(y_new) is not None
+        violation = problem.check_state(y_new)
+        bad = violation is not None
+        if bad:
+            self.last_violation = violation
         norm = self.error_norm(problem, y_new, err) if not bad else np.inf
         norm = st.reduce_max(norm if np.isfinite(norm) else np.inf)
         p = st.order if st.embedded else st.order + 1

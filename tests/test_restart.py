@@ -132,3 +132,28 @@ def test_inspect_output_and_checkpoint(finished_run, capsys):
     text = capsys.readouterr().out
     assert "checkpoint at t = 0.6 ns" in text and "complete = 1" in text
     assert cli.main(["inspect", str(tmp / "missing.h5")]) == 2
+
+
+def test_restart_with_changed_config(finished_run, capsys):
+    """Run-control keys may change on restart (end time, output cadence); physics keys are
+    refused with the key, both values and what may change; t_end before the checkpoint too."""
+    tmp, out, ck = finished_run
+    base = CONFIG.format(ckdir=ck)
+    more = tmp / "more.toml"
+    more.write_text(base.replace("t_end_ns = 0.6", "t_end_ns = 1.0").replace("output_interval_ns = 0.1",
+                                                                             "output_interval_ns = 0.2")
+                    .replace(str(ck), str(tmp / "ck2")))
+    new = tmp / "more.h5"
+    assert cli.main(["restart", str(ck / "ckpt_000007.h5"), "--config", str(more), "-o", str(new), "-q"]) == 0
+    assert np.allclose(datasets(new)["time"], [0.6, 0.8, 1.0])
+    capsys.readouterr()
+    for old, changed, key in (('name = "Sn"', 'name = "Al"', "material.name"),
+                              ("energy_step_over_delta0 = 0.25", "energy_step_over_delta0 = 0.125",
+                               "grid.energy_step_over_delta0"),
+                              ("t_end_ns = 0.6", "t_end_ns = 0.3", "time.t_end_ns")):
+        bad = tmp / "bad.toml"
+        bad.write_text(base.replace(old, changed))
+        assert cli.main(["restart", str(ck / "ckpt_000007.h5"), "--config", str(bad), "-o", str(tmp / "x.h5")]) == 2
+        lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("boltzphlow: error")]
+        assert len(lines) == 1 and key in lines[0]
+        assert not (tmp / "x.h5").exists()
