@@ -97,6 +97,9 @@ def _parser():
     bst.add_argument("--steps", type=int, default=5)
     bst.add_argument("--json", action="store_true")
 
+    from . import plot
+    plot.add_parser(sub)
+
     ins = sub.add_parser("inspect", help="what an output or checkpoint file holds (times, grids, config, version)")
     ins.add_argument("file", help="HDF5 output or checkpoint file")
     ins.add_argument("--config", action="store_true", help="also print the config text stored in the file")
@@ -123,7 +126,8 @@ def main(argv=None):
     par = Parallel()
     try:
         return {"run": cmd_run, "restart": cmd_restart, "lifetimes": cmd_lifetimes, "thermal": cmd_thermal,
-                "bench": cmd_bench, "inspect": cmd_inspect, "info": cmd_info}[args.command](args, par)
+                "bench": cmd_bench, "inspect": cmd_inspect, "info": cmd_info,
+                "plot": _cmd_plot}[args.command](args, par)
     except InputError as exc:  # raised identically on every rank (inputs are global)
         par.print(f"boltzphlow: error: {exc}")
         return 2
@@ -491,6 +495,11 @@ def cmd_bench(args, par):
               f"{el['warm_over_collision']:.3g} collision evaluations (use gap.update_every; "
               f"`boltzphlow bench eliashberg` measures its error)")
     return 0
+
+
+def _cmd_plot(args, par):
+    from . import plot
+    return plot.command(args, par)
 
 
 def cmd_inspect(args, par):
