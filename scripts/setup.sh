@@ -186,6 +186,24 @@ exe=$(field exe)
 petsc4py_dir=$(field petsc4py)
 say "using $exe (petsc4py in $petsc4py_dir)"
 
+# ------------------------- 2b. optional extras: plots (matplotlib), xarray output reading
+# `boltzphlow plot` needs matplotlib, the xarray tests xarray + h5netcdf. On Debian as root
+# they come from apt (built against the system numpy); elsewhere install the `plot` extra
+# or conda packages. Missing extras are not fatal: those tests are skipped.
+if ! limit 120 "$exe" -c 'import matplotlib, xarray, h5netcdf' >/dev/null 2>&1; then
+    if [ -f /etc/debian_version ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] \
+        && [ "${BOLTZPHLOW_NO_APT:-0}" != 1 ]; then
+        say "installing the optional extras (python3-matplotlib python3-xarray python3-h5netcdf)"
+        export DEBIAN_FRONTEND=noninteractive
+        extras=(python3-matplotlib python3-xarray python3-h5netcdf)
+        apt-get install -y --no-install-recommends "${extras[@]}" >/dev/null 2>&1 \
+            || { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends "${extras[@]}" >/dev/null 2>&1; } \
+            || say "warning: could not install the optional extras; plot and xarray tests will be skipped"
+    else
+        say "note: matplotlib / xarray / h5netcdf missing: 'boltzphlow plot' and the xarray tests need them"
+    fi
+fi
+
 # Debian's petsc4py needs PETSC_DIR at interpreter start-up; other builds don't.
 need_petsc_dir=0
 case "$petsc4py_dir" in /usr/lib/petscdir/*) need_petsc_dir=1 ;; esac
