@@ -21,7 +21,7 @@ TIMEOUT     ?= timeout --foreground -k 30 3600
 JOB         ?= jobs/default.toml
 OUT         ?= out/default.h5
 
-.PHONY: help setup run test test-serial test-mpi bench clean distclean
+.PHONY: help setup run test test-serial test-mpi bench validation clean distclean
 
 help:
 	@echo "make setup        create/refresh .venv (scripts/setup.sh; idempotent)"
@@ -30,6 +30,7 @@ help:
 	@echo "make test-serial  serial tests only"
 	@echo "make test-mpi     MPI tests only (mpirun -n 2, then -n 3)"
 	@echo "make bench        kernel benchmarks"
+	@echo "make validation   validation figures -> docs/figures/*.png, docs/validation_figures.md"
 	@echo "make clean        remove build artefacts (keeps .venv and out/)"
 	@echo "make distclean    clean + remove .venv and out/"
 
@@ -54,6 +55,10 @@ test-mpi: setup
 
 bench: setup
 	$(BOLTZPHLOW) bench kernels
+	$(PY) benchmarks/report.py
+
+validation: setup
+	$(PY) validation/figures.py
 
 clean:
 	rm -rf build dist .pytest_cache *.egg-info

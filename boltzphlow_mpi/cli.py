@@ -217,10 +217,11 @@ def _execute(sim, writer, out, args, par):
     except SolverError as exc:  # every rank alike (global reductions): close, save, report
         writer.close()
         path = sim.emergency_checkpoint()
+        par.print(f"boltzphlow: integration failed: {exc}")
         if path:
-            par.print(f"boltzphlow: emergency checkpoint of the last good state (t = {sim.t * u.tau0_ns:.6g} ns): "
-                      f"{path}")
-        raise
+            par.print(f"  the last good state (t = {sim.t * u.tau0_ns:.6g} ns) is saved in {path} "
+                      f"(emergency checkpoint; `boltzphlow restart {path}`)")
+        return 3
     # (any other exception may be on one rank only: no collective close, main() aborts the job;
     # the file holds every record flushed before)
     writer.close()

@@ -111,8 +111,11 @@ class Alpha2F:
 
 def read_alpha2f_table(path, key="gap.alpha2f"):
     """Two columns, energy in meV and ``alpha^2F``; ``#`` comments. Returns (meV, values)."""
+    import warnings
     try:
-        data = np.loadtxt(path, comments="#", ndmin=2)
+        with warnings.catch_warnings():  # an empty file: the InputError below says it, not a warning
+            warnings.simplefilter("ignore")
+            data = np.loadtxt(path, comments="#", ndmin=2)
     except OSError as exc:
         raise InputError(key, path, "'debye', 'einstein' or a readable two-column file", str(exc)) from None
     except ValueError as exc:

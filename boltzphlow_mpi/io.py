@@ -4,6 +4,9 @@ Layout (docs/output.md): ``/time`` (ns), ``/grid/energy`` (meV), ``/qp/f`` and
 ``/phonon/n`` (time, cell, energy), ``/gap/delta`` (time, cell) in meV,
 ``/diagnostics/*`` (time,), each dataset with a ``units`` attribute; root attributes hold
 the package version, the config text, the resolved material and the number of ranks.
+The datasets of the axes are HDF5 dimension scales attached to the data, so netCDF readers
+(xarray with ``engine="h5netcdf"``) see named dimensions and coordinates
+(``add_dimension_scales``).
 
 Every rank takes part in every collective call (file open, dataset creation, resize,
 attributes), also a rank that owns no cell; data are written by each rank for its own
@@ -72,6 +75,7 @@ class OutputFile:
                 d.attrs["units"] = "um"
         for name, units in DIAGNOSTICS.items():
             self._new("diagnostics/" + name, (0,), (None,), units[1 if mesh is not None else 0])
+        add_dimension_scales(h5)
         self.records = 0
         h5.flush()
 
@@ -98,6 +102,7 @@ class OutputFile:
             raise InputError("-o", self.path, f"an output file with at least {records} records (it has {have})")
         for name in self._series():
             self.h5[name].resize(records, axis=0)
+        add_dimension_scales(self.h5)  # a no-op for a file written by this version
         self.h5.attrs["ranks"] = par.size
         self.records = records
         self.h5.flush()
@@ -127,6 +132,52 @@ class OutputFile:
 
     def close(self):
         self.h5.close()
+
+
+def add_dimension_scales(h5):
+    """Make the file self-describing for netCDF readers (h5netcdf, xarray); idempotent.
+
+    Dimensions: ``time`` (``/time``, unlimited), ``energy`` (``/grid/energy``) and the cell
+    dimension, ``r`` (``/grid/r``, cell centres in um) in a sphere or ``cell``
+    (``/grid/cell``, the cell index, created here) otherwise; in a sphere also ``r_edges``
+    (``/grid/r_edges``). These datasets become HDF5 dimension scales and are attached to
+    the axes of ``/qp/f``, ``/phonon/n``, ``/gap/delta``, ``/diagnostics/*`` and
+    ``/grid/*``. Soft links to the scales (``/energy``, ``/r`` or ``/cell`` at the root,
+    ``time``, ``energy`` and the cell dimension in ``/qp``, ``/phonon``, ``/gap`` and
+    ``/diagnostics``) let netCDF readers find the dimensions and their coordinate values
+    from every group. ``h5py``'s ``visit`` does not follow soft links, so the list of
+    datasets only grows by ``/grid/cell`` (point files).
+
+    Collective: every rank makes the same calls in the same order (decisions depend on the
+    file only, which every rank sees the same).
+    """
+    h5py = h5py_mpi()
+    sphere = "grid/r" in h5
+    cell = "r" if sphere else "cell"
+    if not sphere and "grid/cell" not in h5:
+        d = h5.create_dataset("grid/cell", data=np.arange(h5["qp/f"].shape[1], dtype=float))
+        d.attrs["units"] = "1"
+    scales = {"time": "/time", "energy": "/grid/energy", cell: "/grid/" + cell}
+    if sphere:
+        scales["r_edges"] = "/grid/r_edges"
+    for name, path in scales.items():
+        if not h5py.h5ds.is_scale(h5[path].id):
+            h5[path].make_scale(name)
+    axes = {"qp/f": ("time", cell, "energy"), "phonon/n": ("time", cell, "energy"),
+            "gap/delta": ("time", cell)}
+    axes.update({"diagnostics/" + k: ("time",) for k in DIAGNOSTICS})
+    for name, dims in axes.items():
+        d = h5[name]
+        for axis, dim in enumerate(dims):
+            if len(d.dims[axis]) == 0:
+                d.dims[axis].attach_scale(h5[scales[dim]])
+    links = {"energy": "/grid/energy", cell: scales[cell]}
+    for group, dims in (("qp", ("time", cell, "energy")), ("phonon", ("time", cell, "energy")),
+                        ("gap", ("time", cell)), ("diagnostics", ("time",))):
+        links.update({f"{group}/{dim}": scales[dim] for dim in dims})
+    for name, target in links.items():
+        if h5.get(name, getlink=True) is None:
+            h5[name] = h5py.SoftLink(target)
 
 
 def material_attrs(material):

@@ -10,6 +10,7 @@ evenly; ``graded`` makes them finer towards ``r = 0`` with a constant growth rat
     grading_ratio = 1.02        # graded only
     edges_um = [0.0, 1.0, ...]  # kind = "edges" only: explicit, increasing, first 0, last R
 """
+import math
 import tomllib
 from dataclasses import dataclass
 
@@ -50,22 +51,47 @@ class RadialMesh:
         return 4.0 * np.pi * self.edges ** 2
 
     @classmethod
-    def uniform(cls, radius, cells):
-        return cls(np.linspace(0.0, float(radius), int(cells) + 1))
+    def uniform(cls, radius, cells, key="geometry.radius_um"):
+        return cls(np.linspace(0.0, float(radius), int(cells) + 1)).checked(key, radius)
 
     @classmethod
-    def graded(cls, radius, cells, ratio):
-        widths = ratio ** np.arange(int(cells), dtype=float)
-        edges = np.concatenate([[0.0], np.cumsum(widths)])
-        return cls(edges * (float(radius) / edges[-1]))
+    def graded(cls, radius, cells, ratio, key="grading_ratio"):
+        # ratio**cells beyond the floating-point range gives inf widths and NaN edges: checked() reports it
+        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+            widths = ratio ** np.arange(int(cells), dtype=float)
+            edges = np.concatenate([[0.0], np.cumsum(widths)])
+            edges = edges * (float(radius) / edges[-1])
+        return cls(edges).checked(key, ratio)
 
     @classmethod
     def from_edges(cls, edges, key="edges_um"):
-        e = np.asarray(edges, dtype=float)
-        if e.ndim != 1 or len(e) < 2 or e[0] != 0.0 or not np.all(np.isfinite(e)) or np.any(np.diff(e) <= 0):
-            raise InputError(key, list(edges)[:4] + (["..."] if len(edges) > 4 else []),
-                             "an increasing list of edges starting at 0 (um)")
-        return cls(e)
+        if isinstance(edges, np.ndarray) and edges.ndim == 1:
+            edges = edges.tolist()
+        is_list = isinstance(edges, (list, tuple))
+        shown = (list(edges)[:4] + (["..."] if len(edges) > 4 else [])) if is_list else edges
+        if not (is_list and len(edges) >= 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= 1.7976931348623157e308
+                        for v in edges)):
+            raise InputError(key, shown, "an increasing list of edges starting at 0 (um)")
+        e = np.array([float(v) for v in edges])
+        if e[0] != 0.0 or not np.all(np.isfinite(e)) or np.any(np.diff(e) <= 0):
+            raise InputError(key, shown, "an increasing list of edges starting at 0 (um)")
+        return cls(e).checked(key, shown)
+
+    def checked(self, key, value):
+        """Raise an InputError naming ``key`` unless every cell has a finite, positive width
+        and volume (a ratio**cells or a radius beyond the floating-point range fails here)."""
+        e = self.edges
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            ok = (e.ndim == 1 and len(e) >= 2 and e[0] == 0.0 and bool(np.all(np.isfinite(e)))
+                  and bool(np.all(np.diff(e) > 0)))
+            if ok:
+                v = self.volumes
+                ok = bool(np.all(np.isfinite(v)) and np.all(v > 0)) and math.isfinite(float(np.sum(v)))
+        if not ok:
+            raise InputError(key, value, "a mesh whose cells all have a positive, finite width and volume "
+                             "in floating point")
+        return self
 
 
 def mesh_from_table(table, where, radius_expected=None):
@@ -79,17 +105,18 @@ def mesh_from_table(table, where, radius_expected=None):
         mesh = RadialMesh.from_edges(table.get("edges_um", []), f"{where}.edges_um")
     elif kind in ("uniform", "graded"):
         radius, cells = table.get("radius_um"), table.get("cells")
-        if isinstance(radius, bool) or not isinstance(radius, (int, float)) or not np.isfinite(radius) or radius <= 0:
+        if (isinstance(radius, bool) or not isinstance(radius, (int, float)) or abs(radius) > 1.7976931348623157e308
+                or not math.isfinite(radius) or radius <= 0):
             raise InputError(f"{where}.radius_um", radius, "a positive number (um)")
         if isinstance(cells, bool) or not isinstance(cells, int) or not 1 <= cells <= 10_000_000:
             raise InputError(f"{where}.cells", cells, "an integer in 1..10000000")
         if kind == "uniform":
-            mesh = RadialMesh.uniform(radius, cells)
+            mesh = RadialMesh.uniform(radius, cells, f"{where}.radius_um")
         else:
             ratio = table.get("grading_ratio")
             if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not (1.0 < ratio <= 10.0):
                 raise InputError(f"{where}.grading_ratio", ratio, "a number in (1, 10]")
-            mesh = RadialMesh.graded(radius, cells, float(ratio))
+            mesh = RadialMesh.graded(radius, cells, float(ratio), f"{where}.grading_ratio")
     else:
         raise InputError(f"{where}.kind", kind, "one of 'uniform', 'graded', 'edges'")
     if radius_expected is not None and abs(mesh.radius - radius_expected) > 1e-9 * radius_expected:
@@ -104,6 +131,6 @@ def load_mesh_file(path, radius_expected=None):
             table = tomllib.load(fh)
     except OSError as exc:
         raise InputError("geometry.mesh", str(path), "a readable mesh file", exc.strerror or "") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError, or an integer too long to convert
         raise InputError("geometry.mesh", str(path), "a valid TOML mesh file", str(exc)) from None
     return mesh_from_table(table, f"mesh {path}", radius_expected)
