@@ -125,7 +125,7 @@ def render(R, elapsed, load0, load1):
       "[Weak-scaling model](#weak-scaling-model-to-1000-ranks), not a measurement. No test in `tests/` is "
       "timed; these numbers live only here.\n")
     if max(load0[0], load1[0]) > (os.cpu_count() or 1) - 0.5:
-        w(f"**Warning: the machine was busy.** The 1-min load average ({load0[0]:.1f} / {load1[0]:.1f}) was at or "
+        w(f"**Warning: the machine was busy.** The 1-min load average ({load0[0]:.1f} / {load1[0]:.1f}) was close to or "
           f"above the number of cores ({os.cpu_count()}) during this run, so other processes competed for the CPU. "
           "The 2-rank numbers (two ranks on two shared cores) suffer most: read their speed-ups and bandwidths as "
           "lower bounds and rerun `make bench` on an idle machine for scaling claims.\n")

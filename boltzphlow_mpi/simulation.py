@@ -190,6 +190,8 @@ class Simulation:
             v = meta["rejected" if k == "controller_rejected" else k]
             setattr(self, k, int(v) if k in ("steps", "records", "rejects_in_row") else float(v))
         self.limit_reason = meta["limit_reason"]
+        if self.fixed_dt is None:
+            self.dt = min(self.dt, self.controller.dt_max)  # a restart may lower time.dt_max_ns
         self.last_accepted_dt = self.dt
         # run-control keys a restart may change: the output and checkpoint cadence go on from now
         old = meta["config"]

@@ -24,9 +24,10 @@ else
     srun .venv/bin/boltzphlow run "$JOB" -o "$OUT"
 fi
 rc=$?
-# Finished (0), or an input error that the next link would repeat (2): end the chain.
-# Killed by the time limit, this script does not get here and the next link continues.
-if [ "$rc" -eq 0 ] || [ "$rc" -eq 2 ]; then
+# Finished (0), an input error (2) or an integration failure (3; the last good state is in
+# CKDIR/emergency_*.h5) would repeat in the next link: end the chain. Killed by the time
+# limit, this script does not get here and the next link continues.
+if [ "$rc" -eq 0 ] || [ "$rc" -eq 2 ] || [ "$rc" -eq 3 ]; then
     scancel "$next"
 fi
 exit "$rc"
