@@ -283,6 +283,11 @@ def _changed_config(old, new, t_ckpt_ns):
     is an InputError naming the key, both values and what may change."""
     old = json.loads(json.dumps(old))
     for section, table in new.items():
+        if isinstance(table, list):  # [[drive]]: physics, compared whole
+            if json.dumps(table) != json.dumps(old.get(section, [])):
+                raise InputError(f"[[{section}]]", table, f"the checkpoint's {old.get(section, [])!r}: a restart "
+                                 "continues that physics; only run-control keys may change")
+            continue
         for key, value in table.items():
             before = old.get(section, {}).get(key)
             if json.dumps(value) == json.dumps(before):
@@ -313,6 +318,10 @@ def _summary(sim, wall, out, par):
               f"({sim.controller.rejected} rejected), wall time {wall:.2f} s")
     par.print(f"  QPs: N = {r['qp_number']:.6g}{nu} (excess {r['qp_number_excess']:.6g}{nu}), "
               f"mean gap {r['gap_mean']:.6g} meV")
+    absorbed = r["energy_absorbed"]
+    if absorbed > 0:
+        par.print(f"  absorbed from the drives: {absorbed:.6g} {eu} "
+                  f"({', '.join(d['kind'] for d in sim.cfg['drive'])})")
     if dep > 0:
         parts = {
             "QPs (excess)": r["qp_energy"] - bath["qp_energy"] * ed - r["energy_condensate"],

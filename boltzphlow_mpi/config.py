@@ -141,6 +141,44 @@ SCHEMA = {
 }
 
 
+# ``[[drive]]``: an array of tables, each validated against DRIVE (docs/config.md#drive).
+DRIVE = {
+    "kind": Key(("photon", "microwave", "phonon"), REQUIRED,
+                doc="'photon' (pair breaking, h nu > 2 Delta), 'microwave' (h nu < 2 Delta, absorbed by QPs) "
+                    "or 'phonon' (monochromatic phonons at Omega = h nu)."),
+    "energy_over_delta0": Key(float, None, "Delta_0", lo=0.0, doc="Photon / phonon energy over Delta_0 (or frequency_GHz)."),
+    "frequency_GHz": _pos("Photon / phonon frequency (or energy_over_delta0).", "GHz", None),
+    "power_W_per_um3": Key(float, REQUIRED, "W/um^3", lo=0.0, lo_incl=True, hi=1e3, hi_incl=True,
+                           doc="Absorbed power density (at r = 0 with a radial profile)."),
+    "radius_width_um": _pos("Sphere: Gaussian radial profile of the power density (absent: uniform).", "um", None),
+}
+
+
+def _validate_drives(value):
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        raise InputError("[[drive]]", value, "an array of tables ([[drive]] blocks)")
+    out = []
+    for i, table in enumerate(value):
+        for key in table:
+            if key not in DRIVE:
+                raise InputError(f"drive.{i}.{key}", table[key], "a known key of [[drive]]: " + ", ".join(DRIVE),
+                                 _suggest(key, DRIVE))
+        d = {}
+        for key, spec in DRIVE.items():
+            dotted = f"drive.{i}.{key}"
+            if key in table and table[key] is not None:
+                d[key] = _check_value(dotted, spec, table[key])
+            elif spec.default is REQUIRED:
+                raise InputError(dotted, None, spec.expected() + " (required)")
+            else:
+                d[key] = spec.default
+        if (d["energy_over_delta0"] is None) == (d["frequency_GHz"] is None):
+            raise InputError(f"drive.{i}.energy_over_delta0", d["energy_over_delta0"],
+                             "exactly one of energy_over_delta0 and frequency_GHz")
+        out.append(d)
+    return out
+
+
 def _suggest(name, choices):
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else ""
@@ -191,8 +229,11 @@ def validate(raw):
         raise InputError("config", raw, "a TOML table")
     out = {}
     for section, table in raw.items():
+        if section == "drive":
+            continue
         if section not in SCHEMA:
-            raise InputError(f"[{section}]", "...", "a known section: " + ", ".join(SCHEMA), _suggest(section, SCHEMA))
+            raise InputError(f"[{section}]", "...", "a known section: " + ", ".join(list(SCHEMA) + ["drive"]),
+                             _suggest(section, list(SCHEMA) + ["drive"]))
         if not isinstance(table, dict):
             raise InputError(f"[{section}]", table, "a table of keys")
         for key in table:
@@ -210,6 +251,7 @@ def validate(raw):
                 raise InputError(dotted, None, spec.expected() + " (required)")
             else:
                 out[section][key] = spec.default
+    out["drive"] = _validate_drives(raw.get("drive", []))
     _cross_checks(out)
     return out
 
@@ -224,7 +266,8 @@ def _cross_checks(cfg):
         raise InputError("grid.energy_step_over_delta0", grid["energy_step_over_delta0"],
                          "a step giving at most 200000 energy points")
     ini = cfg["initial"]
-    if ini["energy_center_over_delta0"] + 3 * ini["energy_width_over_delta0"] > grid["energy_max_over_delta0"]:
+    deposit = ini["deposit_eV_per_um3"] or ini["deposit_eV"]
+    if deposit and ini["energy_center_over_delta0"] + 3 * ini["energy_width_over_delta0"] > grid["energy_max_over_delta0"]:
         raise InputError("initial.energy_center_over_delta0", ini["energy_center_over_delta0"],
                          "a packet (centre + 3 widths) inside the grid, below grid.energy_max_over_delta0 = "
                          f"{grid['energy_max_over_delta0']:g}")
@@ -264,7 +307,8 @@ def _cross_checks(cfg):
 
 def revalidate(resolved):
     """Validate an already resolved config again (e.g. one read from a checkpoint)."""
-    raw = {sec: {k: v for k, v in table.items() if v is not None} for sec, table in resolved.items()}
+    raw = {sec: ([{k: v for k, v in t.items() if v is not None} for t in table] if isinstance(table, list)
+                 else {k: v for k, v in table.items() if v is not None}) for sec, table in resolved.items()}
     return validate(raw)
 
 

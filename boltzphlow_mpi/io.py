@@ -32,6 +32,7 @@ DIAGNOSTICS = {
     "qp_number_out": ("um^-3", "1"),
     "energy_qp_to_phonon": ("eV/um^3", "eV"),
     "energy_condensate": ("eV/um^3", "eV"),
+    "energy_absorbed": ("eV/um^3", "eV"),
     "energy_at_grid_top": ("eV/um^3", "eV"),
     "energy_ledger_error": ("1 (relative to the deposit, or to the initial energy without deposit)",) * 2,
     "gap_mean": ("meV", "meV"),

@@ -2,7 +2,7 @@
 
 State layout, one row per cell::
 
-    y = [ f (Mq directions x N energies) | n (Mp x N) | e_esc | e_qp->ph ]
+    y = [ f (Mq directions x N energies) | n (Mp x N) | e_esc | e_qp->ph | e_abs ]
 
 ``Mq = Mp = 1`` for isotropic distributions (0-D, diffusive QPs); with a kinetic closure
 the directions are the discrete ordinates ``mu_m`` with Gauss-Legendre weights ``w_m``
@@ -11,9 +11,10 @@ averages as partners (SPEC section 5, "Collisions with angles"): the coefficient
 computed once per cell from ``(fbar, nbar)`` and ``C_m = (1 - f_m) A - f_m B``, which
 conserves energy exactly.
 
-``e_esc`` is the cumulative energy lost by phonon escape and ``e_qp->ph`` the cumulative
-energy handed from QPs to phonons by the collisions, the time integral of the power (6)
-(internal energy-density units, see ``diagnostics``). Carrying both as unknowns makes
+``e_esc`` is the cumulative energy lost by phonon escape, ``e_qp->ph`` the cumulative
+energy handed from QPs to phonons by the collisions, the time integral of the power (6),
+and ``e_abs`` the energy absorbed from the drives (``drives``; internal energy-density
+units, see ``diagnostics``). Carrying both as unknowns makes
 every stepper that preserves linear invariants (Euler, RK4, TR with a global mu) keep the
 ledgers ``E_qp + E_ph + e_esc = const`` and ``E_ph + e_esc - e_qp->ph = const`` exactly.
 
@@ -39,12 +40,14 @@ def angle_weights(m):
 class CellKinetics:
     """Collision (+ escape) dynamics of a batch of cells sharing one energy grid."""
 
-    ACCUMULATORS = ("energy_escaped", "energy_qp_to_phonon")
+    ACCUMULATORS = ("energy_escaped", "energy_qp_to_phonon", "energy_absorbed")
 
     def __init__(self, grid, kernel: CollisionKernel, delta, *, bath_temperature,
                  escape_rate=0.0, escape_subgap_only=False, dynes_gamma=0.0,
-                 phonon_weight=1.0, qp_angles=1, phonon_angles=1):
-        """``kernel = None`` switches the collision integrals off (escape stays)."""
+                 phonon_weight=1.0, qp_angles=1, phonon_angles=1, drives=()):
+        """``kernel = None`` switches the collision integrals off (escape stays); ``drives``:
+        ``drives.Drive`` terms (absorbed power per local cell)."""
+        self.drives = list(drives)
         self.grid, self.kernel = grid, kernel
         self.N = grid.size
         self.Mq, self.Mp = int(qp_angles), int(phonon_angles)
@@ -88,7 +91,7 @@ class CellKinetics:
         base = self.nf + self.nn
         return {k: y[:, base + i] for i, k in enumerate(self.ACCUMULATORS)}
 
-    def pack(self, f, n, e_esc, e_transfer=0.0):
+    def pack(self, f, n, e_esc, e_transfer=0.0, e_absorbed=0.0):
         """Rows from isotropic ``f``, ``n`` (C, N) or directional (C, M, N) arrays."""
         f = np.asarray(f, float)
         n = np.asarray(n, float)
@@ -97,13 +100,13 @@ class CellKinetics:
             f = np.repeat(f[:, None, :], self.Mq, axis=1)
         if n.ndim == 2:
             n = np.repeat(n[:, None, :], self.Mp, axis=1)
-        cols = [np.broadcast_to(np.asarray(v, float), (c,)).reshape(-1, 1) for v in (e_esc, e_transfer)]
+        cols = [np.broadcast_to(np.asarray(v, float), (c,)).reshape(-1, 1) for v in (e_esc, e_transfer, e_absorbed)]
         return np.concatenate([f.reshape(c, self.nf), n.reshape(c, self.nn)] + cols, axis=1)
 
     @property
     def reference_state(self):
         """The bath (thermal) state, a row broadcast over cells."""
-        return self.pack(self.f_bath[None, :], self.n_bath[None, :], 0.0, 0.0)
+        return self.pack(self.f_bath[None, :], self.n_bath[None, :], 0.0, 0.0, 0.0)
 
     @property
     def occupation_slices(self):
@@ -156,9 +159,20 @@ class CellKinetics:
         escape_power = np.sum(self._escape_power_weight * (nbar - self.n_bath), axis=1)
         # power from QPs to phonons, eq. (6): minus the collisional QP energy change
         transfer = -4.0 * self.grid.step * np.sum(self.grid.x * self.spectra.mass * (gf - kf * fbar), axis=1)
+        absorbed = np.zeros(c)
+        if self.drives:
+            dg, dk, dn = np.zeros_like(fbar), np.zeros_like(fbar), np.zeros_like(fbar)
+            for d in self.drives:
+                absorbed = absorbed + d.add(fbar, self.spectra, self.grid, dg, dk, dn, self.phonon_weight)
+            if self.spectra.lhs is not None:  # eq. (178), as for the collision rates
+                dg, dk = dg / self.spectra.lhs, dk / self.spectra.lhs
+            gf = gf + np.where(self.evolving, dg, 0.0)
+            kf = kf + np.where(self.evolving, dk, 0.0)
+            gn = gn + dn
         G = np.concatenate([np.tile(gf, (1, self.Mq)), np.tile(gn, (1, self.Mp)),
-                            escape_power[:, None], transfer[:, None]], axis=1)
-        K = np.concatenate([np.tile(kf, (1, self.Mq)), np.tile(kn, (1, self.Mp)), np.zeros((c, 2))], axis=1)
+                            escape_power[:, None], transfer[:, None], absorbed[:, None]], axis=1)
+        K = np.concatenate([np.tile(kf, (1, self.Mq)), np.tile(kn, (1, self.Mp)),
+                            np.zeros((c, len(self.ACCUMULATORS)))], axis=1)
         return G, K
 
     def occupation_energy(self, y):
@@ -178,7 +192,8 @@ class CellKinetics:
         acc0, acc1 = self.accumulators(y0), self.accumulators(y1)
         d0 = self.occupation_energy(y0)
         d1 = self.occupation_energy(y1)
-        target = d0 + acc0["energy_escaped"] - acc1["energy_escaped"]
+        target = (d0 + acc0["energy_escaped"] - acc1["energy_escaped"]
+                  + acc1["energy_absorbed"] - acc0["energy_absorbed"])
         excess = d1 - e_ref
         ok = np.abs(excess) > 1e-300
         scale = np.where(ok, (target - e_ref) / np.where(ok, excess, 1.0), 1.0)
@@ -191,9 +206,20 @@ class CellKinetics:
         eph0 = np.sum(w * np.einsum("m,cmk->ck", self.wp, n0), axis=1)
         eph2 = np.sum(w * np.einsum("m,cmk->ck", self.wp, n2), axis=1)
         base = self.nf + self.nn
+        injected = self._phonon_drive_energy(acc0, acc1)
         out[:, base + 1] = (acc0["energy_qp_to_phonon"] + (eph2 - eph0)
-                            + (acc1["energy_escaped"] - acc0["energy_escaped"]))
+                            + (acc1["energy_escaped"] - acc0["energy_escaped"]) - injected)
         return out
+
+    def _phonon_drive_energy(self, acc0, acc1):
+        """Energy put directly into phonons by phonon drives over the step (the fraction of
+        the absorbed energy that phonon drives account for)."""
+        if not any(d.kind == "phonon" for d in self.drives):
+            return 0.0
+        total = sum(d.power for d in self.drives)
+        ph = sum(d.power for d in self.drives if d.kind == "phonon")
+        frac = np.where(total > 0, ph / np.where(total > 0, total, 1.0), 0.0)
+        return frac * (acc1["energy_absorbed"] - acc0["energy_absorbed"])
 
     def rhs(self, y, clip=True):
         G, K = self.split(y, clip)

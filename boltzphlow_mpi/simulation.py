@@ -104,7 +104,7 @@ class Simulation:
             self.grid, self.kernel if cfg["collisions"]["enabled"] else None, np.full(self.local_cells, self.delta_bath),
             bath_temperature=self.temperature, escape_rate=escape_rate,
             escape_subgap_only=esc["only_subgap"], dynes_gamma=self.gamma, phonon_weight=self.weight,
-            qp_angles=qp_angles, phonon_angles=phonon_angles)
+            qp_angles=qp_angles, phonon_angles=phonon_angles, drives=self._build_drives(cfg))
         if self.sphere:
             from .radial import RadialTransport
             self.transport = RadialTransport(
@@ -147,6 +147,36 @@ class Simulation:
         self.checkpoint_dir = None  # set by the caller to enable checkpoints (e.g. the CLI)
         self.output_path = None
         self.last_checkpoint = None
+
+    def _build_drives(self, cfg):
+        """``[[drive]]`` tables -> ``drives.Drive`` terms on the energy grid (SPEC-free: issue 6)."""
+        from .drives import PLANCK_MEV_PER_GHZ, Drive, power_to_internal
+        out = []
+        g, d_bath, top = self.grid, self.delta_bath, (self.grid.size - 1) * self.grid.step
+        for i, d in enumerate(cfg["drive"]):
+            key = f"drive.{i}." + ("energy_over_delta0" if d["energy_over_delta0"] is not None else "frequency_GHz")
+            value = d["energy_over_delta0"] if d["energy_over_delta0"] is not None else d["frequency_GHz"]
+            energy = (d["energy_over_delta0"] * self.delta0 if d["energy_over_delta0"] is not None
+                      else d["frequency_GHz"] * PLANCK_MEV_PER_GHZ / self.units.kTc_meV)
+            m = int(round(energy / g.step))
+            e = m * g.step
+            if d["kind"] == "photon" and not (e > 2 * d_bath and e - d_bath <= top):
+                raise InputError(key, value, f"a photon energy above 2 Delta = {2 * d_bath / self.delta0:.4g} Delta_0 "
+                                 f"with h nu - Delta below the grid top {top / self.delta0:.4g} Delta_0")
+            if d["kind"] == "microwave" and not (0 < m and e < 2 * d_bath):
+                raise InputError(key, value, f"a photon energy of at least one energy step and below 2 Delta = "
+                                 f"{2 * d_bath / self.delta0:.4g} Delta_0")
+            if d["kind"] == "phonon" and not (0 < m < g.size and g.phonon_mask[m]):
+                raise InputError(key, value, "a phonon energy on the grid's phonon band (0 < Omega <= Omega_D, "
+                                 "below the grid top)")
+            if d["radius_width_um"] is not None and not self.sphere:
+                raise InputError(f"drive.{i}.radius_width_um", d["radius_width_um"], "no value for a point geometry")
+            shape = np.ones(self.local_cells)
+            if self.sphere and d["radius_width_um"] is not None:
+                c0, c1 = self.cell_range
+                shape = np.exp(-0.5 * (self.mesh.centres[c0:c1] / d["radius_width_um"]) ** 2)
+            out.append(Drive(d["kind"], m, power_to_internal(d["power_W_per_um3"], self.units) * shape))
+        return out
 
     @staticmethod
     def tau0_of(cfg):
@@ -265,25 +295,25 @@ class Simulation:
         top = max(1, grid.size // 20)
         per_cell = np.stack([
             dg.qp_number(grid, spec, f), dg.qp_energy(grid, spec, f),
-            dg.phonon_energy(grid, self.weight, n), esc, acc["energy_qp_to_phonon"],
+            dg.phonon_energy(grid, self.weight, n), esc, acc["energy_qp_to_phonon"], acc["energy_absorbed"],
             self.condensate if hasattr(self, "condensate") else np.zeros(len(f)),
             # excitation energy in the top 5 % of the grid (SPEC section 2: report what reaches E_max)
             4 * grid.step * np.sum((grid.x * spec.mass * np.abs(f - self.model.f_bath))[:, -top:], axis=1)
             + 4 * self.weight * grid.step * np.sum((grid.x ** 3 * np.abs(n - self.model.n_bath))[:, -top:], axis=1),
-        ], axis=1) * self.volumes[:, None] if len(f) else np.zeros((0, 7))
+        ], axis=1) * self.volumes[:, None] if len(f) else np.zeros((0, 8))
         per_cell = np.concatenate([per_cell, self.model.delta[:, None]], axis=1)
         allc = self.par.gather_cells(per_cell)
-        nq, eq, ep, ee, et, ec, eg, dl = np.sum(allc, axis=0)
+        nq, eq, ep, ee, et, ea, ec, eg, dl = np.sum(allc, axis=0)
         return {"qp_number": nq, "qp_energy": eq, "phonon_energy": ep, "energy_escaped": ee,
-                "energy_qp_to_phonon": et, "energy_condensate": ec, "gap_mean": dl / self.n_cells,
+                "energy_qp_to_phonon": et, "energy_absorbed": ea, "energy_condensate": ec, "gap_mean": dl / self.n_cells,
                 "energy_at_grid_top": eg, "energy_out": self.out["qp_energy"] + self.out["phonon_energy"],
                 "qp_number_out": self.out["qp_number"], "gap_all": allc[:, -1]}
 
     def ledger_error(self, tot):
         inside = (tot["qp_energy"] + tot["phonon_energy"] + tot["energy_escaped"] + tot["energy_out"]
-                  - tot["energy_condensate"])
+                  - tot["energy_condensate"] - tot["energy_absorbed"])
         initial = self.initial["qp_energy"] + self.initial["phonon_energy"]
-        ref = self.deposit if self.deposit > 0 else initial
+        ref = max(self.deposit, tot["energy_absorbed"]) if (self.deposit > 0 or tot["energy_absorbed"] > 0) else initial
         return (inside - initial) / ref
 
     def record(self, tot=None):
@@ -300,6 +330,7 @@ class Simulation:
             "energy_out": tot["energy_out"] * ed,
             "qp_number_out": tot["qp_number_out"] * nd,
             "energy_qp_to_phonon": tot["energy_qp_to_phonon"] * ed,
+            "energy_absorbed": tot["energy_absorbed"] * ed,
             "energy_condensate": tot["energy_condensate"] * ed,
             "energy_at_grid_top": tot["energy_at_grid_top"] * ed,
             "energy_ledger_error": self.ledger_error(tot),

@@ -1,0 +1,85 @@
+"""Continuous drives: pair-breaking photons, sub-gap microwave photons, monochromatic phonons.
+
+Internal units (energies k_B T_c, time tau_0, energy densities N_0 (k_B T_c)^2 per um^3).
+Each drive adds to the rates in the SPEC section 3 form, per cell, with the cell-averaged
+spectral functions of ``energy_grid`` (the BCS or Eliashberg ``rho``, ``phi``), so the
+coherence factor ``(1 + Delta^2/(E E')) rho(E) rho(E')`` is ``w(E, E') = rho rho' + phi phi'``
+(symmetric in ``E, E'``) as in the collision kernel:
+
+* ``photon`` (``h nu > 2 Delta``, pair breaking; Goldie and Withington 2013, Guruswamy et
+  al. 2014): ``rho df/dt(E) = B w(E, h nu - E) [1 - f(E) - f(h nu - E)]``;
+* ``microwave`` (``h nu < 2 Delta``, absorption and stimulated emission by QPs):
+  ``rho df/dt(E) = B { w(E, E + h nu) [f(E + h nu) - f(E)] + w(E - h nu, E) [f(E - h nu) - f(E)] }``
+  (the Pauli factors cancel in the difference; written in the gain/loss form below);
+* ``phonon``: ``dn/dt(Omega_inj) = s``.
+
+``h nu`` (``Omega_inj``) is put on the energy grid (a multiple of ``h``), so every transfer
+lands on the grid. The amplitude ``B`` (``s``) is set at each evaluation so that the cell
+absorbs the given power density ``P`` exactly: ``P = 4 h sum_E E rho df/dt|drive`` for the
+QP drives (each pair-breaking photon puts ``h nu`` into two QPs; each upward microwave
+transition ``h nu`` into one QP), and ``P = 4 W h Omega^3 s`` for phonons. The absorbed
+power is booked in the ledger (``energy_absorbed``). With the Eliashberg factor ``ell``
+the rates are divided by ``ell`` like the collision rates, so the ledger stays exact.
+Pure numpy: no PETSc, no MPI.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+PLANCK_MEV_PER_GHZ = 4.135667696e-3  # h in meV/GHz (CODATA 2018, exact h and e)
+
+
+@dataclass
+class Drive:
+    """One drive on the energy grid: ``kind``, grid index ``m`` of ``h nu`` (or ``Omega``),
+    and the absorbed power density per cell ``power`` (cells,), internal units."""
+
+    kind: str
+    m: int
+    power: np.ndarray
+
+    def energy(self, grid):
+        return self.m * grid.step
+
+    def add(self, f, spectra, grid, gf, kf, gn, phonon_weight):
+        """Add the drive's gain ``gf``/``gn`` and loss ``kf`` coefficients in place (cells, N),
+        before any division by the Eliashberg ``ell``. Returns the power absorbed per cell."""
+        if self.kind == "phonon":
+            s = self.power / (4.0 * phonon_weight * grid.step * self.energy(grid) ** 3)
+            gn[:, self.m] += s
+            return self.power.copy()
+        rho, phi = spectra.rho, spectra.phi
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv = np.where(spectra.active, 1.0 / np.where(spectra.active, rho, 1.0), 0.0)
+        N, m, h, x = grid.size, self.m, grid.step, grid.x
+        if self.kind == "photon":
+            k = np.arange(N)
+            partner = m - k
+            ok = (partner >= 0) & (partner < N)
+            kk, pp = k[ok], partner[ok]
+            w = rho[:, kk] * rho[:, pp] + phi[:, kk] * phi[:, pp]
+            fk, fp = f[:, kk], f[:, pp]
+            strength = 4.0 * h * np.sum(x[kk] * w * (1.0 - fk - fp), axis=1)  # power per unit B
+            B = np.where(strength > 0, self.power / np.where(strength > 0, strength, 1.0), 0.0)
+            gf[:, kk] += B[:, None] * w * (1.0 - fp) * inv[:, kk]
+            kf[:, kk] += B[:, None] * w * inv[:, kk]
+            return B * strength
+        # microwave: pairs (k, k + m)
+        lo, hi = np.arange(N - m), np.arange(m, N)
+        w = rho[:, lo] * rho[:, hi] + phi[:, lo] * phi[:, hi]
+        flo, fhi = f[:, lo], f[:, hi]
+        strength = 4.0 * h * self.energy(grid) * np.sum(w * (flo - fhi), axis=1)
+        B = np.where(strength > 0, self.power / np.where(strength > 0, strength, 1.0), 0.0)
+        Bw = B[:, None] * w
+        # the lower state gains from above, loses upwards; the upper state the reverse
+        gf[:, lo] += Bw * fhi * inv[:, lo]
+        kf[:, lo] += Bw * inv[:, lo]
+        gf[:, hi] += Bw * flo * inv[:, hi]
+        kf[:, hi] += Bw * inv[:, hi]
+        return B * strength
+
+
+def power_to_internal(power_W_per_um3, units):
+    """W/um^3 -> internal energy density per tau_0."""
+    joule_per_eV = 1.602176634e-19
+    return power_W_per_um3 * units.tau0_ns * 1e-9 / (units.energy_density_eV_per_um3 * joule_per_eV)

@@ -1,0 +1,113 @@
+"""Continuous drives (issue 6, first part): photon pair breaking, sub-gap microwave
+absorption, monochromatic phonons; their power in the energy ledger."""
+import numpy as np
+import pytest
+
+from boltzphlow_mpi import config
+from boltzphlow_mpi import diagnostics as dg
+from boltzphlow_mpi.errors import InputError
+from boltzphlow_mpi.parallel import Parallel
+from boltzphlow_mpi.simulation import Simulation
+
+
+def point(drives, **over):
+    base = {"material": {"name": "Al"}, "bath": {"temperature_over_tc": 0.1},
+            "grid": {"energy_step_over_delta0": 0.125, "energy_max_over_delta0": 12.0},
+            "phonon_escape": {"tau_ns": 1.0, "only_subgap": True},
+            "time": {"t_end_ns": 20.0, "method": "exp", "rtol": 1e-5},
+            "drive": drives}
+    for k, v in over.items():
+        sec, key = k.split("__")
+        base.setdefault(sec, {})[key] = v
+    return Simulation(config.from_dict(base), Parallel())
+
+
+def excess(sim):
+    f, n, _ = sim.model.unpack(sim.y)
+    spec = sim.model.spectra
+    return (float(dg.qp_number(sim.grid, spec, f)[0] - dg.qp_number(sim.grid, spec, sim.model.f_bath[None])[0]),
+            float(dg.qp_energy(sim.grid, spec, f)[0] - dg.qp_energy(sim.grid, spec, sim.model.f_bath[None])[0]),
+            float(dg.phonon_energy(sim.grid, sim.weight, n)[0]
+                  - dg.phonon_energy(sim.grid, sim.weight, sim.model.n_bath[None])[0]))
+
+
+P = 1e-12  # W/um^3
+
+
+def test_photon_drive_injects_two_qps_per_photon():
+    """Collisions off: each absorbed photon of h nu makes two QPs with E + E' = h nu, so the
+    QP number grows as 2 P t / h nu and the QP energy as P t (to round-off)."""
+    sim = point([{"kind": "photon", "energy_over_delta0": 3.0, "power_W_per_um3": P}],
+                collisions__enabled=False, time__t_end_ns=5.0)
+    sim.advance_to(sim.t_end)
+    hnu = sim.model.drives[0].energy(sim.grid)
+    p_int = sim.model.drives[0].power[0]
+    dn, de, dph = excess(sim)
+    assert de == pytest.approx(p_int * sim.t, rel=1e-10)
+    assert dn == pytest.approx(2 * p_int * sim.t / hnu, rel=1e-10)
+    assert dph == pytest.approx(0.0, abs=1e-12 * de)
+    rec = sim.record()
+    assert rec["energy_absorbed"] == pytest.approx(P * 5e-9 / 1.602176634e-19, rel=1e-12)  # eV/um^3
+    assert abs(rec["energy_ledger_error"]) < 1e-12
+
+
+def test_microwave_drive_moves_qps_without_making_any():
+    """Sub-gap photons (h nu = 0.5 Delta_0) are absorbed by the QPs present: their number is
+    unchanged (collisions off) and their energy grows by P t."""
+    sim = point([{"kind": "microwave", "frequency_GHz": 21.9, "power_W_per_um3": 1e-16}],
+                collisions__enabled=False, time__t_end_ns=2.0, bath__temperature_over_tc=0.2)
+    n0 = excess(sim)[0]
+    sim.advance_to(sim.t_end)
+    dn, de, _ = excess(sim)
+    p_int = sim.model.drives[0].power[0]
+    assert dn == pytest.approx(n0, abs=1e-12 * abs(dg.qp_number(sim.grid, sim.model.spectra, sim.model.f_bath[None])[0]))
+    assert de == pytest.approx(p_int * sim.t, rel=1e-9)
+    # round-off of the thermal totals (1e4 times the absorbed energy) relative to the absorbed energy
+    assert abs(sim.record()["energy_ledger_error"]) < 1e-9
+
+
+def test_phonon_drive_and_ledger_with_collisions():
+    """Monochromatic phonons at 5 Delta_0 with collisions and escape: the ledger (inside +
+    escaped - absorbed = initial) stays exact; the phonons break pairs."""
+    sim = point([{"kind": "phonon", "energy_over_delta0": 5.0, "power_W_per_um3": P}])
+    sim.advance_to(sim.t_end)
+    rec = sim.record()
+    assert abs(rec["energy_ledger_error"]) < 1e-12
+    assert rec["qp_number_excess"] > 0 and rec["energy_escaped"] > 0
+    assert rec["energy_absorbed"] == pytest.approx(P * 20e-9 / 1.602176634e-19, rel=1e-12)
+
+
+def test_zero_power_leaves_the_thermal_state():
+    sim = point([{"kind": "photon", "energy_over_delta0": 5.0, "power_W_per_um3": 0.0}], time__t_end_ns=5.0)
+    y0 = sim.y.copy()
+    sim.advance_to(sim.t_end)
+    n = sim.model.nf + sim.model.nn
+    assert np.max(np.abs(sim.y[:, :n] - y0[:, :n])) < 1e-14
+
+
+@pytest.mark.parametrize("drive, key, text", [
+    ({"kind": "photon", "energy_over_delta0": 1.5, "power_W_per_um3": P}, "drive.0.energy_over_delta0", "above 2 Delta"),
+    ({"kind": "microwave", "energy_over_delta0": 3.0, "power_W_per_um3": P}, "drive.0.energy_over_delta0", "below 2 Delta"),
+    ({"kind": "phonon", "energy_over_delta0": 40.0, "power_W_per_um3": P}, "drive.0.energy_over_delta0", "phonon band"),
+])
+def test_drive_energy_checks(drive, key, text):
+    with pytest.raises(InputError, match=text) as err:
+        point([drive])
+    assert err.value.key == key
+
+
+@pytest.mark.parametrize("drive, key", [
+    ({"kind": "photon", "energy_over_delta0": 3.0, "frequency_GHz": 100.0, "power_W_per_um3": P}, "drive.0.energy_over_delta0"),
+    ({"kind": "photon", "power_W_per_um3": P}, "drive.0.energy_over_delta0"),
+    ({"kind": "laser", "energy_over_delta0": 3.0, "power_W_per_um3": P}, "drive.0.kind"),
+    ({"kind": "photon", "energy_over_delta0": 3.0}, "drive.0.power_W_per_um3"),
+    ({"kind": "photon", "energy_over_delta0": 3.0, "power_W_per_um3": -1.0}, "drive.0.power_W_per_um3"),
+    ({"kind": "photon", "energy_over_delta0": 3.0, "powr_W_per_um3": P}, "drive.0.powr_W_per_um3"),
+])
+def test_drive_config_errors(drive, key):
+    raw = {"bath": {"temperature_over_tc": 0.1}, "time": {"t_end_ns": 1.0}, "drive": [drive]}
+    with pytest.raises(InputError) as err:
+        config.from_dict(raw)
+    assert err.value.key == key
+    if "powr" in key:
+        assert "did you mean 'power_W_per_um3'" in str(err.value)
