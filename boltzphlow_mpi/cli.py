@@ -156,7 +156,57 @@ def cmd_run(args, par):
     attrs = {"config": text, "config_resolved": json.dumps(cfg), **material_attrs(sim.material)}
     writer = OutputFile(out, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
                         energy_meV=sim.grid.x * sim.units.kTc_meV, attrs=attrs, force=args.force, mesh=sim.mesh)
+    if cfg["solve"]["mode"] == "steady":
+        return _steady(sim, writer, out, par)
     return _execute(sim, writer, out, args, par)
+
+
+def _steady(sim, writer, out, par):
+    """``[solve] mode = "steady"``: optional transient, Newton on the cell (rank 0 owns the
+    point cell), one output record holding the steady state, a summary with the balance."""
+    from petsc4py import PETSc  # noqa: F401  (PETSc initialization is collective on the world)
+    from . import diagnostics as dg
+    from . import observables, steady
+    u, s = sim.units, sim.cfg["solve"]
+    if s["transient_ns"]:
+        sim.advance_to(s["transient_ns"] / u.tau0_ns)
+    result = None
+    if sim.local_cells:
+        try:
+            result = steady.solve(sim, tol=s["tolerance"], max_it=s["max_iterations"])
+        except SolverError as exc:
+            result = str(exc)
+    result = par.bcast(result)
+    if isinstance(result, str):
+        writer.close()
+        par.print(f"boltzphlow: steady state failed: {result}")
+        return 3
+    if sim.local_cells:
+        sim.y = result["y"]
+    if sim.self_consistent:
+        sim.set_gap([result["delta"]] * sim.local_cells)
+    sim.steady_state = True
+    sim._write(writer)
+    writer.close()
+    to_W = u.energy_density_eV_per_um3 * 1.602176634e-19 / (u.tau0_ns * 1e-9)
+    bal = result["balance"]
+    par.print(f"steady state: {result['iterations']} Newton iterations, max |ln(G/Ky)| = "
+              f"{result['max_relative_residual']:.2g}; residual norms "
+              + " ".join(f"{v:.2g}" for v in result["residual_norms"]))
+    par.print(f"  absorbed {bal['absorbed'] * to_W:.6g} W/um^3, escaped {bal['escaped'] * to_W:.6g} W/um^3 "
+              f"(balance {abs(bal['escaped'] / bal['absorbed'] - 1) if bal['absorbed'] else 0.0:.2g} relative)")
+    if sim.local_cells:
+        f = sim.model.unpack(sim.y)[0]
+        n = float(dg.qp_number(sim.grid, sim.model.spectra, f)[0])
+        d = float(sim.model.delta[0])
+        t_star = observables.effective_temperature(sim.grid, sim.model.spectra, n)
+        lines = (f"  QPs: n_qp = {n * u.number_density_per_um3:.6g} um^-3, x_qp = {observables.x_qp(n, d):.4g}, "
+                 f"T*_N = {t_star * sim.material.tc_K * 1e3:.5g} mK ({t_star:.4g} T_c), gap {d * u.kTc_meV:.6g} meV")
+    else:
+        lines = None
+    par.print(par.bcast(lines))
+    par.print(f"  output: {out} (one record: the steady state)")
+    return 0
 
 
 def _check_new_output(out, force, par):

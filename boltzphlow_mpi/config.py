@@ -131,6 +131,15 @@ SCHEMA = {
         "exp_energy_projection": Key(bool, True, doc="exp: rescale each cell's excitation after a step so its energy ledger is exact."),
         "max_steps": Key(int, 10_000_000, "", lo=0, doc="Stop with an error after this many steps."),
     },
+    "solve": {
+        "mode": Key(("transient", "steady"), "transient",
+                    doc="Integrate in time, or find the steady state under the drives (point geometry, BCS gap)."),
+        "tolerance": Key(float, 1e-10, "", lo=0.0, hi=1e-2, hi_incl=True,
+                         doc="Steady state: max |ln(G / K y)| (relative rate imbalance) at convergence."),
+        "max_iterations": Key(int, 100, "", lo=1, lo_incl=True, hi=10000, hi_incl=True, doc="Steady state: Newton iterations."),
+        "transient_ns": _pos("Steady state: integrate this long first and start Newton from there (absent: the bath state).",
+                             "ns", None),
+    },
     "output": {
         "path": Key(str, "out.h5", doc="HDF5 output file (the -o option wins)."),
         "progress_interval_s": Key(float, 2.0, "s", lo=0.0, lo_incl=True, doc="Wall time between progress lines (0: every output)."),
@@ -290,6 +299,11 @@ def _cross_checks(cfg):
         if ini["radius_width_um"] is not None and ini["radius_width_um"] > geo["radius_um"]:
             raise InputError("initial.radius_width_um", ini["radius_width_um"],
                              f"a width below geometry.radius_um = {geo['radius_um']:g} um")
+    if cfg["solve"]["mode"] == "steady":
+        if geo["kind"] != "point":
+            raise InputError("solve.mode", "steady", "geometry.kind = 'point' (the radial steady state is not implemented yet)")
+        if cfg["gap"]["model"] != "bcs":
+            raise InputError("solve.mode", "steady", "gap.model = 'bcs' (the Eliashberg steady state is not implemented yet)")
     gap = cfg["gap"]
     if gap["model"] == "bcs":
         for k in ("lambda", "omega_meV", "width_meV", "mu_star"):

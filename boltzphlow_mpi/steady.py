@@ -11,7 +11,8 @@ relative change) and, with ``gap.mode = "self-consistent"``, the gap ``Delta``. 
 * gap: the nonequilibrium gap equation of ``gap.solve_gap`` (BCS), relative.
 
 Newton's method with a line search (``SNES newtonls``), the Jacobian assembled by finite
-differences in ``v`` (dense: a 0-D problem has a few hundred unknowns) and solved by LU.
+differences in ``v`` (dense: a 0-D problem has a few hundred unknowns) and solved by LU
+(``lu_factor``: plain numpy, so the result does not depend on BLAS threads).
 The collision sums are the direct ones here (exact relative to every entry, also in the
 cold tail where the FFT sums are noise; SPEC section 3, Precision).
 PETSc options with the prefix ``steady_`` override it (``-steady_snes_type``,
@@ -139,6 +140,45 @@ class SteadyProblem:
         return J
 
 
+def lu_factor(A):
+    """LU with partial pivoting in plain numpy element-wise operations: unlike a threaded
+    LAPACK ``getrf`` its rounding does not depend on the number of threads, so a steady
+    state is bitwise the same on any number of ranks."""
+    A = np.array(A, float)
+    n = len(A)
+    piv = np.arange(n)
+    for k in range(n - 1):
+        p = k + int(np.argmax(np.abs(A[k:, k])))
+        if p != k:
+            A[[k, p]] = A[[p, k]]
+            piv[[k, p]] = piv[[p, k]]
+        if A[k, k] == 0.0:
+            raise SolverError("steady state: singular Jacobian")
+        A[k + 1:, k] /= A[k, k]
+        A[k + 1:, k + 1:] -= np.multiply.outer(A[k + 1:, k], A[k, k + 1:])
+    return A, piv
+
+
+def lu_solve(lu, piv, b):
+    n = len(b)
+    y = np.asarray(b, float)[piv].copy()
+    for i in range(1, n):
+        y[i] -= np.sum(lu[i, :i] * y[:i])
+    for i in range(n - 1, -1, -1):
+        y[i] = (y[i] - np.sum(lu[i, i + 1:] * y[i + 1:])) / lu[i, i]
+    return y
+
+
+class _LUPreconditioner:
+    """PETSc ``PCPYTHON`` context: the exact inverse of the assembled Jacobian (``lu_factor``)."""
+
+    def setUp(self, pc):
+        self.lu, self.piv = lu_factor(pc.getOperators()[1].getDenseArray())
+
+    def apply(self, pc, x, y):
+        y.setArray(lu_solve(self.lu, self.piv, x.getArray(readonly=True)))
+
+
 def solve(sim, tol=1e-10, max_it=100, guess=None, monitor=None):
     """Steady state of a point ``sim`` (its drives, escape, gap mode). Returns a dict with
     the state ``y``, the gap, the SNES iterations, the residual norms and the energy balance."""
@@ -174,7 +214,9 @@ def solve(sim, tol=1e-10, max_it=100, guess=None, monitor=None):
     snes.setJacobian(form_jacobian, J)
     snes.setTolerances(atol=tol * 1e-2, rtol=1e-30, stol=1e-30, max_it=max_it)
     snes.getKSP().setType("preonly")
-    snes.getKSP().getPC().setType("lu")
+    pc = snes.getKSP().getPC()
+    pc.setType("python")
+    pc.setPythonContext(_LUPreconditioner())
     snes.setMonitor(lambda s, it, norm: history.append(float(norm)))
     snes.setFromOptions()
     X.setArray(x0)

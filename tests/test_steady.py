@@ -74,3 +74,43 @@ def test_self_consistent_gap_in_the_steady_state():
     res = steady.solve(sim)
     assert res["max_relative_residual"] < 1e-10
     assert res["delta"] < 0.9 * sim.delta_bath
+
+
+STEADY_JOB = """
+[material]
+name = "Al"
+[bath]
+temperature_over_tc = 0.15
+[grid]
+energy_step_over_delta0 = 0.125
+energy_max_over_delta0 = 12.0
+[phonon_escape]
+tau_ns = 1.0
+[[drive]]
+kind = "photon"
+energy_over_delta0 = 5.0
+power_W_per_um3 = 1e-12
+[solve]
+mode = "steady"
+[time]
+t_end_ns = 10.0
+"""
+
+
+def test_steady_run_from_the_command_line(tmp_path, capsys):
+    import h5py
+
+    from boltzphlow_mpi import cli
+    job = tmp_path / "job.toml"
+    job.write_text(STEADY_JOB)
+    out = tmp_path / "ss.h5"
+    assert cli.main(["run", str(job), "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "steady state: " in text and "Newton iterations" in text and "W/um^3" in text and "T*_N" in text
+    with h5py.File(out, "r") as h5:
+        assert h5["time"].shape == (1,) and np.isnan(h5["diagnostics/energy_ledger_error"][0])
+        assert h5["diagnostics/qp_number_excess"][0] > 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text(STEADY_JOB.replace('[material]', '[geometry]\nkind = "sphere"\nradius_um = 5.0\ncells = 4\n[material]'))
+    assert cli.main(["run", str(bad), "-o", str(tmp_path / "x.h5")]) == 2
+    assert "solve.mode" in capsys.readouterr().out and not (tmp_path / "x.h5").exists()
