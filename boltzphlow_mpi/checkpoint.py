@@ -44,7 +44,7 @@ def write(sim, directory, keep, prefix="ckpt"):
         y = h5.create_dataset("state/y", (sim.n_cells, sim.model.width), dtype="f8")
         d = h5.create_dataset("state/delta", (sim.n_cells,), dtype="f8")
         c = h5.create_dataset("state/condensate", (sim.n_cells,), dtype="f8")
-        y.attrs["units"] = ("internal: occupations f, n (1), then the accumulators e_esc, e_qp->ph "
+        y.attrs["units"] = ("internal: occupations f, n (1), then the accumulators e_esc, e_qp->ph, e_abs "
                             "in N_0 (k_B T_c)^2 per um^3 (times um^3 for a sphere cell)")
         d.attrs["units"] = "k_B T_c"
         c.attrs["units"] = "N_0 (k_B T_c)^2 (internal energy density)"

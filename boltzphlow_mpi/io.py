@@ -34,7 +34,8 @@ DIAGNOSTICS = {
     "energy_condensate": ("eV/um^3", "eV"),
     "energy_absorbed": ("eV/um^3", "eV"),
     "energy_at_grid_top": ("eV/um^3", "eV"),
-    "energy_ledger_error": ("1 (relative to the deposit, or to the initial energy without deposit)",) * 2,
+    "energy_ledger_error": ("1 (relative to the larger of the deposit and the absorbed energy, or to the initial "
+                            "energy without either; NaN for a steady state)",) * 2,
     "gap_mean": ("meV", "meV"),
     "dt": ("ns", "ns"),
     "steps": ("1", "1"),
