@@ -1,0 +1,141 @@
+"""Parameter sweeps of 0-D steady states: ``boltzphlow sweep JOB.toml --param KEY --values ...``.
+
+``KEY`` is a dotted config key, ``section.key`` or ``drive.I.key`` (e.g.
+``drive.0.power_W_per_um3``, ``bath.temperature_over_tc``). The points are split into
+contiguous blocks over the MPI ranks; each rank walks its block in order, starting each
+point's Newton iteration from the previous point's steady state (continuation). Rank 0
+gathers the results and writes one HDF5 file with the sweep axis, and optionally a plot.
+
+Each point reports the steady state's ``n_qp`` (um^-3), ``x_qp``, ``T*_N`` (K), the gap (meV),
+the absorbed and escaped power (W/um^3), the Newton iterations, and the Mattis-Bardeen
+``sigma_1/sigma_n``, ``sigma_2/sigma_n`` at the readout frequency with the nonequilibrium ``f``.
+"""
+import copy
+import json
+
+import numpy as np
+
+from .errors import InputError, SolverError
+
+JOULE_PER_EV = 1.602176634e-19
+
+
+def set_param(raw, key, value):
+    """A copy of the raw config with ``key`` (``section.key`` or ``drive.I.key``) set."""
+    raw = copy.deepcopy(raw)
+    parts = key.split(".")
+    if parts[0] == "drive":
+        if len(parts) != 3 or not parts[1].isdigit():
+            raise InputError("--param", key, "drive.I.key (e.g. drive.0.power_W_per_um3)")
+        drives = raw.get("drive", [])
+        i = int(parts[1])
+        if i >= len(drives):
+            raise InputError("--param", key, f"a drive index below {len(drives)} (the job's [[drive]] tables)")
+        drives[i][parts[2]] = value
+        return raw
+    if len(parts) != 2:
+        raise InputError("--param", key, "section.key (e.g. bath.temperature_over_tc) or drive.I.key")
+    raw.setdefault(parts[0], {})[parts[1]] = value
+    return raw
+
+
+def point_configs(raw, key, values):
+    """Validated configs of every point (all input errors before any work)."""
+    from . import config
+    cfgs = []
+    for v in values:
+        cfg = config.from_dict(set_param(raw, key, v))
+        if cfg["geometry"]["kind"] != "point" or cfg["gap"]["model"] != "bcs":
+            raise InputError("--param", key, "a point-geometry job with gap.model = 'bcs' (0-D steady states)")
+        cfgs.append(cfg)
+    return cfgs
+
+
+def run_block(cfgs, readout_GHz):
+    """Steady states of consecutive points on one rank (``COMM_SELF``), with continuation."""
+    from mpi4py import MPI
+
+    from . import diagnostics as dg
+    from . import observables, steady
+    from .drives import PLANCK_MEV_PER_GHZ
+    from .parallel import Parallel
+    from .simulation import Simulation
+    rows, guess = [], None
+    for cfg in cfgs:
+        sim = Simulation(cfg, Parallel(MPI.COMM_SELF))
+        u = sim.units
+        if guess is not None and guess.shape == sim.y.shape:
+            start = guess
+        else:
+            start = None
+        try:
+            res = steady.solve(sim, tol=cfg["solve"]["tolerance"], max_it=cfg["solve"]["max_iterations"], guess=start)
+        except SolverError as exc:
+            rows.append({"error": str(exc)})
+            guess = None
+            continue
+        guess = res["y"]
+        sim.y = res["y"]
+        if sim.self_consistent:
+            sim.set_gap([res["delta"]])
+        f, n, _ = sim.model.unpack(sim.y)
+        nq = float(dg.qp_number(sim.grid, sim.model.spectra, f)[0])
+        d = float(sim.model.delta[0])
+        hw = readout_GHz * PLANCK_MEV_PER_GHZ / u.kTc_meV
+        s1, s2 = observables.mattis_bardeen(d, hw, observables.grid_occupation(sim.grid, f[0]),
+                                           e_max=(sim.grid.size - 1) * sim.grid.step)
+        to_W = u.energy_density_eV_per_um3 * JOULE_PER_EV / (u.tau0_ns * 1e-9)
+        rows.append({
+            "qp_number_per_um3": nq * u.number_density_per_um3, "x_qp": observables.x_qp(nq, d),
+            "t_star_K": observables.effective_temperature(sim.grid, sim.model.spectra, nq) * sim.material.tc_K,
+            "gap_meV": d * u.kTc_meV, "absorbed_W_per_um3": res["balance"]["absorbed"] * to_W,
+            "escaped_W_per_um3": res["balance"]["escaped"] * to_W, "iterations": res["iterations"],
+            "sigma1_over_sigman": s1, "sigma2_over_sigman": s2, "f": f[0], "n": n[0],
+            "energy_meV": sim.grid.x * u.kTc_meV})
+    return rows
+
+
+UNITS = {"qp_number_per_um3": "um^-3", "x_qp": "1", "t_star_K": "K", "gap_meV": "meV",
+         "absorbed_W_per_um3": "W/um^3", "escaped_W_per_um3": "W/um^3", "iterations": "1",
+         "sigma1_over_sigman": "1", "sigma2_over_sigman": "1"}
+
+
+def write(path, key, values, rows, raw, readout_GHz):
+    """Rank 0: one HDF5 file with the sweep axis (serial h5py: the data are gathered)."""
+    import h5py
+    with h5py.File(path, "w", driver=None) as h5:
+        v = h5.create_dataset("sweep/values", data=np.asarray(values, float))
+        v.attrs["parameter"] = key
+        for name, unit in UNITS.items():
+            d = h5.create_dataset(f"sweep/{name}", data=np.array([r.get(name, np.nan) for r in rows], float))
+            d.attrs["units"] = unit
+        N = next((len(r["f"]) for r in rows if "f" in r), 0)
+        nan = np.full(N, np.nan)
+        h5.create_dataset("sweep/qp_f", data=np.array([r.get("f", nan) for r in rows]))
+        h5.create_dataset("sweep/phonon_n", data=np.array([r.get("n", nan) for r in rows]))
+        e = next((r["energy_meV"] for r in rows if "energy_meV" in r), nan)
+        h5.create_dataset("grid/energy", data=e).attrs["units"] = "meV"
+        h5.attrs["config"] = json.dumps(raw)
+        h5.attrs["readout_GHz"] = readout_GHz
+        h5.attrs["errors"] = json.dumps([r.get("error", "") for r in rows])
+        h5.attrs["kind"] = "boltzphlow-sweep"
+
+
+def plot(path, key, values, rows, observable="x_qp"):
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
+    y = [r.get(observable, np.nan) for r in rows]
+    ax.plot(values, y, "o-")
+    if all(v > 0 for v in values) and max(values) / min(values) > 50:
+        ax.set_xscale("log")
+    if all(np.isfinite(y)) and min(y) > 0 and max(y) / min(y) > 50:
+        ax.set_yscale("log")
+    ax.set_xlabel(key)
+    ax.set_ylabel(f"{observable} ({UNITS[observable]})")
+    ax.set_title(f"steady state: {observable} against {key}")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
