@@ -102,6 +102,15 @@ def equilibrium_gap_slope(temperature, delta0, cutoff=np.inf):
     return out if np.ndim(temperature) else out[0]
 
 
+def gap_residual(grid, f, delta, delta0, cutoff, gamma=0.0):
+    """``asinh(Oc/D) - asinh(Oc/D0) - 2 h sum_k f_k phi_k(D) / D`` per cell (``f`` (cells, N),
+    ``delta`` (cells,)): zero at the nonequilibrium gap."""
+    spec = cell_spectra(grid, delta, gamma)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rhs = 2.0 * grid.step * np.sum(f * spec.phi, axis=1) / delta
+    return _log_ratio(delta, delta0, cutoff) - rhs
+
+
 def solve_gap(grid, f, delta0, cutoff, gamma=0.0, guess=None, tol=1e-13, max_iter=200):
     """Nonequilibrium gap of each cell from its occupation ``f`` (shape (cells, N)).
 
@@ -116,10 +125,7 @@ def solve_gap(grid, f, delta0, cutoff, gamma=0.0, guess=None, tol=1e-13, max_ite
     cells = f.shape[0]
 
     def residual(d):
-        spec = cell_spectra(grid, d, gamma)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rhs = 2.0 * grid.step * np.sum(f * spec.phi, axis=1) / d
-        return _log_ratio(d, delta0, cutoff) - rhs
+        return gap_residual(grid, f, d, delta0, cutoff, gamma)
 
     hi = np.full(cells, float(delta0))
     r_hi = residual(hi)

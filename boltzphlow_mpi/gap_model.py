@@ -135,11 +135,10 @@ class EliashbergGap:
     def set_state(self, arrays):
         Z = np.ascontiguousarray(arrays["Z"]).view(complex)
         phi = np.ascontiguousarray(arrays["phi"]).view(complex)
-        rho, varphi = self.solver.spectra(Z, phi) if len(Z) else (np.zeros((0, self.solver.M)),) * 2
+        rho, varphi = self.solver.spectra(Z, phi)  # (an empty batch on a rank without cells)
         cells = len(Z)
-        self.solution = Solution(Z, phi, rho, varphi, self.solver.gap_edge(Z, phi) if cells else np.zeros(0),
-                                 np.zeros(cells, int), np.zeros(cells))
-        return self._spectra(self.solution) if cells else None
+        self.solution = Solution(Z, phi, rho, varphi, self.solver.gap_edge(Z, phi), np.zeros(cells, int), np.zeros(cells))
+        return self._spectra(self.solution)
 
     def describe(self):
         s, a = self.solver, self.solver.a2f

@@ -210,8 +210,7 @@ class Simulation:
         if self.gap_model.name == "eliashberg":
             if not gap_state:
                 raise InputError("CHECKPOINT", meta.get("gap_model", "bcs"), "a checkpoint of an Eliashberg run")
-            spec = self.gap_model.set_state(gap_state)
-            self.set_spectra(spec if spec is not None else self.bath_spectra.tile(0))
+            self.set_spectra(self.gap_model.set_state(gap_state))
         else:
             self.set_gap(delta)
         self.condensate = condensate.copy()

@@ -23,9 +23,8 @@ variables: ``max |ln(G / K y)| < tol`` (the relative rate imbalance). A plain fi
 """
 import numpy as np
 
-from .energy_grid import cell_spectra
 from .errors import SolverError
-from .gap import _log_ratio
+from .gap import _log_ratio, gap_residual
 
 
 class SteadyProblem:
@@ -83,9 +82,7 @@ class SteadyProblem:
             return np.full(self.size, np.nan)
         self.set_gap(delta)
         G, K = self.model.split(y)
-        gain = np.maximum(G[0, self.idx], 1e-300)
-        loss = np.maximum(K[0, self.idx] * y[0, self.idx], 1e-300)
-        r = np.log(gain) - np.log(loss)  # ln(G / K y): zero at balance, never saturates
+        r = self._log_balance(G, K, y)[0]
         if self.self_consistent:
             r = np.concatenate([r, [self._gap_residual(y, delta)]])
         return r
@@ -93,9 +90,14 @@ class SteadyProblem:
     def _gap_residual(self, y, delta):
         s = self.sim
         f = self.model.unpack(y)[0]
-        spec = cell_spectra(s.grid, [delta], s.gamma)
-        rhs = 2.0 * s.grid.step * float(np.sum(f * spec.phi)) / delta
-        return (_log_ratio(delta, s.delta0, s.cutoff) - rhs) / max(abs(_log_ratio(delta, s.delta0, s.cutoff)), 1.0)
+        r = float(gap_residual(s.grid, f, np.array([delta]), s.delta0, s.cutoff, s.gamma)[0])
+        return r / max(abs(_log_ratio(delta, s.delta0, s.cutoff)), 1.0)
+
+    def _log_balance(self, G, K, ys, with_y=True):
+        """``ln G - ln(K y)`` (``with_y``) or ``ln G - ln K`` on the unknowns, rows of ``ys``:
+        zero at balance, and it never saturates however far an unknown is from it."""
+        loss = K[:, self.idx] * ys[:, self.idx] if with_y else K[:, self.idx]
+        return np.log(np.maximum(G[:, self.idx], 1e-300)) - np.log(np.maximum(loss, 1e-300))
 
     def _log_gain_over_rate(self, ys):
         """``ln G - ln K`` of many states ``ys`` (rows) at the current gap, in one batched
@@ -107,7 +109,7 @@ class SteadyProblem:
             G, K = m.split(ys)
         finally:
             m.set_spectra(spectra)
-        return np.log(np.maximum(G[:, self.idx], 1e-300)) - np.log(np.maximum(K[:, self.idx], 1e-300))
+        return self._log_balance(G, K, ys, with_y=False)
 
     def jacobian(self, x, r0=None):
         """``dr/dv`` with ``r = (ln G - ln K) - v``: the ``-v`` part is the identity, the rest by
@@ -179,7 +181,7 @@ class _LUPreconditioner:
         y.setArray(lu_solve(self.lu, self.piv, x.getArray(readonly=True)))
 
 
-def solve(sim, tol=1e-10, max_it=100, guess=None, monitor=None):
+def solve(sim, tol=1e-10, max_it=100, guess=None):
     """Steady state of a point ``sim`` (its drives, escape, gap mode). Returns a dict with
     the state ``y``, the gap, the SNES iterations, the residual norms and the energy balance."""
     import petsc4py  # noqa: F401
