@@ -107,7 +107,9 @@ def _parser():
     sw.add_argument("-o", "--output", default="sweep.h5", help="HDF5 file with the sweep axis (default sweep.h5)")
     sw.add_argument("--force", action="store_true", help="overwrite an existing output file")
     sw.add_argument("--readout-GHz", type=float, default=5.0, help="Mattis-Bardeen readout frequency (GHz)")
-    sw.add_argument("--plot", metavar="PNG", help="also plot x_qp against KEY into this PNG (needs matplotlib)")
+    sw.add_argument("--plot", metavar="PNG", help="also plot an observable against KEY into this PNG (needs matplotlib)")
+    sw.add_argument("--observable", default="x_qp", choices=sorted(sweep_units()),
+                    help="the observable --plot draws (default x_qp)")
 
     ins = sub.add_parser("inspect", help="what an output or checkpoint file holds (times, grids, config, version)")
     ins.add_argument("file", help="HDF5 output or checkpoint file")
@@ -175,7 +177,7 @@ def _steady(sim, writer, out, par):
     point cell), one output record holding the steady state, a summary with the balance."""
     from petsc4py import PETSc  # noqa: F401  (PETSc initialization is collective on the world)
     from . import diagnostics as dg
-    from . import observables, steady
+    from . import observables, steady, sweep
     u, s = sim.units, sim.cfg["solve"]
     if s["transient_ns"]:
         sim.advance_to(s["transient_ns"] / u.tau0_ns)
@@ -211,11 +213,19 @@ def _steady(sim, writer, out, par):
         t_star = observables.effective_temperature(sim.grid, sim.model.spectra, n)
         lines = (f"  QPs: n_qp = {n * u.number_density_per_um3:.6g} um^-3, x_qp = {observables.x_qp(n, d):.4g}, "
                  f"T*_N = {t_star * sim.material.tc_K * 1e3:.5g} mK ({t_star:.4g} T_c), gap {d * u.kTc_meV:.6g} meV")
+        eta = sweep.generation_efficiency_or_nan(sim, bal["absorbed"])
+        if np.isfinite(eta):
+            lines += f"\n  generation efficiency eta = {eta:.4f} (Delta x QPs generated per unit time / absorbed power)"
     else:
         lines = None
     par.print(par.bcast(lines))
     par.print(f"  output: {out} (one record: the steady state)")
     return 0
+
+
+def sweep_units():
+    from .sweep import UNITS
+    return UNITS
 
 
 def _check_new_output(out, force, par):
@@ -593,17 +603,17 @@ def cmd_sweep(args, par):
     if par.rank == 0:
         sweep.write(args.output, args.param, args.values, allrows, raw, args.readout_GHz)
         par.print(f"{args.param:>28} {'iters':>5} {'n_qp (um^-3)':>13} {'x_qp':>10} {'T*_N (mK)':>10} {'gap (meV)':>10} "
-                  f"{'sigma1/sn':>10} {'sigma2/sn':>10}")
+                  f"{'sigma1/sn':>10} {'sigma2/sn':>10} {'eta':>7}")
         for v, r in zip(args.values, allrows):
             if "error" in r:
                 par.print(f"{v:28.6g} failed: {r['error']}")
                 continue
             par.print(f"{v:28.6g} {r['iterations']:5d} {r['qp_number_per_um3']:13.6g} {r['x_qp']:10.4g} "
                       f"{r['t_star_K'] * 1e3:10.5g} {r['gap_meV']:10.6g} {r['sigma1_over_sigman']:10.4g} "
-                      f"{r['sigma2_over_sigman']:10.4g}")
+                      f"{r['sigma2_over_sigman']:10.4g} {r['eta']:7.4f}")
         if args.plot:
             try:
-                sweep.plot(args.plot, args.param, args.values, allrows)
+                sweep.plot(args.plot, args.param, args.values, allrows, args.observable)
                 par.print(f"wrote {args.plot}")
             except ImportError:
                 par.print("boltzphlow: warning: no matplotlib: --plot skipped")

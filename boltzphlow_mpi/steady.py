@@ -181,15 +181,61 @@ class _LUPreconditioner:
         y.setArray(lu_solve(self.lu, self.piv, x.getArray(readonly=True)))
 
 
+def quasi_thermal_guess(sim, prob):
+    """The thermal state (QPs and phonons) at the temperature ``T*`` whose phonon escape power
+    equals the absorbed power, or None (no escape, no drive, or ``T* >= T_c``).
+
+    With strong phonon trapping the collisions equilibrate QPs and phonons with each other
+    much faster than energy leaves, so the steady state is close to such a state, while the
+    bath state is far from it along the slowly relaxing mode (total excitation energy) where
+    Newton's line search has to crawl (issue 6: ``tau_esc / tau_pb`` up to 1e6)."""
+    from scipy.optimize import brentq
+
+    from .thermal_functions import bose, fermi
+    m = sim.model
+    y_bath = np.broadcast_to(m.reference_state, prob.y0.shape).copy()
+    power = float(m.split(y_bath)[0][0, m.nf + m.nn + 2])
+    if not (power > 0 and m.escape_rate > 0):
+        return None
+    x = m.grid.x
+
+    def excess(t):
+        return float(np.sum(m._escape_power_weight[0] * (bose(x, t) * m.grid.phonon_mask - m.n_bath))) - power
+
+    # with a fixed gap nothing special happens at T_c; with the self-consistent one the
+    # gap would close there
+    t_bath, t_top = m.bath_temperature, (0.999 if prob.self_consistent else 50.0)
+    if excess(t_top) <= 0 or excess(t_bath) >= 0:
+        return None
+    t_star = brentq(excess, t_bath, t_top, xtol=1e-12, rtol=1e-12)
+    return m.pack(fermi(x, t_star)[None], (bose(x, t_star) * m.grid.phonon_mask)[None], 0.0, 0.0, 0.0)
+
+
+def _starting_point(sim, prob, guess):
+    """``guess`` if given; else the better (smaller residual) of the current state and the
+    quasi-thermal state (``quasi_thermal_guess``)."""
+    delta = float(sim.model.delta[0])
+    if guess is not None:
+        return prob.pack(guess, delta)
+    best = prob.pack(sim.y[:1].copy(), delta)
+    hot = quasi_thermal_guess(sim, prob)
+    if hot is not None:
+        x_hot = prob.pack(hot, delta)
+        r_now, r_hot = prob.residual(best), prob.residual(x_hot)
+        if np.all(np.isfinite(r_hot)) and not np.linalg.norm(r_hot) >= np.linalg.norm(r_now):
+            best = x_hot
+    return best
+
+
 def solve(sim, tol=1e-10, max_it=100, guess=None):
     """Steady state of a point ``sim`` (its drives, escape, gap mode). Returns a dict with
-    the state ``y``, the gap, the SNES iterations, the residual norms and the energy balance."""
+    the state ``y``, the gap, the SNES iterations, the residual norms and the energy balance.
+    Start: ``guess`` (rows like ``sim.y``), else ``_starting_point``."""
     import petsc4py  # noqa: F401
     from petsc4py import PETSc
     prob = SteadyProblem(sim)
     m = sim.model
-    y_start = guess if guess is not None else sim.y[:1].copy()
-    x0 = prob.pack(y_start, float(m.delta[0]))
+    x0 = _starting_point(sim, prob, guess)
     n = prob.size
     comm = PETSc.COMM_SELF
     X = PETSc.Vec().createSeq(n, comm=comm)

@@ -86,6 +86,7 @@ def run_block(cfgs, readout_GHz):
                                            e_max=(sim.grid.size - 1) * sim.grid.step)
         to_W = u.energy_density_eV_per_um3 * JOULE_PER_EV / (u.tau0_ns * 1e-9)
         rows.append({
+            "eta": generation_efficiency_or_nan(sim, res["balance"]["absorbed"]),
             "qp_number_per_um3": nq * u.number_density_per_um3, "x_qp": observables.x_qp(nq, d),
             "t_star_K": observables.effective_temperature(sim.grid, sim.model.spectra, nq) * sim.material.tc_K,
             "gap_meV": d * u.kTc_meV, "absorbed_W_per_um3": res["balance"]["absorbed"] * to_W,
@@ -95,7 +96,17 @@ def run_block(cfgs, readout_GHz):
     return rows
 
 
-UNITS = {"qp_number_per_um3": "um^-3", "x_qp": "1", "t_star_K": "K", "gap_meV": "meV",
+def generation_efficiency_or_nan(sim, absorbed):
+    """``eta`` of the steady state in ``sim.y`` (``efficiency``), NaN without a pair-breaking
+    drive (photon or phonon), absorbed power or phonon escape."""
+    from .efficiency import generation_efficiency
+    if not (any(d.kind in ("photon", "phonon") for d in sim.model.drives) and absorbed > 0
+            and sim.model.escape_rate > 0):
+        return float("nan")
+    return float(generation_efficiency(sim.model, sim.y[:1], absorbed)["eta"][0])
+
+
+UNITS = {"eta": "1", "qp_number_per_um3": "um^-3", "x_qp": "1", "t_star_K": "K", "gap_meV": "meV",
          "absorbed_W_per_um3": "W/um^3", "escaped_W_per_um3": "W/um^3", "iterations": "1",
          "sigma1_over_sigman": "1", "sigma2_over_sigman": "1"}
 

@@ -66,6 +66,25 @@ def test_newton_converges_where_the_plain_fixed_point_iteration_crawls():
     assert its == 200 and worst > 1e-4
 
 
+@pytest.mark.parametrize("trapping, power", [(1e5, 1e-13), (1e6, 1e-15)])
+def test_newton_at_extreme_phonon_trapping(trapping, power):
+    """tau_esc / tau_pb up to 1e6 (tau_pb(2 Delta) = tau_0^phi Delta_0/Delta, Al: 0.242 ns):
+    Newton starts from the quasi-thermal state whose escape power matches the absorbed
+    power and converges in a few iterations (measured 2-3) with absorbed = escaped power;
+    the plain fixed-point iteration from the same start has not converged after 300 sweeps."""
+    tau_ns = trapping * 0.242  # tau_0^phi of Al: 0.242 ns (materials.py, Kaplan et al. 1976)
+    sim = point(power, tau_ns=tau_ns)
+    res = steady.solve(sim)
+    assert res["iterations"] <= 8 and res["max_relative_residual"] < 1e-10
+    assert res["balance"]["escaped"] == pytest.approx(res["balance"]["absorbed"], rel=1e-8)
+    sim2 = point(power, tau_ns=tau_ns)
+    prob = steady.SteadyProblem(sim2)
+    start = steady.quasi_thermal_guess(sim2, prob)
+    sim2.model.kernel = prob.kernel_saved
+    _, its, worst = steady.fixed_point(sim2, max_it=300, guess=start)
+    assert its == 300 and worst > 1e-8
+
+
 def test_self_consistent_gap_in_the_steady_state():
     """With gap.mode = "self-consistent" the gap is an unknown of the Newton system (the
     nonequilibrium gap equation): 3e-10 W/um^3 at 5 Delta_0 suppresses it by 12.5 % (measured
