@@ -173,21 +173,27 @@ def cmd_run(args, par):
 
 
 def _steady(sim, writer, out, par):
-    """``[solve] mode = "steady"``: optional transient, Newton on the cell (rank 0 owns the
-    point cell), one output record holding the steady state, a summary with the balance."""
+    """``[solve] mode = "steady"``: optional transient, then Newton (point: the cell on the
+    rank that owns it, ``steady``; sphere: all cells on all ranks, ``steady_radial``), one
+    output record holding the steady state, a summary with the balance and observables."""
     from petsc4py import PETSc  # noqa: F401  (PETSc initialization is collective on the world)
-    from . import diagnostics as dg
-    from . import observables, steady, sweep
+    from . import steady, steady_radial
     u, s = sim.units, sim.cfg["solve"]
     if s["transient_ns"]:
         sim.advance_to(s["transient_ns"] / u.tau0_ns)
     result = None
-    if sim.local_cells:
+    if sim.sphere:
         try:
-            result = steady.solve(sim, tol=s["tolerance"], max_it=s["max_iterations"])
-        except SolverError as exc:
+            result = steady_radial.solve(sim, tol=s["tolerance"], max_it=s["max_iterations"])
+        except SolverError as exc:  # raised on every rank alike (global reductions)
             result = str(exc)
-    result = par.bcast(result)
+    else:
+        if sim.local_cells:
+            try:
+                result = steady.solve(sim, tol=s["tolerance"], max_it=s["max_iterations"])
+            except SolverError as exc:
+                result = str(exc)
+        result = par.bcast(result)
     if isinstance(result, str):
         writer.close()
         par.print(f"boltzphlow: steady state failed: {result}")
@@ -201,26 +207,49 @@ def _steady(sim, writer, out, par):
     writer.close()
     to_W = u.energy_density_eV_per_um3 * 1.602176634e-19 / (u.tau0_ns * 1e-9)
     bal = result["balance"]
-    par.print(f"steady state: {result['iterations']} Newton iterations, max |ln(G/Ky)| = "
+    krylov = f", {result['linear_iterations']} GMRES iterations" if "linear_iterations" in result else ""
+    par.print(f"steady state: {result['iterations']} Newton iterations{krylov}, max |ln(gain/loss)| = "
               f"{result['max_relative_residual']:.2g}; residual norms "
               + " ".join(f"{v:.2g}" for v in result["residual_norms"]))
-    par.print(f"  absorbed {bal['absorbed'] * to_W:.6g} W/um^3, escaped {bal['escaped'] * to_W:.6g} W/um^3 "
-              f"(balance {abs(bal['escaped'] / bal['absorbed'] - 1) if bal['absorbed'] else 0.0:.2g} relative)")
-    if sim.local_cells:
-        f = sim.model.unpack(sim.y)[0]
-        n = float(dg.qp_number(sim.grid, sim.model.spectra, f)[0])
-        d = float(sim.model.delta[0])
-        t_star = observables.effective_temperature(sim.grid, sim.model.spectra, n)
-        lines = (f"  QPs: n_qp = {n * u.number_density_per_um3:.6g} um^-3, x_qp = {observables.x_qp(n, d):.4g}, "
-                 f"T*_N = {t_star * sim.material.tc_K * 1e3:.5g} mK ({t_star:.4g} T_c), gap {d * u.kTc_meV:.6g} meV")
-        eta = sweep.generation_efficiency_or_nan(sim, bal["absorbed"])
-        if np.isfinite(eta):
-            lines += f"\n  generation efficiency eta = {eta:.4f} (Delta x QPs generated per unit time / absorbed power)"
+    if sim.sphere:
+        left = bal["escaped"] + bal["boundary"]
+        par.print(f"  absorbed {bal['absorbed'] * to_W:.6g} W = escaped {bal['escaped'] * to_W:.6g} W "
+                  f"+ out through R {bal['boundary'] * to_W:.6g} W "
+                  f"(balance {abs(left / bal['absorbed'] - 1) if bal['absorbed'] else 0.0:.2g} relative)")
     else:
-        lines = None
-    par.print(par.bcast(lines))
+        par.print(f"  absorbed {bal['absorbed'] * to_W:.6g} W/um^3, escaped {bal['escaped'] * to_W:.6g} W/um^3 "
+                  f"(balance {abs(bal['escaped'] / bal['absorbed'] - 1) if bal['absorbed'] else 0.0:.2g} relative)")
+    for line in _steady_observables(sim, bal):
+        par.print(line)
     par.print(f"  output: {out} (one record: the steady state)")
     return 0
+
+
+def _steady_observables(sim, bal):
+    """Summary lines (collective): n_qp, x_qp, T*_N and the gap; for a sphere at the centre
+    and the outer cell; eta of a point cell with a pair-breaking drive."""
+    from . import diagnostics as dg
+    from . import observables, sweep
+    u, par = sim.units, sim.par
+    f = sim.model.unpack(sim.y)[0] if sim.local_cells else np.zeros((0, sim.grid.size))
+    n_all = par.gather_cells(dg.qp_number(sim.grid, sim.model.spectra, f))
+    d_all = par.gather_cells(sim.model.delta)
+    lines = None
+    if par.rank == 0:
+        where = [("", 0)] if not sim.sphere else [("centre cell: ", 0), ("outer cell: ", len(n_all) - 1)]
+        lines = []
+        for label, i in where:
+            n, d = float(n_all[i]), float(d_all[i])
+            spectra = sim.model.spectra.row(0) if sim.local_cells else None
+            t_star = observables.effective_temperature(sim.grid, spectra, n) if spectra is not None else np.nan
+            lines.append(f"  {label}QPs: n_qp = {n * u.number_density_per_um3:.6g} um^-3, x_qp = "
+                         f"{observables.x_qp(n, d):.4g}, T*_N = {t_star * sim.material.tc_K * 1e3:.5g} mK "
+                         f"({t_star:.4g} T_c), gap {d * u.kTc_meV:.6g} meV")
+    if not sim.sphere and sim.local_cells:
+        eta = sweep.generation_efficiency_or_nan(sim, bal["absorbed"])
+        if np.isfinite(eta):
+            lines.append(f"  generation efficiency eta = {eta:.4f} (Delta x QPs generated per unit time / absorbed power)")
+    return par.bcast(lines)
 
 
 def sweep_units():

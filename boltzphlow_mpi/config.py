@@ -300,8 +300,12 @@ def _cross_checks(cfg):
             raise InputError("initial.radius_width_um", ini["radius_width_um"],
                              f"a width below geometry.radius_um = {geo['radius_um']:g} um")
     if cfg["solve"]["mode"] == "steady":
-        if geo["kind"] != "point":
-            raise InputError("solve.mode", "steady", "geometry.kind = 'point' (the radial steady state is not implemented yet)")
+        if geo["kind"] == "sphere" and tr["qp"] == "kinetic":
+            raise InputError("solve.mode", "steady", "transport.qp = 'diffusive' or 'off' for a radial steady state "
+                             "(the kinetic QP closure is transient only)")
+        if geo["kind"] == "sphere" and cfg["gap"]["mode"] != "fixed":
+            raise InputError("solve.mode", "steady", "gap.mode = 'fixed' for a radial steady state "
+                             "(the self-consistent gap is solved in the point geometry only)")
         if cfg["gap"]["model"] != "bcs":
             raise InputError("solve.mode", "steady", "gap.model = 'bcs' (the Eliashberg steady state is not implemented yet)")
     gap = cfg["gap"]

@@ -183,32 +183,41 @@ class _LUPreconditioner:
 
 def quasi_thermal_guess(sim, prob):
     """The thermal state (QPs and phonons) at the temperature ``T*`` whose phonon escape power
-    equals the absorbed power, or None (no escape, no drive, or ``T* >= T_c``).
+    equals the absorbed power, or None (no escape, no drive, or no such ``T*``).
 
     With strong phonon trapping the collisions equilibrate QPs and phonons with each other
     much faster than energy leaves, so the steady state is close to such a state, while the
     bath state is far from it along the slowly relaxing mode (total excitation energy) where
-    Newton's line search has to crawl (issue 6: ``tau_esc / tau_pb`` up to 1e6)."""
+    Newton's line search has to crawl (issue 6: ``tau_esc / tau_pb`` up to 1e6). With
+    ``gap.mode = "self-consistent"`` the gap unknown starts at the current gap (the Newton
+    system moves it)."""
+    rows, found = quasi_thermal_rows(sim.model, 0.999 if prob.self_consistent else 50.0)
+    return rows[:1] if found[0] else None
+
+
+def quasi_thermal_rows(m, t_top):
+    """Per cell of the model ``m``: the thermal state at the ``T*`` whose escape power is the
+    cell's absorbed power (``quasi_thermal_guess``), else the bath state; and whether found.
+    ``t_top``: the highest ``T*`` allowed (k_B T_c units; a fixed gap allows ``T* > T_c``)."""
     from scipy.optimize import brentq
 
     from .thermal_functions import bose, fermi
-    m = sim.model
-    y_bath = np.broadcast_to(m.reference_state, prob.y0.shape).copy()
-    power = float(m.split(y_bath)[0][0, m.nf + m.nn + 2])
-    if not (power > 0 and m.escape_rate > 0):
-        return None
+    cells = len(m.delta)
+    rows = np.repeat(m.reference_state, cells, axis=0)
+    power = m.split(rows)[0][:, m.nf + m.nn + 2]
+    found = np.zeros(cells, bool)
+    if m.escape_rate <= 0:
+        return rows, found
     x = m.grid.x
-
-    def excess(t):
-        return float(np.sum(m._escape_power_weight[0] * (bose(x, t) * m.grid.phonon_mask - m.n_bath))) - power
-
-    # with a fixed gap nothing special happens at T_c; with the self-consistent one the
-    # gap would close there
-    t_bath, t_top = m.bath_temperature, (0.999 if prob.self_consistent else 50.0)
-    if excess(t_top) <= 0 or excess(t_bath) >= 0:
-        return None
-    t_star = brentq(excess, t_bath, t_top, xtol=1e-12, rtol=1e-12)
-    return m.pack(fermi(x, t_star)[None], (bose(x, t_star) * m.grid.phonon_mask)[None], 0.0, 0.0, 0.0)
+    for i in range(cells):
+        def excess(t):
+            return float(np.sum(m._escape_power_weight[i] * (bose(x, t) * m.grid.phonon_mask - m.n_bath))) - power[i]
+        if not (power[i] > 0 and excess(t_top) > 0 and excess(m.bath_temperature) < 0):
+            continue
+        t_star = brentq(excess, m.bath_temperature, t_top, xtol=1e-12, rtol=1e-12)
+        rows[i:i + 1] = m.pack(fermi(x, t_star)[None], (bose(x, t_star) * m.grid.phonon_mask)[None], 0.0, 0.0, 0.0)
+        found[i] = True
+    return rows, found
 
 
 def _starting_point(sim, prob, guess):

@@ -130,7 +130,8 @@ def test_steady_run_from_the_command_line(tmp_path, capsys):
         assert h5["time"].shape == (1,) and np.isnan(h5["diagnostics/energy_ledger_error"][0])
         assert h5["diagnostics/qp_number_excess"][0] > 0
     bad = tmp_path / "bad.toml"
-    bad.write_text(STEADY_JOB.replace('[material]', '[geometry]\nkind = "sphere"\nradius_um = 5.0\ncells = 4\n[material]'))
+    bad.write_text(STEADY_JOB.replace('[material]', '[geometry]\nkind = "sphere"\nradius_um = 5.0\ncells = 4\n'
+                                      '[transport]\nqp = "kinetic"\n[material]'))
     assert cli.main(["run", str(bad), "-o", str(tmp_path / "x.h5")]) == 2
     assert "solve.mode" in capsys.readouterr().out and not (tmp_path / "x.h5").exists()
 
