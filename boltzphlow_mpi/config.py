@@ -306,8 +306,6 @@ def _cross_checks(cfg):
         if geo["kind"] == "sphere" and cfg["gap"]["mode"] != "fixed":
             raise InputError("solve.mode", "steady", "gap.mode = 'fixed' for a radial steady state "
                              "(the self-consistent gap is solved in the point geometry only)")
-        if cfg["gap"]["model"] != "bcs":
-            raise InputError("solve.mode", "steady", "gap.model = 'bcs' (the Eliashberg steady state is not implemented yet)")
     gap = cfg["gap"]
     if gap["model"] == "bcs":
         for k in ("lambda", "omega_meV", "width_meV", "mu_star"):

@@ -35,9 +35,9 @@ class SteadyProblem:
             raise SolverError("steady state: only the point geometry is implemented so far")
         self.sim, self.model = sim, sim.model
         m = self.model
+        # BCS: the gap is an unknown of the Newton system; Eliashberg: the spectra are held
+        # here and updated by the outer iteration of ``solve``
         self.self_consistent = sim.self_consistent and sim.gap_model.name == "bcs"
-        if sim.self_consistent and sim.gap_model.name != "bcs":
-            raise SolverError("steady state: the Eliashberg gap is not supported yet (use gap.model = 'bcs')")
         self.kernel_saved = m.kernel
         if m.kernel is not None and m.kernel.method == "fft":
             # The FFT sums carry an absolute error of ~1e-16 of the largest rate, so in the cold
@@ -236,10 +236,71 @@ def _starting_point(sim, prob, guess):
     return best
 
 
-def solve(sim, tol=1e-10, max_it=100, guess=None):
+def solve(sim, tol=1e-10, max_it=100, guess=None, max_outer=60):
     """Steady state of a point ``sim`` (its drives, escape, gap mode). Returns a dict with
     the state ``y``, the gap, the SNES iterations, the residual norms and the energy balance.
-    Start: ``guess`` (rows like ``sim.y``), else ``_starting_point``."""
+    Start: ``guess`` (rows like ``sim.y``), else ``_starting_point``.
+
+    Self-consistent Eliashberg gap: an outer iteration (``max_outer``) alternates Newton on
+    the occupations with the spectra held and the Eliashberg update of the self-energies from
+    the new ``f``, ``n`` (``gap_model.update``), until the gap edge moves by less than the
+    Eliashberg tolerance; the occupations then balance at the final spectra to ``tol``."""
+    if not sim.self_consistent:
+        return _newton(sim, tol, max_it, guess)
+    if sim.gap_model.name == "bcs":
+        return _bcs_active_set(sim, tol, max_it, guess)
+    m, y = sim.model, guess
+    its, outer, history = 0, 0, []
+    gap_tol = getattr(sim.gap_model.solver, "tol", 1e-10) * sim.delta0
+    for outer in range(1, max_outer + 1):
+        res = _newton(sim, tol, max_it, y)
+        its += res["iterations"]
+        history += res["residual_norms"]
+        y = res["y"]
+        fbar, nbar, _ = m.unpack(y)
+        old = m.spectra
+        new = sim.gap_model.update(fbar, nbar, old)
+        sim.set_spectra(new)
+        moved = float(np.max(np.abs(np.asarray(new.delta) - np.asarray(old.delta))))
+        if moved < gap_tol:
+            break
+    else:
+        raise SolverError(f"steady state: the Eliashberg outer iteration did not converge in {max_outer} "
+                          f"updates (gap edge still moving by {moved:.3g} k_B T_c)")
+    res = _newton(sim, tol, max_it, y)  # balance at the final spectra
+    res.update(iterations=its + res["iterations"], residual_norms=history + res["residual_norms"],
+               delta=float(m.delta[0]), outer_iterations=outer)
+    return res
+
+
+def _bcs_active_set(sim, tol, max_it, guess, max_rounds=20):
+    """Self-consistent BCS gap: Newton with the gap an unknown; the QP unknowns are the
+    cells with states at the starting gap. Where the converged gap has moved a cell edge
+    (cells gained or lost states), solve again from there with the new set (the cells that
+    gained states start at the occupation of the first cell above them) until the set holds."""
+    m = sim.model
+    y = guess
+    its, history = 0, []
+    for _ in range(max_rounds):
+        used = m.spectra.active[0].copy()
+        res = _newton(sim, tol, max_it, y)
+        its += res["iterations"]
+        history += res["residual_norms"]
+        m.set_gap(np.array([res["delta"]]))
+        now = m.spectra.active[0]
+        if np.array_equal(now, used):
+            res.update(iterations=its, residual_norms=history)
+            return res
+        y = res["y"].copy()
+        first = int(np.argmax(now & used)) if (now & used).any() else int(np.argmax(now))
+        gained = now & ~used
+        for q in range(m.Mq):
+            y[0, q * m.N:(q + 1) * m.N][gained] = y[0, q * m.N + first]
+    raise SolverError(f"steady state: the set of QP cells with states did not settle in {max_rounds} rounds")
+
+
+def _newton(sim, tol=1e-10, max_it=100, guess=None):
+    """Newton (PETSc SNES) on the unknowns of ``SteadyProblem`` (see ``solve``)."""
     import petsc4py  # noqa: F401
     from petsc4py import PETSc
     prob = SteadyProblem(sim)
