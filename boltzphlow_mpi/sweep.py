@@ -45,8 +45,9 @@ def point_configs(raw, key, values):
     cfgs = []
     for v in values:
         cfg = config.from_dict(set_param(raw, key, v))
-        if cfg["geometry"]["kind"] != "point" or cfg["gap"]["model"] != "bcs":
-            raise InputError("--param", key, "a point-geometry job with gap.model = 'bcs' (0-D steady states)")
+        if cfg["geometry"]["kind"] != "point":
+            raise InputError("geometry.kind", cfg["geometry"]["kind"], "'point' for a sweep (0-D steady states; a "
+                             "sphere's steady state: boltzphlow run with solve.mode = 'steady')")
         cfgs.append(cfg)
     return cfgs
 

@@ -199,3 +199,43 @@ def test_sweep_of_the_photon_power(tmp_path, capsys):
     assert cli.main(["sweep", str(job), "--param", "drive.3.power_W_per_um3", "--values", "1e-12",
                      "-o", str(tmp_path / "x.h5")]) == 2
     assert "--param" in capsys.readouterr().out and not (tmp_path / "x.h5").exists()
+
+
+def test_temperature_sweep_with_eta_and_plot_choice(tmp_path, capsys):
+    """A bath-temperature sweep: with zero drive every point is the thermal state, so x_qp
+    follows the thermal 2 K_1(Delta/kT)-type law (checked against observables.x_qp of the
+    thermal n_qp within 1e-8); with a drive eta is stored per point; --observable picks the
+    plotted quantity; a sphere job is refused before any work."""
+    import h5py
+
+    from boltzphlow_mpi import cli
+    from boltzphlow_mpi import observables as ob
+    job = tmp_path / "job.toml"
+    job.write_text(STEADY_JOB.replace("power_W_per_um3 = 1e-12", "power_W_per_um3 = 0.0"))
+    out = tmp_path / "t.h5"
+    temps = [0.15, 0.2, 0.25]
+    assert cli.main(["sweep", str(job), "--param", "bath.temperature_over_tc", "--values", *map(str, temps),
+                     "-o", str(out)]) == 0
+    with h5py.File(out, "r") as h5:
+        x = h5["sweep/x_qp"][()]
+        assert np.all(np.isnan(h5["sweep/eta"][()]))  # no absorbed power: no efficiency
+    for t, xq in zip(temps, x):
+        sim = point(0.0, bath__temperature_over_tc=t)
+        n = float(dg.qp_number(sim.grid, sim.model.spectra, sim.model.f_bath[None])[0])
+        assert xq == pytest.approx(ob.x_qp(n, float(sim.model.delta[0])), rel=1e-8)
+    assert np.all(np.diff(x) > 0)
+    job.write_text(STEADY_JOB)
+    pytest.importorskip("matplotlib")
+    assert cli.main(["sweep", str(job), "--param", "drive.0.energy_over_delta0", "--values", "3", "5",
+                     "-o", str(tmp_path / "e.h5"), "--plot", str(tmp_path / "eta.png"), "--observable", "eta"]) == 0
+    with h5py.File(tmp_path / "e.h5", "r") as h5:
+        eta = h5["sweep/eta"][()]
+    assert eta[0] == pytest.approx(2 / 3, rel=0.02) and 0.3 < eta[1] < 0.6
+    assert (tmp_path / "eta.png").stat().st_size > 1000
+    capsys.readouterr()
+    sphere = tmp_path / "sphere.toml"
+    sphere.write_text(STEADY_JOB.replace('[material]', '[geometry]\nkind = "sphere"\nradius_um = 5.0\ncells = 4\n'
+                                         '[material]'))
+    assert cli.main(["sweep", str(sphere), "--param", "drive.0.power_W_per_um3", "--values", "1e-12",
+                     "-o", str(tmp_path / "s.h5")]) == 2
+    assert "geometry.kind" in capsys.readouterr().out and not (tmp_path / "s.h5").exists()
