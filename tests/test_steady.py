@@ -1,4 +1,6 @@
 """0-D steady states under continuous drive with PETSc SNES (issue 6, first part)."""
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,20 @@ from boltzphlow_mpi.simulation import Simulation
 def _petsc():
     import petsc4py
     petsc4py.init([])
+
+
+@contextlib.contextmanager
+def broyden():
+    """PETSc's quasi-Newton (Broyden) in place of Newton for the steady solver."""
+    from petsc4py import PETSc
+    opts = PETSc.Options()
+    opts.setValue("-steady_snes_type", "qn")
+    opts.setValue("-steady_snes_qn_type", "broyden")
+    try:
+        yield
+    finally:
+        opts.delValue("-steady_snes_type")
+        opts.delValue("-steady_snes_qn_type")
 
 
 def point(power, tau_ns=1.0, **over):
@@ -86,16 +102,8 @@ def test_newton_at_extreme_phonon_trapping(trapping, power):
     sim2.model.kernel = prob.kernel_saved
     _, its, worst = steady.fixed_point(sim2, max_it=300, guess=start)
     assert its == 300 and worst > 1e-8
-    from petsc4py import PETSc
-    opts = PETSc.Options()
-    opts.setValue("-steady_snes_type", "qn")
-    opts.setValue("-steady_snes_qn_type", "broyden")
-    try:
-        with pytest.raises(SolverError):
-            steady.solve(point(power, tau_ns=tau_ns), max_it=300)
-    finally:
-        opts.delValue("-steady_snes_type")
-        opts.delValue("-steady_snes_qn_type")
+    with broyden(), pytest.raises(SolverError):
+        steady.solve(point(power, tau_ns=tau_ns), max_it=300)
 
 
 def test_self_consistent_gap_in_the_steady_state():
