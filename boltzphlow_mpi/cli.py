@@ -200,7 +200,8 @@ def _steady(sim, writer, out, par):
         return 3
     if sim.local_cells:
         sim.y = result["y"]
-    if sim.self_consistent:
+    if sim.self_consistent and not sim.sphere and sim.gap_model.name == "bcs":
+        # (Eliashberg and the sphere's solver have set the spectra themselves)
         sim.set_gap([result["delta"]] * sim.local_cells)
     sim.steady_state = True
     sim._write(writer)
@@ -208,6 +209,8 @@ def _steady(sim, writer, out, par):
     to_W = u.energy_density_eV_per_um3 * 1.602176634e-19 / (u.tau0_ns * 1e-9)
     bal = result["balance"]
     krylov = f", {result['linear_iterations']} GMRES iterations" if "linear_iterations" in result else ""
+    if "outer_iterations" in result:
+        krylov += f", {result['outer_iterations']} gap updates"
     par.print(f"steady state: {result['iterations']} Newton iterations{krylov}, max |ln(gain/loss)| = "
               f"{result['max_relative_residual']:.2g}; residual norms "
               + " ".join(f"{v:.2g}" for v in result["residual_norms"]))
@@ -232,16 +235,17 @@ def _steady_observables(sim, bal):
     from . import observables, sweep
     u, par = sim.units, sim.par
     f = sim.model.unpack(sim.y)[0] if sim.local_cells else np.zeros((0, sim.grid.size))
-    n_all = par.gather_cells(dg.qp_number(sim.grid, sim.model.spectra, f))
-    d_all = par.gather_cells(sim.model.delta)
+    n_loc = dg.qp_number(sim.grid, sim.model.spectra, f)
+    t_loc = [observables.effective_temperature(sim.grid, sim.model.spectra.row(i), float(n_loc[i]))
+             for i in range(sim.local_cells)]
+    n_all, d_all = par.gather_cells(n_loc), par.gather_cells(sim.model.delta)
+    t_all = par.gather_cells(np.asarray(t_loc, float))
     lines = None
     if par.rank == 0:
         where = [("", 0)] if not sim.sphere else [("centre cell: ", 0), ("outer cell: ", len(n_all) - 1)]
         lines = []
         for label, i in where:
-            n, d = float(n_all[i]), float(d_all[i])
-            spectra = sim.model.spectra.row(0) if sim.local_cells else None
-            t_star = observables.effective_temperature(sim.grid, spectra, n) if spectra is not None else np.nan
+            n, d, t_star = float(n_all[i]), float(d_all[i]), float(t_all[i])
             lines.append(f"  {label}QPs: n_qp = {n * u.number_density_per_um3:.6g} um^-3, x_qp = "
                          f"{observables.x_qp(n, d):.4g}, T*_N = {t_star * sim.material.tc_K * 1e3:.5g} mK "
                          f"({t_star:.4g} T_c), gap {d * u.kTc_meV:.6g} meV")

@@ -303,9 +303,6 @@ def _cross_checks(cfg):
         if geo["kind"] == "sphere" and tr["qp"] == "kinetic":
             raise InputError("solve.mode", "steady", "transport.qp = 'diffusive' or 'off' for a radial steady state "
                              "(the kinetic QP closure is transient only)")
-        if geo["kind"] == "sphere" and cfg["gap"]["mode"] != "fixed":
-            raise InputError("solve.mode", "steady", "gap.mode = 'fixed' for a radial steady state "
-                             "(the self-consistent gap is solved in the point geometry only)")
     gap = cfg["gap"]
     if gap["model"] == "bcs":
         for k in ("lambda", "omega_meV", "width_meV", "mu_star"):

@@ -31,8 +31,8 @@ part in every residual evaluation (ghost exchange and gathers are collective). T
 agrees between rank counts to the solver tolerance, not bitwise: the Krylov inner
 products sum over ranks.
 
-Scope: BCS gap held fixed (``gap.mode = "fixed"``); QP transport ``diffusive`` or ``off``;
-phonon transport ``kinetic`` or ``off``.
+Scope: QP transport ``diffusive`` or ``off``; phonon transport ``kinetic`` or ``off``; the
+gap fixed or self-consistent (``solve``: outer iteration), BCS or Eliashberg.
 """
 import numpy as np
 
@@ -47,8 +47,6 @@ class RadialSteadyProblem:
             raise SolverError("radial steady state: needs geometry.kind = 'sphere'")
         if tr.qp == "kinetic":
             raise SolverError("radial steady state: transport.qp = 'kinetic' is not supported (use 'diffusive')")
-        if sim.self_consistent:
-            raise SolverError("radial steady state: gap.mode = 'self-consistent' is not supported (use 'fixed')")
         self.sim, self.tr, self.par = sim, tr, sim.par
         m = self.model = sim.model
         self.kernel_saved = m.kernel
@@ -305,9 +303,70 @@ def _starting_point(sim, prob):
     return x_hot if warm < now else x_now
 
 
-def solve(sim, tol=1e-10, max_it=100):
+def solve(sim, tol=1e-10, max_it=100, max_outer=60):
     """Steady state of a sphere ``sim`` from its current state (collective). Returns a dict
-    with the local rows ``y``, SNES and KSP iterations, residual norms and the balance."""
+    with the local rows ``y``, the cells' gaps ``delta``, SNES and KSP iterations, residual
+    norms and the balance.
+
+    Self-consistent gap (BCS or Eliashberg): an outer iteration alternates Newton-Krylov on
+    the occupations with every cell's spectra held and the gap update of every cell from its
+    new ``f``, ``n`` (``gap_model.update``: the BCS gap equation or the Eliashberg
+    self-energies), until no cell's gap edge moves by more than ``max(tol, Eliashberg
+    tolerance) Delta_0``; QP cells that gain states start at the occupation of the first
+    cell above them. The transport (open faces, QP trapping) follows each update."""
+    if not sim.self_consistent:
+        return _newton(sim, tol, max_it)
+    m, par = sim.model, sim.par
+    gap_tol = max(tol, getattr(getattr(sim.gap_model, "solver", None), "tol", 0.0)) * sim.delta0
+    its = lin = 0
+    history = []
+    for outer in range(1, max_outer + 1):
+        res = _newton(sim, tol, max_it)
+        its, lin, history = its + res["iterations"], lin + res["linear_iterations"], history + res["residual_norms"]
+        sim.y = res["y"]
+        old = m.spectra
+        error = None
+        if sim.local_cells:
+            fbar, nbar, _ = m.unpack(sim.y)
+            try:
+                new = sim.gap_model.update(fbar, nbar, old)
+            except SolverError as exc:  # every rank must stop, not hang
+                new, error = old, str(exc)
+        else:
+            new = old
+        if par.reduce_max(1.0 if error else 0.0):
+            raise SolverError(error or "radial steady state: gap update failed on another rank")
+        moved = par.reduce_max(float(np.max(np.abs(np.asarray(new.delta) - np.asarray(old.delta))))
+                               if sim.local_cells else 0.0)
+        sim.y = _fill_gained(m, sim.y, old.active, new.active)
+        sim.set_spectra(new)  # collective: the transport gathers every cell's gap
+        if moved < gap_tol:
+            break
+    else:
+        raise SolverError(f"radial steady state: the gap iteration did not converge in {max_outer} updates "
+                          f"(a gap edge still moves by {moved:.3g} k_B T_c)")
+    res = _newton(sim, tol, max_it)  # balance at the final spectra
+    res.update(iterations=its + res["iterations"], linear_iterations=lin + res["linear_iterations"],
+               residual_norms=history + res["residual_norms"], outer_iterations=outer)
+    return res
+
+
+def _fill_gained(m, y, was_active, now_active):
+    """QP cells that gained states: the occupation of the first cell (of the same row) that
+    had states before, the nearest guess for a level just below it."""
+    y = y.copy()
+    for c in range(len(y)):
+        gained = now_active[c] & ~was_active[c]
+        if gained.any() and was_active[c].any():
+            first = int(np.argmax(was_active[c]))
+            for q in range(m.Mq):
+                row = y[c, q * m.N:(q + 1) * m.N]
+                row[gained] = row[first]
+    return y
+
+
+def _newton(sim, tol=1e-10, max_it=100):
+    """Newton-Krylov on the occupations of all cells, spectra held (see the module docstring)."""
     from petsc4py import PETSc
     prob = RadialSteadyProblem(sim)
     comm = PETSc.Comm(sim.par.comm)
@@ -375,5 +434,5 @@ def solve(sim, tol=1e-10, max_it=100):
     if not (reason > 0 and worst < tol * 10):
         raise SolverError(f"radial steady state: SNES did not converge (reason {reason}, {its} Newton iterations, "
                           f"max |ln(gain/loss)| = {worst:.3g})")
-    return {"y": y, "delta": float(sim.delta_bath), "iterations": its, "linear_iterations": lin,
+    return {"y": y, "delta": np.asarray(sim.model.delta, float).copy(), "iterations": its, "linear_iterations": lin,
             "residual_norms": history, "max_relative_residual": worst, "balance": balance}

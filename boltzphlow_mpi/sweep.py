@@ -77,7 +77,7 @@ def run_block(cfgs, readout_GHz):
             continue
         guess = res["y"]
         sim.y = res["y"]
-        if sim.self_consistent:
+        if sim.self_consistent and sim.gap_model.name == "bcs":  # (Eliashberg: spectra already set)
             sim.set_gap([res["delta"]])
         f, n, _ = sim.model.unpack(sim.y)
         nq = float(dg.qp_number(sim.grid, sim.model.spectra, f)[0])
