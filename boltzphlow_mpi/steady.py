@@ -348,7 +348,7 @@ def _newton(sim, tol=1e-10, max_it=100, guess=None):
         balance = energy_balance(sim, y)
     finally:
         m.kernel = prob.kernel_saved
-        for obj in (snes, X, F, J):
+        for obj in (pc, snes, X, F, J):  # (pc: a Python reference must not outlive PETSc)
             obj.destroy()
     if not (reason > 0 and worst < tol * 10):
         raise SolverError(f"steady state: SNES did not converge (reason {reason}, {its} Newton iterations, "

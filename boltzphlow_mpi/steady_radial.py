@@ -429,7 +429,7 @@ def _newton(sim, tol=1e-10, max_it=100):
         lin = snes.getLinearSolveIterations()
     finally:
         sim.model.kernel = prob.kernel_saved
-        for obj in (snes, X, F, J, P):
+        for obj in (pc, ksp, snes, X, F, J, P):  # (no Python reference may outlive PETSc)
             obj.destroy()
     if not (reason > 0 and worst < tol * 10):
         raise SolverError(f"radial steady state: SNES did not converge (reason {reason}, {its} Newton iterations, "
