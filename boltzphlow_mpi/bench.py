@@ -3,6 +3,10 @@
 ``kernels``: direct O(N^2) vs FFT O(N log N) evaluation of the collision coefficients on
 the same input (a cold thermal background plus a hot QP and phonon packet), seconds for
 each, their ratio and the max-norm difference relative to the largest coefficient.
+
+``steady_vs_transient``: wall time of the Newton steady state (``steady.solve``) against
+the transient from the same thermal state reaching the same rate imbalance
+(``benchmarks/steady_vs_transient.py``).
 """
 import time
 
@@ -157,3 +161,160 @@ def eliashberg_update_every(ks=(1, 4, 16), t_end_ns=40.0):
                      "rel_error_excess": abs(rec["qp_number_excess"] / ref["qp_number_excess"] - 1),
                      "gap_meV": rec["gap_mean"], "ledger": rec["energy_ledger_error"]})
     return rows
+
+
+# -- steady state (Newton) against the long-time limit of a transient ---------------------
+TAU0_PHONON_AL_NS = 0.242  # Kaplan tau_0^phi of Al (materials.py): tau_pb(2 Delta) at Delta = Delta_0
+
+
+def steady_point_config(power=1e-10, step_over_delta0=0.05, emax_over_delta0=8.0,
+                        tau_esc_ns=5 * TAU0_PHONON_AL_NS, kernel="fft", rtol=1e-4, dt_max_ns=None,
+                        t_end_ns=1e4):
+    """0-D Al cell (bath 0.15 T_c, fixed BCS gap) under a photon drive at 5 Delta_0, phonon
+    escape with ``tau_esc_ns`` (all phonon modes); ``kernel``, ``rtol``, ``dt_max_ns`` and
+    ``t_end_ns`` set the transient (the exp stepper)."""
+    time_ = {"t_end_ns": t_end_ns, "method": "exp", "rtol": rtol}
+    if dt_max_ns:
+        time_["dt_max_ns"] = dt_max_ns
+    return {"material": {"name": "Al"}, "bath": {"temperature_over_tc": 0.15},
+            "grid": {"energy_step_over_delta0": step_over_delta0, "energy_max_over_delta0": emax_over_delta0,
+                     "kernel": kernel},
+            "phonon_escape": {"tau_ns": tau_esc_ns},
+            "time": time_,
+            "drive": [{"kind": "photon", "energy_over_delta0": 5.0, "power_W_per_um3": power}]}
+
+
+def slowest_relaxation_ns(sim, y, delta):
+    """The slowest relaxation time (ns) of the transient near the steady state ``y`` of a point
+    ``sim``: with ``v = ln y``, ``dv/dt = (G - K y)/y = K (e^r - 1) ~ K r`` (``r`` the residual
+    of ``steady.SteadyProblem``), so the linearized dynamics is ``diag(K) dr/dv``, ``dr/dv``
+    the Newton Jacobian; the time is ``tau_0`` over the smallest decay rate."""
+    from . import steady
+    prob = steady.SteadyProblem(sim)
+    try:
+        nv = len(prob.idx)
+        J = prob.jacobian(prob.pack(y, delta))[:nv, :nv]
+        _, K = sim.model.split(y)
+        rates = -np.linalg.eigvals(K[0, prob.idx][:, None] * J).real
+    finally:
+        sim.model.kernel = prob.kernel_saved
+    return sim.units.tau0_ns / float(np.min(rates))
+
+
+def transient_label(t):
+    """Short description of a transient variant (a row of ``steady_vs_transient``)."""
+    return (f"{t['kernel']} sums, rtol {t['rtol']:g}" + (f", dt_max {t['dt_max_ns']:g} ns" if t["dt_max_ns"] else "")
+            + (", free steps" if t["free"] else ""))
+
+
+def steady_vs_transient(power=1e-10, step_over_delta0=0.05, emax_over_delta0=8.0, tau_esc_ns=5 * TAU0_PHONON_AL_NS,
+                        cap_ns=2e4, check_ns=100.0, loose=1e-6, tol=1e-10, variants=None, wall_cap_s=900.0):
+    """Time to the steady state: Newton (``steady.solve`` from the thermal bath state) against
+    the transient from the same bath state reaching the same rate imbalance (one process).
+
+    The imbalance of a transient state is ``max |ln(G/(K y))|`` over the unknowns of
+    ``steady.SteadyProblem`` with the direct collision sums: the measure ``steady.solve``
+    reports as ``max_relative_residual``. Targets: Newton's final imbalance ``r*``, the solver
+    tolerance ``tol`` and ``loose``; for N_qp, its relative difference from Newton's N_qp
+    below ``loose``. ``variants``: dicts ``kernel`` (collision sums of the transient),
+    ``rtol``, ``dt_max_ns`` and ``free``. The imbalance is checked every ``check_ns`` of
+    simulated time, as at the output times of a run (``time.output_interval_ns``): the step
+    before each is cut short (keeping the controller's ``dt``), so no step exceeds
+    ``check_ns``; with ``free`` the steps are left alone (checks every ``check_ns`` or every
+    two steps). Each transient runs until its
+    imbalance is <= r*, to ``cap_ns`` of simulated time, or for about ``wall_cap_s`` of
+    stepping. Transient wall times count the stepping only; the checks' cost is reported
+    apart (``check_wall_s``)."""
+    from mpi4py import MPI
+
+    from . import config
+    from . import diagnostics as dg
+    from . import steady
+    from .parallel import Parallel
+    from .simulation import Simulation
+
+    if variants is None:
+        variants = ({"kernel": "fft", "rtol": 1e-4}, {"kernel": "fft", "rtol": 1e-4, "free": True},
+                    {"kernel": "direct", "rtol": 1e-4})
+
+    def make(**over):
+        cfg = steady_point_config(power, step_over_delta0, emax_over_delta0, tau_esc_ns, t_end_ns=cap_ns, **over)
+        return Simulation(config.from_dict(cfg), Parallel(MPI.COMM_SELF))
+
+    def qp_number(sim, y):
+        f = sim.model.unpack(y)[0]
+        return float(dg.qp_number(sim.grid, sim.model.spectra, f)[0]) * sim.units.number_density_per_um3
+
+    sim = make()
+    t0 = time.perf_counter()
+    res = steady.solve(sim, tol=tol)
+    newton_wall = time.perf_counter() - t0
+    r_star, y_ss = res["max_relative_residual"], res["y"]
+    n_ss = qp_number(sim, y_ss)
+    prob = steady.SteadyProblem(sim)
+    unknowns = prob.size
+    sim.model.kernel = prob.kernel_saved
+    out = {"power_W_per_um3": power, "step_over_delta0": step_over_delta0, "emax_over_delta0": emax_over_delta0,
+           "N": sim.grid.size, "tau_esc_ns": tau_esc_ns, "tau0_phonon_ns": TAU0_PHONON_AL_NS, "tol": tol,
+           "loose": loose, "cap_ns": cap_ns, "check_ns": check_ns, "tau0_ns": sim.units.tau0_ns,
+           "newton": {"wall_s": newton_wall, "iterations": res["iterations"], "r_star": r_star,
+                      "residual_norms": res["residual_norms"], "unknowns": unknowns, "qp_number": n_ss,
+                      "bath_qp_number": qp_number(sim, sim.model.reference_state)},
+           "slowest_relaxation_ns": slowest_relaxation_ns(sim, y_ss, res["delta"]),
+           "transients": []}
+    targets = {"r_star": r_star, "tol": tol, "loose": loose}
+    for var in variants:
+        kernel, rtol, dt_max_ns, free = (var.get("kernel", "fft"), var.get("rtol", 1e-4), var.get("dt_max_ns"),
+                                         bool(var.get("free", False)))
+        sim = make(kernel=kernel, rtol=rtol, dt_max_ns=dt_max_ns)
+        prob = steady.SteadyProblem(sim)  # swaps in the direct sums: used for the imbalance only
+        direct, sim.model.kernel = sim.model.kernel, prob.kernel_saved
+        delta = float(sim.model.delta[0])
+
+        def imbalance():
+            sim.model.kernel = direct
+            try:
+                return float(np.max(np.abs(prob.residual(prob.pack(sim.y, delta)))))
+            finally:
+                sim.model.kernel = prob.kernel_saved
+
+        row = {"kernel": kernel, "rtol": rtol, "dt_max_ns": dt_max_ns, "free": free, "reached": {},
+               "qp_reached": None, "history": []}
+        wall = check_wall = 0.0
+        check, k, stop = check_ns / sim.units.tau0_ns, 0, None
+        while stop is None:
+            k += 1
+            # (free: not by single steps, advance_to(t + dt): t + dt - t < dt by round-off
+            # makes a step "cut short", which keeps the old dt)
+            target = sim.t + max(check, 2 * sim.dt) if free else k * check
+            w0 = time.perf_counter()
+            sim.advance_to(min(target, sim.t_end))
+            wall += time.perf_counter() - w0
+            t_ns = sim.t * sim.units.tau0_ns
+            w0 = time.perf_counter()
+            r = imbalance()
+            dn = abs(qp_number(sim, sim.y) / n_ss - 1)
+            check_wall += time.perf_counter() - w0
+            now = {"t_ns": t_ns, "wall_s": wall, "steps": sim.steps}
+            row["history"].append({**now, "imbalance": r, "qp_number_rel_diff": dn,
+                                   "dt_ns": sim.dt * sim.units.tau0_ns})
+            for name, goal in targets.items():
+                if name not in row["reached"] and r <= goal:
+                    row["reached"][name] = now
+            if row["qp_reached"] is None and dn <= loose:
+                row["qp_reached"] = now
+            if r <= r_star:
+                stop = "reached r*"
+            elif sim.t >= sim.t_end * (1 - 1e-13):
+                stop = "simulated-time cap"
+            elif wall >= wall_cap_s:
+                stop = "wall-time cap"
+        hist = row["history"]
+        best = min(hist, key=lambda h: h["imbalance"])
+        row.update({"stop": stop, "t_ns": hist[-1]["t_ns"], "wall_s": wall, "steps": sim.steps,
+                    "rejected": sim.controller.rejected, "check_wall_s": check_wall, "checks": len(hist),
+                    "final_imbalance": hist[-1]["imbalance"], "min_imbalance": best["imbalance"],
+                    "min_imbalance_t_ns": best["t_ns"], "final_qp_number_rel_diff": hist[-1]["qp_number_rel_diff"],
+                    "max_dt_ns": max(h["dt_ns"] for h in hist)})
+        out["transients"].append(row)
+    return out
