@@ -51,6 +51,21 @@ def test_radial_steady_state_balances_and_is_a_fixed_point_of_the_transient():
     assert np.max(np.abs(qp_numbers(sim, sim.y) / n0 - 1)) < 1e-6
 
 
+def test_radial_steady_state_without_drive_is_the_bath():
+    """Zero drive: every cell's steady state is the thermal state at the bath temperature
+    (to 1e-10 relative on every occupied entry), and no power through R."""
+    sim = Simulation(config.from_dict(sphere_raw(power=0.0)), Parallel())
+    res = steady_radial.solve(sim)
+    m = sim.model
+    occ = slice(0, m.nf + m.nn)
+    ref = np.broadcast_to(m.reference_state, res["y"].shape)[:, occ]
+    big = ref > 1e-300
+    assert np.max(np.abs(res["y"][:, occ][big] / ref[big] - 1)) < 1e-10
+    # (round-off of f - f_bath over the outer area: 5e-14 here, against 30 with the drive of
+    # the first test)
+    assert abs(res["balance"]["boundary"]) < 1e-10 and res["balance"]["absorbed"] == 0.0
+
+
 def test_reflecting_sphere_with_a_uniform_drive_is_the_point_steady_state():
     """Reflecting surface, drive uniform over the sphere: no transport in the steady state,
     every cell is the 0-D steady state (an independent solver: dense Newton on one cell)."""
