@@ -240,6 +240,14 @@ def _steady_observables(sim, bal):
              for i in range(sim.local_cells)]
     n_all, d_all = par.gather_cells(n_loc), par.gather_cells(sim.model.delta)
     t_all = par.gather_cells(np.asarray(t_loc, float))
+    readout = None
+    if sim.cfg["solve"]["readout_GHz"]:
+        from .drives import PLANCK_MEV_PER_GHZ
+        hw = sim.cfg["solve"]["readout_GHz"] * PLANCK_MEV_PER_GHZ / u.kTc_meV
+        e_max = (sim.grid.size - 1) * sim.grid.step
+        mb = [observables.mattis_bardeen(float(sim.model.delta[i]), hw, observables.grid_occupation(sim.grid, f[i]),
+                                         e_max=e_max) for i in range(sim.local_cells)]
+        readout = par.gather_cells(np.asarray(mb, float).reshape(-1, 2))
     lines = None
     if par.rank == 0:
         where = [("", 0)] if not sim.sphere else [("centre cell: ", 0), ("outer cell: ", len(n_all) - 1)]
@@ -249,6 +257,10 @@ def _steady_observables(sim, bal):
             lines.append(f"  {label}QPs: n_qp = {n * u.number_density_per_um3:.6g} um^-3, x_qp = "
                          f"{observables.x_qp(n, d):.4g}, T*_N = {t_star * sim.material.tc_K * 1e3:.5g} mK "
                          f"({t_star:.4g} T_c), gap {d * u.kTc_meV:.6g} meV")
+            if readout is not None:
+                s1, s2 = readout[i]
+                lines.append(f"  {label}Mattis-Bardeen at {sim.cfg['solve']['readout_GHz']:g} GHz: "
+                             f"sigma_1/sigma_n = {s1:.6g}, sigma_2/sigma_n = {s2:.6g}")
     if not sim.sphere and sim.local_cells:
         eta = sweep.generation_efficiency_or_nan(sim, bal["absorbed"])
         if np.isfinite(eta):

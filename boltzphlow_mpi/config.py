@@ -133,12 +133,14 @@ SCHEMA = {
     },
     "solve": {
         "mode": Key(("transient", "steady"), "transient",
-                    doc="Integrate in time, or find the steady state under the drives (point geometry, BCS gap)."),
+                    doc="Integrate in time, or find the steady state under the drives (point, or sphere with diffusive QPs)."),
         "tolerance": Key(float, 1e-10, "", lo=0.0, hi=1e-2, hi_incl=True,
                          doc="Steady state: max |ln(G / K y)| (relative rate imbalance) at convergence."),
         "max_iterations": Key(int, 100, "", lo=1, lo_incl=True, hi=10000, hi_incl=True, doc="Steady state: Newton iterations."),
         "transient_ns": _pos("Steady state: integrate this long first and start Newton from there (absent: the bath state).",
                              "ns", None),
+        "readout_GHz": _pos("Steady state: also print the Mattis-Bardeen sigma_1/sigma_n, sigma_2/sigma_n at this "
+                            "frequency with the steady f (absent: not printed).", "GHz", None),
     },
     "output": {
         "path": Key(str, "out.h5", doc="HDF5 output file (the -o option wins)."),

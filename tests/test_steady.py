@@ -175,6 +175,16 @@ def test_steady_run_from_the_command_line(tmp_path, capsys):
     with h5py.File(out, "r") as h5:
         assert h5["time"].shape == (1,) and np.isnan(h5["diagnostics/energy_ledger_error"][0])
         assert h5["diagnostics/qp_number_excess"][0] > 0
+    # the Mattis-Bardeen readout at 5 GHz: the driven QPs raise sigma_1 above, and lower
+    # sigma_2 below, the values of the bath state (observables.mattis_bardeen with thermal f)
+    from boltzphlow_mpi import observables as ob
+    assert cli.main(["run", str(job), "-o", str(tmp_path / "mb.h5"), "--set", "solve.readout_GHz=5"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "Mattis-Bardeen at 5 GHz" in x)
+    s1, s2 = (float(v.split("=")[1]) for v in line.split(":")[1].split(","))
+    sim = point(0.0)
+    hw = 5 * 4.135667696e-3 / sim.units.kTc_meV
+    t1, t2 = ob.mattis_bardeen(float(sim.model.delta[0]), hw, lambda e: ob.fermi(e, sim.temperature))
+    assert s1 > 10 * t1 and s2 < t2
     bad = tmp_path / "bad.toml"
     bad.write_text(STEADY_JOB.replace('[material]', '[geometry]\nkind = "sphere"\nradius_um = 5.0\ncells = 4\n'
                                       '[transport]\nqp = "kinetic"\n[material]'))
