@@ -200,9 +200,6 @@ def _steady(sim, writer, out, par):
         return 3
     if sim.local_cells:
         sim.y = result["y"]
-    if sim.self_consistent and not sim.sphere and sim.gap_model.name == "bcs":
-        # (Eliashberg and the sphere's solver have set the spectra themselves)
-        sim.set_gap([result["delta"]] * sim.local_cells)
     sim.steady_state = True
     sim._write(writer)
     writer.close()
@@ -242,11 +239,7 @@ def _steady_observables(sim, bal):
     t_all = par.gather_cells(np.asarray(t_loc, float))
     readout = None
     if sim.cfg["solve"]["readout_GHz"]:
-        from .drives import PLANCK_MEV_PER_GHZ
-        hw = sim.cfg["solve"]["readout_GHz"] * PLANCK_MEV_PER_GHZ / u.kTc_meV
-        e_max = (sim.grid.size - 1) * sim.grid.step
-        mb = [observables.mattis_bardeen(float(sim.model.delta[i]), hw, observables.grid_occupation(sim.grid, f[i]),
-                                         e_max=e_max) for i in range(sim.local_cells)]
+        mb = [sweep.readout(sim, i, f[i], sim.cfg["solve"]["readout_GHz"]) for i in range(sim.local_cells)]
         readout = par.gather_cells(np.asarray(mb, float).reshape(-1, 2))
     lines = None
     if par.rank == 0:

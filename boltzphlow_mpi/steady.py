@@ -239,7 +239,8 @@ def _starting_point(sim, prob, guess):
 def solve(sim, tol=1e-10, max_it=100, guess=None, max_outer=60):
     """Steady state of a point ``sim`` (its drives, escape, gap mode). Returns a dict with
     the state ``y``, the gap, the SNES iterations, the residual norms and the energy balance.
-    Start: ``guess`` (rows like ``sim.y``), else ``_starting_point``.
+    Start: ``guess`` (rows like ``sim.y``), else ``_starting_point``. The model is left with
+    the spectra of the steady state (its gap, with the self-consistent gap).
 
     Self-consistent Eliashberg gap: an outer iteration (``max_outer``) alternates Newton on
     the occupations with the spectra held and the Eliashberg update of the self-energies from

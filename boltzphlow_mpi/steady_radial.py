@@ -164,20 +164,26 @@ class RadialSteadyProblem:
     def pack(self, y):
         return np.log(np.maximum(y[self.mask], 1e-300))
 
-    def residual(self, x):
-        y = self.unpack(x)
+    def rates(self, y):
+        """``(gain, loss, T, T_out)`` of the local rows ``y`` (collective), rows like ``y``:
+        ``gain = G + T + T_out y``, ``loss = (K + T_out) y`` (``dy/dt = gain - loss``)."""
         G, K = self.model.split(y)
         T, T_out, _ = self.transport(y)
         gain = G + T + T_out * y
-        loss = (K + T_out) * y
-        return (np.log(np.maximum(gain[self.mask], 1e-300)) - np.log(np.maximum(loss[self.mask], 1e-300)))
+        return gain, (K + T_out) * y, T, T_out
 
-    def block_jacobians(self, x):
+    def log_balance(self, gain, loss):
+        """``ln(gain) - ln(loss)`` on the unknowns (the residual, see the module docstring)."""
+        return np.log(np.maximum(gain[self.mask], 1e-300)) - np.log(np.maximum(loss[self.mask], 1e-300))
+
+    def residual(self, x):
+        gain, loss, _, _ = self.rates(self.unpack(x))
+        return self.log_balance(gain, loss)
+
+    def block_jacobians(self, y, T, T_out):
         """Per local cell: the dense frozen-coefficient Jacobian of the cell with its
-        neighbours held (see the module docstring)."""
+        neighbours held (see the module docstring); ``T``, ``T_out`` of ``rates(y)``."""
         m = self.model
-        y = self.unpack(x)
-        T, T_out, _ = self.transport(y)
         spectra, powers = m.spectra, [d.power for d in m.drives]
         blocks = []
         try:
@@ -209,15 +215,12 @@ class RadialSteadyProblem:
                 d.power = p
         return blocks
 
-    def couplings(self, y):
+    def couplings(self, y, gain):
         """Frozen-coefficient coupling to the neighbour cells: ``(row, column, value)`` of
         ``dr/dv`` in global unknown numbering, ``d ln(gain_i) / d v_j`` for the QP diffusion
         inflow ``g f_j / (V rho)`` and the first-order upwind phonon inflow
-        ``v |mu| A n_j / V`` (the MUSCL correction left out)."""
+        ``v |mu| A n_j / V`` (the MUSCL correction left out); ``gain`` of ``rates(y)``."""
         m = self.model
-        G, K = m.split(y)
-        T, T_out, _ = self.transport(y)
-        gain = G + T + T_out * y
         c0 = self.cells.start
         rows, cols, vals = [], [], []
         cell_of = np.arange(len(y)) + c0
@@ -380,7 +383,7 @@ def _newton(sim, tol=1e-10, max_it=100):
     width = int(sim.par.reduce_max(max(prob.counts, default=0)))
     P.setPreallocationNNZ((width + 2, 2))
     P.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, False)
-    history, linear = [], []
+    history = []
 
     def form_function(snes, xv, fv):
         r = prob.residual(xv.getArray(readonly=True).copy())
@@ -388,14 +391,16 @@ def _newton(sim, tol=1e-10, max_it=100):
 
     def form_jacobian(snes, xv, Jm, Pm):
         x = xv.getArray(readonly=True).copy()
-        mf.set_base(x, prob.residual(x))
+        y = prob.unpack(x)
+        gain, loss, T, T_out = prob.rates(y)  # once: the base of the products, blocks and couplings
+        mf.set_base(x, prob.log_balance(gain, loss))
         Pm.zeroEntries()
         start = Pm.getOwnershipRange()[0]
-        for i, block in enumerate(prob.block_jacobians(x)):
+        for i, block in enumerate(prob.block_jacobians(y, T, T_out)):
             if block is not None:
                 idx = start + prob.offsets[i] + np.arange(len(block), dtype=PETSc.IntType)
                 Pm.setValues(idx, idx, block.ravel())
-        rows, cols, vals = prob.couplings(prob.unpack(x))
+        rows, cols, vals = prob.couplings(y, gain)
         for r, c, v in zip(rows, cols, vals):
             Pm.setValue(int(r), int(c), float(v))
         Pm.assemble()
@@ -414,8 +419,7 @@ def _newton(sim, tol=1e-10, max_it=100):
     opts = PETSc.Options()
     if not opts.hasName("-steady_sub_pc_type"):  # the command line may choose (e.g. ilu)
         opts.setValue("-steady_sub_pc_type", "lu")
-    snes.setMonitor(lambda s, it, norm: (history.append(float(norm)),
-                                         linear.append(s.getKSP().getIterationNumber())))
+    snes.setMonitor(lambda s, it, norm: history.append(float(norm)))
     snes.setFromOptions()
     X.setArray(_starting_point(sim, prob))
     try:

@@ -58,7 +58,6 @@ def run_block(cfgs, readout_GHz):
 
     from . import diagnostics as dg
     from . import observables, steady
-    from .drives import PLANCK_MEV_PER_GHZ
     from .parallel import Parallel
     from .simulation import Simulation
     rows, guess = [], None
@@ -77,14 +76,10 @@ def run_block(cfgs, readout_GHz):
             continue
         guess = res["y"]
         sim.y = res["y"]
-        if sim.self_consistent and sim.gap_model.name == "bcs":  # (Eliashberg: spectra already set)
-            sim.set_gap([res["delta"]])
         f, n, _ = sim.model.unpack(sim.y)
         nq = float(dg.qp_number(sim.grid, sim.model.spectra, f)[0])
         d = float(sim.model.delta[0])
-        hw = readout_GHz * PLANCK_MEV_PER_GHZ / u.kTc_meV
-        s1, s2 = observables.mattis_bardeen(d, hw, observables.grid_occupation(sim.grid, f[0]),
-                                           e_max=(sim.grid.size - 1) * sim.grid.step)
+        s1, s2 = readout(sim, 0, f[0], readout_GHz)
         to_W = u.energy_density_eV_per_um3 * JOULE_PER_EV / (u.tau0_ns * 1e-9)
         rows.append({
             "eta": generation_efficiency_or_nan(sim, res["balance"]["absorbed"]),
@@ -95,6 +90,16 @@ def run_block(cfgs, readout_GHz):
             "sigma1_over_sigman": s1, "sigma2_over_sigman": s2, "f": f[0], "n": n[0],
             "energy_meV": sim.grid.x * u.kTc_meV})
     return rows
+
+
+def readout(sim, i, f_row, readout_GHz):
+    """Mattis-Bardeen ``(sigma_1/sigma_n, sigma_2/sigma_n)`` of local cell ``i`` with its
+    occupation ``f_row`` (grid) at the readout frequency (GHz)."""
+    from . import observables
+    from .drives import PLANCK_MEV_PER_GHZ
+    hw = readout_GHz * PLANCK_MEV_PER_GHZ / sim.units.kTc_meV
+    return observables.mattis_bardeen(float(sim.model.delta[i]), hw, observables.grid_occupation(sim.grid, f_row),
+                                      e_max=(sim.grid.size - 1) * sim.grid.step)
 
 
 def generation_efficiency_or_nan(sim, absorbed):
