@@ -23,7 +23,7 @@ from .materials import get_material
 from .mesh import RadialMesh, load_mesh_file
 from .parallel import block_range, stage
 from .remap import remap_occupation
-from .steppers import StepController, make_stepper
+from .steppers import StepController, clean_roundoff, make_stepper
 from .thermal_functions import bose, fermi
 from .units import Units
 
@@ -415,6 +415,7 @@ class Simulation:
             return y, None, True
         with stage("transport"):
             y2, out = self.transport.half_step(y, h)
+            y2 = clean_roundoff(self.model, y2)
         return y2, out, self._check(y2, raise_error=False)
 
     def _book(self, *outs):
@@ -446,7 +447,7 @@ class Simulation:
                 y1, out1, ok1 = self._transport(self.y, 0.5 * h)
                 with stage("collisions"):
                     y2, _ = self.stepper.step(self.model, y1, h)
-                y3, out3, ok3 = self._transport(y2, 0.5 * h)
+                y3, out3, ok3 = self._transport(clean_roundoff(self.model, y2), 0.5 * h)
                 self.dt = h
                 self._check(y3)  # before the state is replaced: self.y stays the last good state
                 self.y = y3

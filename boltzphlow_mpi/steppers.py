@@ -20,9 +20,7 @@ takes the same decisions (one global ``dt``), with a communicator of size one in
   energy). ``J_P v`` is exact: the operator is a cubic polynomial in ``y``, so
   ``(4 D(1) - D(2)) / 3`` with ``D(s) = [Q(y + s v) - Q(y - s v)] / (2 s)`` has no
   truncation error. Positivity: ``mu`` starts at ``max K`` and is doubled until the new
-  state is admissible (for ``mu -> inf`` the update tends to ``F2 -> y``); values off the
-  bounds by round-off only (1e-13 of the block's largest value, far tails of cold
-  distributions) are set to the bound.
+  state is admissible (for ``mu -> inf`` the update tends to ``F2 -> y``).
 * ``exp``: exponential (frozen-coefficient) step
   ``y <- y e^{-K dt} + G dt phi1(-K dt)``, ``phi1(z) = (e^z - 1)/z``, which keeps
   ``0 <= f <= 1`` and ``n >= 0`` for any ``dt``; made second order by a trapezoidal
@@ -32,7 +30,12 @@ takes the same decisions (one global ``dt``), with a communicator of size one in
   above the bath is rescaled after the step, ``y <- y_bath + s (y - y_bath)``, with the one
   ``s`` per cell that restores its energy ledger exactly (an invariant projection in the
   sense of Hairer, Lubich and Wanner, GNI IV.4; ``s - 1`` is of the size of the local
-  error). A projected state that leaves the admissible set is rejected by the controller.
+  error). The projection holds entries that a factor ``s > 1`` would push past a bound at
+  the bound and solves ``s`` again on the rest (``kinetics.CellKinetics.project_energy``).
+
+Admissibility: values off their bounds by round-off only (``ROUNDOFF`` = 1e-13 of the
+largest value of the block in the cell) are set to the bound by ``clean_roundoff`` before
+``check_state`` judges a step; a state further off, or NaN, is rejected and named.
 """
 import numpy as np
 
@@ -155,7 +158,7 @@ class TR2(Stepper):
             e = np.exp(-mu * dt)
             tau = -np.expm1(-mu * dt)
             y_new = e * y + tau * e * F1 + tau * tau * F2
-            y_new = _clean_roundoff(problem, y_new)
+            y_new = clean_roundoff(problem, y_new)
             bad = 1.0 if problem.check_state(y_new) is not None else 0.0
             if self.reduce_max(bad) == 0.0:
                 return y_new, None
@@ -163,18 +166,35 @@ class TR2(Stepper):
         return y_new, None  # still inadmissible: the controller rejects or the run stops
 
 
-def _clean_roundoff(problem, y, eps=1e-13):
-    """Set occupations that are negative (or above 1 for f) only by round-off of the
-    ``J_P v`` differences (at most ``eps`` times the block's largest value) to the bound."""
-    y = y.copy()
+#: Round-off bound of an occupation, relative to the largest value of its block in the cell.
+ROUNDOFF = 1e-13
+
+
+def clean_roundoff(problem, y, eps=ROUNDOFF):
+    """``y`` with occupations off their bounds by round-off only set to the bound.
+
+    A value below 0 by at most ``eps`` times the largest magnitude of its block in its cell
+    (``f`` or ``n``), or an ``f`` above 1 by at most ``eps``, is physical to round-off (a far
+    tail of a cold distribution after a rescaling, the ``J_P v`` differences of TR2): it is
+    set to the bound (docs/numerics.md, "Admissible states"). Anything further off, and
+    NaN, is left for ``check_state`` to reject and name. Returns ``y`` itself when nothing
+    is off its bound.
+    """
+    out = None
     for name, s in problem.occupation_slices:
         block = y[:, s]
-        scale = eps * np.max(np.abs(block), axis=1, keepdims=True) if block.size else 0.0
-        block[(block < 0) & (block > -scale)] = 0.0
-        if name == "f":
-            block[(block > 1) & (block < 1 + eps)] = 1.0
-        y[:, s] = block
-    return y
+        low = block < 0
+        high = (block > 1) if name == "f" else None
+        if not low.any() and (high is None or not high.any()):
+            continue
+        if out is None:
+            out = y.copy()
+        scale = eps * np.max(np.abs(block), axis=1, keepdims=True)
+        fixed = np.where(low & (block >= -scale), 0.0, block)
+        if high is not None:
+            fixed = np.where(high & (block <= 1 + eps), 1.0, fixed)
+        out[:, s] = fixed
+    return y if out is None else out
 
 
 def exponential_update(y, G, K, dt):
@@ -257,6 +277,7 @@ class StepController:
             y_half, _ = st.step(problem, y, 0.5 * dt)
             y_new, _ = st.step(problem, y_half, 0.5 * dt)
             err = (y_new - y_big) / (2 ** st.order - 1)
+        y_new = clean_roundoff(problem, y_new)
         violation = problem.check_state(y_new)
         bad = violation is not None
         if bad:
