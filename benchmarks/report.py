@@ -348,8 +348,9 @@ def render_steady_vs_transient(r, note=None):
       "*Transient*: the `exp` stepper (rtol 1e-4, the default) from the same bath state; its rate imbalance, "
       "the same max |ln(G/(K y))| over the same unknowns with the direct collision sums, is checked every "
       f"{r['check_ns']:g} ns of simulated time, as at the output times of a run, until it is <= r* or "
-      f"{r['cap_ns']:g} ns are simulated. As in a run, the step before an output time is cut short, so no step "
-      f"exceeds {r['check_ns']:g} ns; *free steps*: the checks cut no step. The direct-sums transient solves "
+      f"{r['cap_ns']:g} ns are simulated. As in a run, the state at a check time is landed on a branch and the "
+      "steps go on as if there were no check; *free steps*: checks every check interval or every two steps, "
+      "whichever is longer. The direct-sums transient solves "
       "exactly Newton's equations; the FFT ones are the default. Transient wall times count the stepping only.\n")
     if note:
         w(note + "\n")

@@ -218,10 +218,10 @@ def steady_vs_transient(power=1e-10, step_over_delta0=0.05, emax_over_delta0=8.0
     tolerance ``tol`` and ``loose``; for N_qp, its relative difference from Newton's N_qp
     below ``loose``. ``variants``: dicts ``kernel`` (collision sums of the transient),
     ``rtol``, ``dt_max_ns`` and ``free``. The imbalance is checked every ``check_ns`` of
-    simulated time, as at the output times of a run (``time.output_interval_ns``): the step
-    before each is cut short (keeping the controller's ``dt``), so no step exceeds
-    ``check_ns``; with ``free`` the steps are left alone (checks every ``check_ns`` or every
-    two steps). Each transient runs until its
+    simulated time, as at the output times of a run (``time.output_interval_ns``): the state
+    there is landed on a branch and the steps go on as if there were no check
+    (docs/numerics.md, "Output times do not steer the steps"); with ``free`` the checks
+    come every ``check_ns`` or every two steps. Each transient runs until its
     imbalance is <= r*, to ``cap_ns`` of simulated time, or for about ``wall_cap_s`` of
     stepping. Transient wall times count the stepping only; the checks' cost is reported
     apart (``check_wall_s``)."""
@@ -284,8 +284,7 @@ def steady_vs_transient(power=1e-10, step_over_delta0=0.05, emax_over_delta0=8.0
         check, k, stop = check_ns / sim.units.tau0_ns, 0, None
         while stop is None:
             k += 1
-            # (free: not by single steps, advance_to(t + dt): t + dt - t < dt by round-off
-            # makes a step "cut short", which keeps the old dt)
+            # (free: not by single steps, advance_to(t + dt): each check lands on a branch)
             target = sim.t + max(check, 2 * sim.dt) if free else k * check
             w0 = time.perf_counter()
             sim.advance_to(min(target, sim.t_end))

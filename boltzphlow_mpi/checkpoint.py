@@ -2,7 +2,8 @@
 
 Layout: ``/state/y`` (cells, unknowns per cell: the state rows of ``kinetics``),
 ``/state/delta`` (cells; gap, internal units) and ``/state/condensate`` (cells); root
-attributes hold the time, step count, current ``dt`` and step-controller state, the
+attributes hold the time, step count, current ``dt`` and step-controller state of the
+trajectory, the time of the last record (``t_record``, where a restart lands again), the
 number of output records written, the outflow and initial-energy ledgers, the resolved
 config (JSON), the output path, the package version and the number of ranks.
 
@@ -27,10 +28,14 @@ SCALARS = ("t", "steps", "dt", "records", "grid_top_max", "rejected", "rejects_i
            "next_checkpoint")
 
 
-def write(sim, directory, keep, prefix="ckpt"):
+def write(sim, directory, keep, prefix="ckpt", t_record=None):
     """Collective. Writes ``directory/<prefix>_<records>.h5``; for regular checkpoints
     (``keep`` given) keeps the newest ``keep``. Emergency checkpoints (``prefix =
-    "emergency"``, ``keep = None``) are never pruned, and ``--latest`` does not pick them."""
+    "emergency"``, ``keep = None``) are never pruned, and ``--latest`` does not pick them.
+
+    ``sim`` is the trajectory state at ``t``; ``t_record`` (default ``t``) is the time of the
+    last record, which a restart lands on again from it (docs/numerics.md, "Checkpoints
+    and restart")."""
     par = sim.par
     h5py = h5py_mpi()
     name = None
@@ -60,6 +65,7 @@ def write(sim, directory, keep, prefix="ckpt"):
                 ds[c0:c1] = arr
         for k in SCALARS:
             h5.attrs[k] = getattr(sim, _attr(k))
+        h5.attrs["t_record"] = sim.t if t_record is None else t_record
         h5.attrs["limit_reason"] = sim.limit_reason
         h5.attrs["out"] = json.dumps(sim.out)
         h5.attrs["initial"] = json.dumps({k: v for k, v in sim.initial.items() if k != "gap_all"})
@@ -126,7 +132,7 @@ def _read_meta_serial(path):
             if a.get("kind") != "boltzphlow-checkpoint" or int(a.get("complete", 0)) != 1:
                 return "not a complete checkpoint"
             meta = {k: (a[k].item() if hasattr(a[k], "item") else a[k]) for k in SCALARS}
-            meta.update(limit_reason=str(a["limit_reason"]), out=json.loads(a["out"]),
+            meta.update(t_record=float(a.get("t_record", meta["t"])), limit_reason=str(a["limit_reason"]), out=json.loads(a["out"]),
                         initial=json.loads(a["initial"]), config=json.loads(a["config"]),
                         output_path=str(a["output_path"]), version=str(a["version"]), ranks=int(a["ranks"]),
                         shape=tuple(h5["state/y"].shape))

@@ -349,7 +349,7 @@ def cmd_restart(args, par):
         args.checkpoint = checkpoint.latest(args.latest, par)
     meta = checkpoint.read_meta(args.checkpoint, par)
     cfg = meta["config"]
-    t_ckpt_ns = meta["t"] * Simulation.tau0_of(cfg)
+    t_ckpt_ns = meta["t_record"] * Simulation.tau0_of(cfg)  # the last record, where the restart lands
     if args.config is not None:
         cfg = _changed_config(cfg, config.load(args.config)[0], t_ckpt_ns)
     if args.t_end is not None:
@@ -689,7 +689,9 @@ def _describe(h5, show_config):
     if a.get("kind") == "boltzphlow-checkpoint":
         cfg = json.loads(a["config"])
         from .simulation import Simulation
-        out.append(f"  checkpoint at t = {a['t'] * Simulation.tau0_of(cfg):.6g} ns, step {a['steps']}, "
+        tau0 = Simulation.tau0_of(cfg)
+        out.append(f"  checkpoint at t = {a.get('t_record', a['t']) * tau0:.6g} ns (trajectory at "
+                   f"{a['t'] * tau0:.9g} ns), step {a['steps']}, "
                    f"{a['records']} output records, complete = {a.get('complete', 0)}")
         out.append(f"  state {h5['state/y'].shape[0]} cells x {h5['state/y'].shape[1]} unknowns per cell; "
                    f"output file {a.get('output_path', '')}")

@@ -45,6 +45,12 @@ class BCSGap:
     def state_arrays(self):
         return {}
 
+    def snapshot(self):
+        return None
+
+    def resume(self, snap):
+        pass
+
     def set_state(self, arrays):
         pass
 
@@ -127,6 +133,13 @@ class EliashbergGap:
         st["max_iterations"] = max(st["max_iterations"], int(np.max(sol.iterations)))
         st["max_residual"] = max(st["max_residual"], float(np.max(sol.residual)))
         return self._spectra(self.solution)
+
+    def snapshot(self):
+        """The warm start of the next solve (solutions are replaced, never changed in place)."""
+        return self.solution
+
+    def resume(self, snap):
+        self.solution = snap
 
     def state_arrays(self):
         """Self-energies of the local cells, as float pairs (cells, 2M) each."""

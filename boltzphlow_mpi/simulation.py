@@ -9,6 +9,7 @@ cell order (rank independent); for a point they are per um^3, for a sphere count
 """
 import os
 import time as _time
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -28,6 +29,8 @@ from .thermal_functions import bose, fermi
 from .units import Units
 
 OUT_KEYS = ("qp_number", "qp_energy", "phonon_energy")
+#: scalars of the step sequence (besides y, the spectra and the ledgers) that a branch restores
+STEP_STATE = ("t", "steps", "dt", "last_accepted_dt", "rejects_in_row", "limit_reason")
 
 
 def resolve_material(cfg, key="material.name"):
@@ -126,7 +129,7 @@ class Simulation:
         to_int = 1.0 / mat.tau0_ns
         self.t_end = tm["t_end_ns"] * to_int
         self.fixed_dt = tm["dt_ns"] * to_int if tm["dt_ns"] else None
-        self.dt = (tm["dt_initial_ns"] * to_int if tm["dt_initial_ns"] else 1e-6 * self.t_end)
+        self.dt = tm["dt_initial_ns"] * to_int if tm["dt_initial_ns"] else self._initial_dt()
         self.controller = StepController(self.stepper, rtol=tm["rtol"],
                                          dt_max=(tm["dt_max_ns"] * to_int if tm["dt_max_ns"] else np.inf))
         self.output_interval = (tm["output_interval_ns"] * to_int if tm["output_interval_ns"] else self.t_end / 100)
@@ -134,6 +137,8 @@ class Simulation:
         self.limit_reason = "accuracy"
         self.last_accepted_dt = self.dt
         self.t = 0.0
+        self._trajectory = None  # the trajectory state while the state is a branch landed on an output time
+        self._landed = None
         self.steps = 0
         self.records = 0          # output records written (the next one has this index)
         self.output_origin = (0, 0.0)  # record k is at t0 + (k - k0) * interval; (k0, t0) moves
@@ -147,6 +152,17 @@ class Simulation:
         self.checkpoint_dir = None  # set by the caller to enable checkpoints (e.g. the CLI)
         self.output_path = None
         self.last_checkpoint = None
+
+    def _initial_dt(self):
+        """First adaptive step: ``1e-3 / mu`` with ``mu`` the largest relaxation rate ``K`` of
+        the initial state over all cells (1e-3 tau_0 without any), so that it depends on
+        the state and not on ``t_end`` (docs/numerics.md, "Adaptive step control")."""
+        mu = 0.0
+        if self.local_cells:
+            _, K = self.model.split(self.y)
+            mu = max(float(np.max(K[:, s])) for _, s in self.model.occupation_slices)
+        mu = self.par.reduce_max(mu)
+        return 1e-3 / mu if mu > 1.0 else 1e-3
 
     def _build_drives(self, cfg):
         """``[[drive]]`` tables -> ``drives.Drive`` terms on the energy grid (SPEC-free: issue 6)."""
@@ -235,6 +251,10 @@ class Simulation:
             self.next_checkpoint = self.t + self.checkpoint_interval if self.checkpoint_interval else np.inf
         self.out = {k: float(v) for k, v in meta["out"].items()}
         self.initial = {k: float(v) for k, v in meta["initial"].items()}
+        self._trajectory = None
+        t_record = float(meta.get("t_record", self.t))
+        if t_record > self.t:  # the checkpoint holds the trajectory: land on the last record again
+            self.advance_to(t_record)
 
     # -- set-up -----------------------------------------------------------------------
     def _profile(self):
@@ -433,7 +453,78 @@ class Simulation:
         return (limit, reason) if limit < min(self.dt, remaining) else (np.inf, "accuracy")
 
     def advance_to(self, t_target):
-        """Integrate to ``t_target`` (internal units) with the fixed or adaptive step."""
+        """Integrate to ``t_target`` (internal units): on return ``t == t_target`` and ``y``,
+        the spectra and the ledgers are the state there.
+
+        The steps do not depend on ``t_target`` (docs/numerics.md, "Output times do not steer
+        the steps"): the trajectory takes the steps its controller (or ``time.dt_ns``) chooses
+        and stops before one that would reach ``t_target``; the state at ``t_target`` is then
+        integrated on a branch from a copy of the trajectory state, and the next call goes
+        on from that copy. A caller that changes ``y`` or the spectra in between continues
+        from its own state instead.
+        """
+        self._resume_trajectory()
+        if not self.t < t_target:
+            return
+        self._steps_to(t_target, land=False)
+        if self.t != t_target:
+            self._trajectory = self._snapshot()
+            self._steps_to(t_target, land=True)
+            self.t = t_target
+            self._mark_landed()
+
+    # -- the trajectory and its branches to output times --------------------------------
+    def _snapshot(self):
+        """Everything the steps after this point depend on (what a checkpoint holds)."""
+        snap = {k: getattr(self, k) for k in STEP_STATE}
+        snap.update(y=self.y.copy(), condensate=self.condensate.copy(), out=dict(self.out),
+                    spectra=self.model.spectra, gap=self.gap_model.snapshot(),
+                    rejected=self.controller.rejected, violation=self.controller.last_violation)
+        return snap
+
+    def _restore_snapshot(self, snap):
+        """Collective (the transport gathers every cell's gap)."""
+        for k in STEP_STATE:
+            setattr(self, k, snap[k])
+        self.y, self.condensate, self.out = snap["y"].copy(), snap["condensate"].copy(), dict(snap["out"])
+        self.controller.rejected, self.controller.last_violation = snap["rejected"], snap["violation"]
+        self.gap_model.resume(snap["gap"])
+        self.set_spectra(snap["spectra"])
+
+    def _mark_landed(self):
+        self._landed = (self.y, self.model.spectra, self.y.copy(), self.t)
+
+    def _on_branch(self):
+        """Collective: is the state the unchanged result of the last landing on a branch?"""
+        if self._trajectory is None:
+            return False
+        y, spectra, copy, t = self._landed
+        same = self.y is y and self.model.spectra is spectra and self.t == t and np.array_equal(self.y, copy)
+        return not self.par.reduce_max(0.0 if same else 1.0)
+
+    def _resume_trajectory(self):
+        if self._on_branch():
+            self._restore_snapshot(self._trajectory)
+        self._trajectory = None
+
+    @contextmanager
+    def _at_trajectory(self):
+        """Collective: the trajectory state in place of a landed branch (for a checkpoint),
+        yielding the time of the landed state (the last record)."""
+        if not self._on_branch():
+            yield self.t
+            return
+        t_record, landed = self.t, self._snapshot()
+        self._restore_snapshot(self._trajectory)
+        try:
+            yield t_record
+        finally:
+            self._restore_snapshot(landed)
+            self._mark_landed()
+
+    def _steps_to(self, t_target, land):
+        """Accepted steps towards ``t_target``. ``land``: cut the last step to end on it;
+        otherwise stop before a step that would reach it (within 1e-13)."""
         max_steps = self.cfg["time"]["max_steps"]
         fail_rank = os.environ.get("BOLTZPHLOW_FAIL_ON_RANK")  # test-only hook: a rank that raises
         while self.t < t_target * (1 - 1e-13):
@@ -441,9 +532,11 @@ class Simulation:
                 raise RuntimeError(f"injected failure on rank {self.par.rank} (BOLTZPHLOW_FAIL_ON_RANK)")
             if self.steps >= max_steps:
                 raise SolverError(f"time.max_steps = {max_steps} reached at t = {self.t * self.units.tau0_ns:.6g} ns")
-            remaining = t_target - self.t
+            remaining = t_target - self.t if land else np.inf
             if self.fixed_dt is not None:
                 h = min(self.fixed_dt, remaining)
+                if not land and self.t + h >= t_target * (1 - 1e-13):
+                    return
                 y1, out1, ok1 = self._transport(self.y, 0.5 * h)
                 with stage("collisions"):
                     y2, _ = self.stepper.step(self.model, y1, h)
@@ -455,15 +548,18 @@ class Simulation:
                 accepted = True
             else:
                 limit, reason = self.step_limit(remaining)
-                h = min(self.dt, remaining, limit)
-                if h < remaining:  # a step cut short by an output time says nothing about the bound
-                    self.limit_reason = reason
-                if h < self.controller.dt_min * self.t_end:
+                planned = min(self.dt, limit)
+                if planned < self.controller.dt_min * max(self.t, 1e-3):
                     why = (self._first_violation(self.controller.last_violation if self.local_cells else None)
                            if self.rejects_in_row else None)
-                    raise SolverError(f"step size underflow (dt = {h * self.units.tau0_ns:.3g} ns) at "
+                    raise SolverError(f"step size underflow (dt = {planned * self.units.tau0_ns:.3g} ns) at "
                                       f"t = {self.t * self.units.tau0_ns:.6g} ns after {self.rejects_in_row} rejections"
                                       + (f"; last inadmissible try: {why}" if why else ""))
+                if not land and self.t + planned >= t_target * (1 - 1e-13):
+                    return
+                h = min(planned, remaining)
+                if h < remaining:  # a step cut short by an output time says nothing about the bound
+                    self.limit_reason = reason
                 y1, out1, ok = self._transport(self.y, 0.5 * h)
                 accepted, dt_next = False, 0.5 * h
                 if ok:
@@ -550,7 +646,9 @@ class Simulation:
             while self.next_checkpoint <= self.t * (1 + 1e-12):
                 self.next_checkpoint += self.checkpoint_interval
             from . import checkpoint
-            self.last_checkpoint = checkpoint.write(self, self.checkpoint_dir, self.cfg["output"]["checkpoint_keep"])
+            with self._at_trajectory() as t_record:
+                self.last_checkpoint = checkpoint.write(self, self.checkpoint_dir, self.cfg["output"]["checkpoint_keep"],
+                                                        t_record=t_record)
 
     def _write(self, writer, tot=None):
         f, n, _ = self.model.unpack(self.y)

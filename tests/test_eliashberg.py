@@ -216,7 +216,7 @@ def test_eliashberg_kinetics_follow_bcs_in_weak_coupling(kinetic_pair):
 
 def test_thermal_state_stays_with_self_consistent_eliashberg_gap():
     sim = _point(gap__model="eliashberg", gap__cutoff_over_omega_max=1.5, initial__deposit_eV_per_um3=0.0,
-                 time__t_end_ns=5.0, time__output_interval_ns=5.0)
+                 time__t_end_ns=5.0, time__output_interval_ns=5.0, time__dt_initial_ns=5e-6)
     f0, n0, _ = sim.model.unpack(sim.y.copy())
     sim.advance_to(sim.t_end)
     f, n, _ = sim.model.unpack(sim.y)

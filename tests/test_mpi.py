@@ -358,6 +358,75 @@ def test_restart_on_another_rank_count_is_bitwise(shared_dir):
     assert diffs_up == [], diffs_up
 
 
+def _records(path):
+    """time -> (f, n, gap) of every record of an output file (serial h5py)."""
+    with h5py.File(path, "r") as h5:
+        t = h5["time"][()]
+        return {float(x): (h5["qp/f"][i], h5["phonon/n"][i], h5["gap/delta"][i]) for i, x in enumerate(t)}
+
+
+@pytest.mark.mpi(min_size=2)
+@pytest.mark.parametrize("variant", [
+    {},
+    {"time": {"method": "tr2"}},
+    {"time": {"dt_ns": 0.004}},
+], ids=["exp-selfconsistent", "tr2", "fixed-dt"])
+def test_extending_a_finished_run_on_another_rank_count_is_the_longer_run(shared_dir, variant):
+    """A sphere run to T1 = 0.1 ns on one rank, extended to T2 = 0.2 ns on all ranks (as
+    ``restart --t-end``), is bitwise the run straight to T2 on all ranks: at T2 and at every
+    record time the two share bitwise. The default output interval (t_end / 100) gives the
+    runs different output times: output times do not steer the steps."""
+    raw = json.loads(json.dumps(SPHERE))
+    raw["gap"] = {"mode": "self-consistent"}
+    raw["time"].pop("output_interval_ns")
+    for section, values in variant.items():
+        raw[section].update(values)
+    raw["time"]["t_end_ns"] = 0.2
+    straight = config.from_dict(raw)
+    raw["time"]["t_end_ns"] = 0.1
+    raw["output"] = {"checkpoint_interval_ns": 0.1, "checkpoint_dir": str(shared_dir / "ck"), "checkpoint_keep": 1}
+    short = config.from_dict(raw)
+    from petsc4py import PETSc  # noqa: F401  (PETSc initialization is collective on the world)
+    if COMM.rank == 0:
+        run_to_file(short, Parallel(MPI.COMM_SELF), shared_dir / "short.h5", checkpoints=True)
+    COMM.barrier()
+    from boltzphlow_mpi import checkpoint
+    par = Parallel(COMM)
+    path = checkpoint.latest(shared_dir / "ck", par)
+    meta = checkpoint.read_meta(path, par)
+    cfg = json.loads(json.dumps(meta["config"]))
+    cfg["time"]["t_end_ns"] = 0.2
+    sim = Simulation(config.revalidate(cfg), par)
+    sim.restore(meta, *checkpoint.read_state(path, par, sim.cell_range))
+    assert sim.t * sim.units.tau0_ns == pytest.approx(0.1, rel=1e-12)
+    attrs = {"config": json.dumps(cfg), **material_attrs(sim.material)}
+    writer = OutputFile(shared_dir / "extended.h5", par, n_cells=sim.n_cells, cell_range=sim.cell_range,
+                        energy_meV=sim.grid.x * sim.units.kTc_meV, attrs=attrs, mesh=sim.mesh)
+    try:
+        sim._write(writer)
+        sim.run(writer)
+    finally:
+        writer.close()
+    run_to_file(straight, par, shared_dir / "straight.h5")
+    COMM.barrier()
+    if COMM.rank == 0:
+        ext, ref = _records(shared_dir / "extended.h5"), _records(shared_dir / "straight.h5")
+        common = sorted(set(ext) & set(ref))
+        t2 = max(ref)
+        final_equal = t2 in ext and all(np.array_equal(a, b) for a, b in zip(ext[t2], ref[t2]))
+        # other shared record times: the two runs compute them as t0 + k dt and k dt, which
+        # can differ by an ulp inside while printing the same in ns: equal to round-off
+        off = max((float(np.max(np.abs(a - b)) / np.max(np.abs(b))) for t in common for a, b in zip(ext[t], ref[t])),
+                  default=0.0)
+        summary = (final_equal, len(common), off, max(ext), t2)
+    else:
+        summary = None
+    final_equal, n_common, off, t_ext, t_ref = COMM.bcast(summary, root=0)
+    assert t_ext == t_ref == pytest.approx(0.2)
+    assert final_equal
+    assert n_common >= 2 and off < 1e-10, (n_common, off)
+
+
 # -- (f) the radial steady state on several ranks -----------------------------------------
 @pytest.mark.mpi(min_size=2)
 def test_radial_steady_state_independent_of_rank_count():

@@ -157,3 +157,23 @@ def test_restart_with_changed_config(finished_run, capsys):
         lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("boltzphlow: error")]
         assert len(lines) == 1 and key in lines[0]
         assert not (tmp / "x.h5").exists()
+
+
+def test_extending_a_finished_run_is_the_longer_run(finished_run):
+    """``restart --t-end 0.8`` of the run that ended at 0.6 ns gives bitwise the records of
+    the run straight to 0.8 ns at 0.7 and 0.8 ns (the first record of the new file is the
+    landing at 0.6 ns again, the old run's last record)."""
+    tmp, out, ck = finished_run
+    new = tmp / "more.h5"
+    assert cli.main(["restart", str(ck / "ckpt_000007.h5"), "--t-end", "0.8", "-o", str(new), "-q"]) == 0
+    job = tmp / "long.toml"
+    job.write_text(CONFIG.format(ckdir=tmp / "ck_long").replace("t_end_ns = 0.6", "t_end_ns = 0.8"))
+    assert cli.main(["run", str(job), "-o", str(tmp / "long.h5"), "-q"]) == 0
+    ext, ref = datasets(new), datasets(tmp / "long.h5")
+    # 0.6 ns is t_end inside the first run and 6 x 0.1 ns in the second: an ulp apart, so
+    # that record agrees to round-off; the later ones are the same times and bitwise equal
+    assert np.array_equal(ext["time"][1:], ref["time"][-2:])
+    for k in ("qp/f", "phonon/n", "gap/delta"):
+        assert np.array_equal(ext[k][1:], ref[k][-2:]), k
+        assert np.allclose(ext[k][0], ref[k][-3], rtol=1e-12, atol=1e-14 * np.max(ref[k][-3])), k
+    assert np.array_equal(ext["diagnostics/steps"][1:], ref["diagnostics/steps"][-2:])
