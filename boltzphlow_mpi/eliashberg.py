@@ -38,7 +38,7 @@ of eq. (178), ``L = Z_1 + eps dZ_1/deps - (varphi/rho) dphi_1/deps``. The kineti
 rates use ``1/tau_0``, and Kaplan's ``tau_0`` already contains ``Z_1(0) = 1 + lambda``;
 the factor applied to ``df/dt`` is therefore ``ell = L / (1 + lambda)`` (1 in the BCS limit).
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from scipy import fft as sfft
@@ -211,6 +211,28 @@ class Solution:
     def delta(self):
         return self.phi / self.Z
 
+    @classmethod
+    def stack(cls, rows):
+        """One solution of the cells of several (one-cell) solutions."""
+        return cls(*(np.concatenate([getattr(r, f.name) for r in rows]) for f in fields(cls)))
+
+
+def _by_row(func, *arrays):
+    """``func`` applied to each row (1, ...) of the arrays alone, the outputs stacked.
+
+    numpy's SIMD kernels may treat an element differently by its position in the array
+    (on an AVX-512 CPU the complex product ``d * log(z + s)`` of ``spectral_cell_averages``
+    gives a row of a batch other bits than the same row alone), so a batched complex
+    expression can give a cell other bits than the same cell alone.
+    Row by row, a cell's spectra do not depend on which cells share its rank (results are
+    bitwise rank independent, docs/numerics.md, "Rank independence")."""
+    outs = [func(*(a[c:c + 1] for a in arrays)) for c in range(len(arrays[0]))]
+    if not outs:
+        return func(*arrays)
+    if isinstance(outs[0], tuple):
+        return tuple(np.concatenate(parts) for parts in zip(*outs))
+    return np.concatenate(outs)
+
 
 class EliashbergSolver:
     """Vectorised real-axis Eliashberg solver for the cells of one energy grid."""
@@ -262,6 +284,8 @@ class EliashbergSolver:
         return fe, ne
 
     def spectra(self, Z, phi):
+        if len(Z) > 1:
+            return _by_row(self.spectra, Z, phi)
         delta = phi / Z
         s, p = spectral_cell_averages(self._lo, self._hi, delta, self.gamma)
         rho = np.maximum(s.real / self.h, 0.0)
@@ -324,8 +348,18 @@ class EliashbergSolver:
 
     def solve(self, f, n, guess=None):
         """Self-energies for occupations ``f``, ``n`` (C, N); ``guess``: a previous
-        ``Solution`` (warm start) or None (BCS start)."""
+        ``Solution`` (warm start) or None (BCS start). Each cell is solved alone (the same
+        arithmetic whatever the batch, see ``_by_row``); it is no slower than the batch."""
         f, n = np.atleast_2d(f), np.atleast_2d(n)
+        if len(f) > 1:
+            rows = []
+            for c in range(len(f)):
+                one = None if guess is None else Solution(*(getattr(guess, k.name)[c:c + 1] for k in fields(Solution)))
+                try:
+                    rows.append(self.solve(f[c:c + 1], n[c:c + 1], one))
+                except SolverError as exc:
+                    raise SolverError(str(exc).replace("(cell 0:", f"(cell {c}:")) from None
+            return Solution.stack(rows)
         C = len(f)
         fe, ne = self.extend(f, n)
         if guess is None:
@@ -393,6 +427,8 @@ class EliashbergSolver:
 
     def gap_edge(self, Z, phi):
         """First root of ``Re Delta(eps) = eps`` (linear interpolation between grid points)."""
+        if len(Z) > 1:
+            return _by_row(self.gap_edge, Z, phi)
         d = (phi / Z).real
         s = d - self.eps
         below = s <= 0
