@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Run the reference jobs and compare their outputs bitwise between two trees.
+
+A refactor proves itself by bitwise-identical outputs against the commit before it. This
+script runs the reference jobs (each shortened to seconds) with the package of a given
+tree, and compares every dataset and attribute of every HDF5 file two such runs wrote:
+
+    python scripts/compare_outputs.py run OUTDIR            # this tree's package
+    python scripts/compare_outputs.py compare DIR_A DIR_B   # exit 1 on any difference
+    python scripts/compare_outputs.py against REV           # REV (a git worktree) vs this tree
+
+The jobs: ``jobs/default.toml`` (0-D, self-consistent gap, 20 ns), ``jobs/eta_al.toml``
+(43.8 ns), ``jobs/sn_bubble.toml`` on 2 ranks (1 ns, checkpoints) and its restart on 1
+rank to 1.5 ns, ``jobs/eliashberg_al.toml`` (2 ns), a 0-D steady state with a photon drive
+and a sweep of its power. The CLI is called as ``boltzphlow_mpi.cli.main(argv)`` with the
+tree's root first on ``sys.path``. Runs take about a minute on two cores.
+"""
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+STEADY_JOB = """\
+[material]
+name = "Al"
+[bath]
+temperature_over_tc = 0.15
+[grid]
+energy_step_over_delta0 = 0.125
+energy_max_over_delta0 = 12.0
+[phonon_escape]
+tau_ns = 1.0
+[[drive]]
+kind = "photon"
+energy_over_delta0 = 5.0
+power_W_per_um3 = 1e-12
+[solve]
+mode = "steady"
+readout_GHz = 5.0
+[time]
+t_end_ns = 10.0
+"""
+
+
+def jobs(tree):
+    """(name, ranks, argv) of the reference runs; paths relative to the output directory."""
+    j = lambda name: str(tree / "jobs" / name)  # noqa: E731
+    return [
+        ("default", 1, ["run", j("default.toml"), "-o", "default.h5", "--set", "time.t_end_ns=20.0"]),
+        ("eta_al", 1, ["run", j("eta_al.toml"), "-o", "eta_al.h5", "--set", "time.t_end_ns=43.8"]),
+        ("sn_bubble", 2, ["run", j("sn_bubble.toml"), "-o", "sn_bubble.h5", "--set", "time.t_end_ns=1.0",
+                          "--set", "output.checkpoint_interval_ns=0.5", "--set", 'output.checkpoint_dir="ck_sn"',
+                          "--set", f'geometry.mesh="{tree / "meshes" / "sn_bubble.toml"}"']),
+        ("sn_restart", 1, ["restart", "ck_sn/ckpt_000005.h5", "--t-end", "1.5", "-o", "sn_restart.h5"]),
+        ("eliashberg_al", 1, ["run", j("eliashberg_al.toml"), "-o", "eliashberg_al.h5", "--set", "time.t_end_ns=2.0"]),
+        ("steady", 1, ["run", "steady.toml", "-o", "steady.h5"]),
+        ("sweep", 1, ["sweep", "steady.toml", "--param", "drive.0.power_W_per_um3", "--values", "1e-12", "1e-11",
+                      "-o", "sweep.h5"]),
+    ]
+
+
+def run(tree, outdir, python=sys.executable, mpirun=None):
+    """Run every reference job with the package of ``tree`` into ``outdir``."""
+    tree, outdir = pathlib.Path(tree).resolve(), pathlib.Path(outdir).resolve()
+    outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / "steady.toml").write_text(STEADY_JOB)
+    mpirun = mpirun or str(ROOT / ".venv" / "bin" / "mpirun")
+    boot = (f"import sys; sys.path.insert(0, {str(tree)!r}); "
+            "from boltzphlow_mpi import cli; sys.exit(cli.main(sys.argv[1:]))")
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    for name, ranks, argv in jobs(tree):
+        cmd = [python, "-c", boot, *argv, "-q"] if argv[0] != "sweep" else [python, "-c", boot, *argv]
+        if ranks > 1:
+            cmd = [mpirun, "-n", str(ranks), *cmd]
+        print(f"compare_outputs: {name} ({ranks} rank{'s' if ranks > 1 else ''})", flush=True)
+        done = subprocess.run(cmd, cwd=outdir, env=env, capture_output=True, text=True)
+        (outdir / f"{name}.log").write_text(done.stdout + done.stderr)
+        if done.returncode != 0:
+            raise SystemExit(f"compare_outputs: {name} failed (exit {done.returncode}); see {outdir / (name + '.log')}")
+
+
+def _normal(value, roots):
+    """An attribute value with the run directories and trees replaced (they differ by run)."""
+    import numpy as np
+    if isinstance(value, bytes):
+        value = value.decode()
+    if isinstance(value, str):
+        for root, tag in roots:
+            value = value.replace(root, tag)
+        return value
+    if isinstance(value, np.ndarray) and value.dtype.kind in "OSU":
+        return [_normal(v, roots) for v in value.tolist()]
+    return value
+
+
+def _same(a, b):
+    import numpy as np
+    if isinstance(a, list) or isinstance(b, list) or isinstance(a, str) or isinstance(b, str):
+        return a == b
+    try:
+        return bool(np.array_equal(a, b, equal_nan=True))
+    except TypeError:
+        return bool(np.array_equal(a, b))
+
+
+def file_differences(path_a, path_b, roots_a, roots_b, skip_attrs=("ranks",)):
+    """Every dataset and attribute of two HDF5 files that is not bitwise equal."""
+    import h5py
+    import numpy as np
+    diffs = []
+    with h5py.File(path_a, "r") as a, h5py.File(path_b, "r") as b:
+        names_a, names_b = [], []
+        a.visit(names_a.append)
+        b.visit(names_b.append)
+        if sorted(names_a) != sorted(names_b):
+            diffs.append(f"objects differ: {sorted(set(names_a) ^ set(names_b))}")
+        for name in ["/"] + names_a:
+            oa, ob = a[name], b.get(name)
+            if ob is None:
+                continue
+            if isinstance(oa, h5py.Dataset):
+                va, vb = oa[()], ob[()]
+                if va.dtype.kind in "OSU" or va.dtype.names:
+                    same = str(_normal(va, roots_a)) == str(_normal(vb, roots_b))
+                else:
+                    same = va.shape == vb.shape and np.array_equal(va, vb, equal_nan=va.dtype.kind in "fc")
+                if not same:
+                    diffs.append(f"dataset {name}")
+            for k in oa.attrs:
+                if k in skip_attrs or k in ("DIMENSION_LIST", "REFERENCE_LIST"):
+                    continue
+                if k not in ob.attrs or not _same(_normal(oa.attrs[k], roots_a), _normal(ob.attrs[k], roots_b)):
+                    diffs.append(f"attribute {name}@{k}")
+    return diffs
+
+
+def compare(dir_a, dir_b, tree_a=None, tree_b=None):
+    """Differences between the HDF5 files of two output directories (relative names)."""
+    dir_a, dir_b = pathlib.Path(dir_a).resolve(), pathlib.Path(dir_b).resolve()
+    roots_a = [(str(dir_a), "<OUT>")] + ([(str(pathlib.Path(tree_a).resolve()), "<TREE>")] if tree_a else [])
+    roots_b = [(str(dir_b), "<OUT>")] + ([(str(pathlib.Path(tree_b).resolve()), "<TREE>")] if tree_b else [])
+    files_a = sorted(p.relative_to(dir_a) for p in dir_a.rglob("*.h5"))
+    files_b = sorted(p.relative_to(dir_b) for p in dir_b.rglob("*.h5"))
+    report = {}
+    if files_a != files_b:
+        report["(files)"] = [f"only in one: {sorted(set(map(str, files_a)) ^ set(map(str, files_b)))}"]
+    for rel in files_a:
+        if (dir_b / rel).exists():
+            d = file_differences(dir_a / rel, dir_b / rel, roots_a, roots_b)
+            if d:
+                report[str(rel)] = d
+    return files_a, report
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="run the reference jobs with this tree's package")
+    r.add_argument("outdir")
+    r.add_argument("--tree", default=str(ROOT), help="the source tree whose package runs (default: this one)")
+    c = sub.add_parser("compare", help="compare two output directories bitwise")
+    c.add_argument("dir_a")
+    c.add_argument("dir_b")
+    c.add_argument("--tree-a")
+    c.add_argument("--tree-b")
+    g = sub.add_parser("against", help="run the jobs at REV (a temporary git worktree) and here, and compare")
+    g.add_argument("rev")
+    g.add_argument("--keep", help="keep the two output directories under this directory")
+    args = p.parse_args(argv)
+    if args.cmd == "run":
+        run(args.tree, args.outdir)
+        return 0
+    if args.cmd == "compare":
+        files, report = compare(args.dir_a, args.dir_b, args.tree_a, args.tree_b)
+    else:
+        base = pathlib.Path(args.keep or tempfile.mkdtemp(prefix="compare_outputs_")).resolve()
+        wt = base / "tree_rev"
+        if wt.exists():
+            subprocess.run(["git", "worktree", "remove", "--force", str(wt)], cwd=ROOT, check=False)
+        subprocess.run(["git", "worktree", "add", "--detach", str(wt), args.rev], cwd=ROOT, check=True,
+                       capture_output=True)
+        try:
+            run(wt, base / "rev")
+            run(ROOT, base / "here")
+            files, report = compare(base / "rev", base / "here", wt, ROOT)
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(wt)], cwd=ROOT, check=False)
+            if not args.keep:
+                shutil.rmtree(base, ignore_errors=True)
+    for name, diffs in report.items():
+        print(f"{name}: {len(diffs)} differences: {', '.join(diffs[:8])}{' ...' if len(diffs) > 8 else ''}")
+    print(f"compare_outputs: {len(files)} files, {len(report)} with differences"
+          + ("" if report else ": bitwise identical"))
+    print(json.dumps({"files": len(files), "differing": sorted(report)}))
+    return 1 if report else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
