@@ -1,4 +1,5 @@
-"""Chang-Scalapino collision integrals on the shared energy grid (SPEC section 3).
+"""Chang-Scalapino collision integrals on the shared energy grid (docs/physics.md, "Collision
+integrals"; docs/numerics.md, "Collision integrals: FFT and direct").
 
 Internal units: energies k_B T_c, time tau_0. With the QP arrays (cells, N)
 
@@ -12,7 +13,7 @@ grid sums,
     conv(p, q)_i  = sum_j p_j q_{i-j}      (partner below:  E' = E - Omega; Omega = E + E')
     hcorr(p, q)_i = sum_k p_{i+k} q_k      (pair partner:   Omega = E + E')
 
-and the rates take the SPEC form ``C_f = (1 - f) A - f B``, ``C_n = (1 + n) A' - n B'``:
+and the rates take the gain-loss form ``C_f = (1 - f) A - f B``, ``C_n = (1 + n) A' - n B'``:
 
     A  = h [corr(p1,a) + conv(p0,a) + hcorr(p0,c)] - r h [corr(p1,b) + conv(p0,b) - hcorr(p0,d)]
     B  = h [corr(p0,c) + conv(p1,c) + hcorr(p1,a)] - r h [corr(p0,d) + conv(p1,d) - hcorr(p1,b)]
@@ -20,7 +21,7 @@ and the rates take the SPEC form ``C_f = (1 - f) A - f B``, ``C_n = (1 + n) A' -
     B' = h [c_s (corr(a,c) - corr(b,d)) + c_r (conv(c,c) + conv(d,d))]
 
 with ``r = phi/rho`` of the cell's own energy (the ``Delta^2/E`` of the coherence factor),
-``c_s = (tau_0/tau_0^phi) 2/(pi delta_0)`` and ``c_r = c_s / 2`` (SPEC section 3). Scattering
+``c_s = (tau_0/tau_0^phi) 2/(pi delta_0)`` and ``c_r = c_s / 2`` (the prefactors). Scattering
 (35), recombination (36), pair breaking (37), and the phonon terms (39)-(40) are all in
 there: the first two sums of A and B are phonon absorption/emission, the ``hcorr`` sums
 recombination (B) and pair breaking (A). Because each pair of states enters the QP and
@@ -52,7 +53,8 @@ class Coefficients:
 class CollisionKernel:
     """Evaluates the collision coefficients for a batch of cells.
 
-    ``tau_ratio``: tau_0 / tau_0^phi; ``delta0``: Delta_0 / k_B T_c (SPEC section 3 prefactors).
+    ``tau_ratio``: tau_0 / tau_0^phi; ``delta0``: Delta_0 / k_B T_c (the prefactors of
+    docs/physics.md, "Collision integrals").
     """
 
     def __init__(self, grid: EnergyGrid, tau_ratio, delta0, method="fft"):
@@ -69,7 +71,7 @@ class CollisionKernel:
 
     def coefficients(self, f, n, spectra: Spectra, clip=True):
         """A, B, A', B' for occupations f, n (cells, N). ``clip`` removes FFT round-off
-        below zero (SPEC section 3, Precision); the coefficients are >= 0 by construction."""
+        below zero (docs/numerics.md, "Precision"); the coefficients are >= 0 by construction."""
         f = np.atleast_2d(f)
         n = np.atleast_2d(n)
         rho, phi = spectra.rho, spectra.phi

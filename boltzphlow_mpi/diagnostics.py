@@ -1,4 +1,5 @@
-"""Moments of the distributions (SPEC section 3), per cell, in internal units.
+"""Moments of the distributions, per cell, in internal units (docs/physics.md, "Moments and the
+phonon energy weight").
 
 Internal density units: QP number ``N_0 k_B T_c`` per volume, energy ``N_0 (k_B T_c)^2``
 per volume (``N_0`` single-spin, per eV per um^3). ``units.py`` converts to um^-3 and eV um^-3.

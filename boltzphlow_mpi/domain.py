@@ -1,4 +1,5 @@
-"""The radial domain on a PETSc DMDA (SPEC section 5): decomposition and ghost exchange.
+"""The radial domain on a PETSc DMDA (docs/physics.md, "Radial transport"): decomposition and ghost
+exchange.
 
 One object owns the 1-D DMDA over the radial cells (``GHOSTED`` ends, stencil width 2),
 the global and the ghosted local vector (made once), this rank's cell range and whether

@@ -1,10 +1,10 @@
 """Continuous drives: pair-breaking photons, sub-gap microwave photons, monochromatic phonons.
 
 Internal units (energies k_B T_c, time tau_0, energy densities N_0 (k_B T_c)^2 per um^3).
-Each drive adds to the rates in the SPEC section 3 form, per cell, with the cell-averaged
-spectral functions of ``energy_grid`` (the BCS or Eliashberg ``rho``, ``phi``), so the
-coherence factor ``(1 + Delta^2/(E E')) rho(E) rho(E')`` is ``w(E, E') = rho rho' + phi phi'``
-(symmetric in ``E, E'``) as in the collision kernel:
+Each drive adds to the rates in the form ``(1 - f) A - f B`` of docs/physics.md, "Collision
+integrals", per cell, with the cell-averaged spectral functions of ``energy_grid`` (the BCS
+or Eliashberg ``rho``, ``phi``), so the coherence factor ``(1 + Delta^2/(E E')) rho(E) rho(E')``
+is ``w(E, E') = rho rho' + phi phi'`` (symmetric in ``E, E'``) as in the collision kernel:
 
 * ``photon`` (``h nu > 2 Delta``, pair breaking; Goldie and Withington 2013, Guruswamy et
   al. 2014): ``rho df/dt(E) = B w(E, h nu - E) [1 - f(E) - f(h nu - E)]``;

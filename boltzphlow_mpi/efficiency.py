@@ -2,8 +2,8 @@
 Withington 2014), and the pair-process rates it is built from. Pure numpy: no PETSc, no MPI.
 
 Internal units (``kinetics``): numbers per cell in units of ``N_0`` (``4 h sum`` over the
-grid), time ``tau_0``. From the collision sums of SPEC section 3 (eqs. (36), (37), (39)-(40)),
-per phonon mode ``Omega`` (pair support ``Omega >= 2 Delta`` only)::
+grid), time ``tau_0``. From the collision sums (eqs. (36), (37), (39)-(40); docs/physics.md,
+"Collision integrals"), per phonon mode ``Omega`` (pair support ``Omega >= 2 Delta`` only)::
 
     made by recombination   R(Omega)   = c_r h [conv(a,a) + conv(b,b)] (1 + n)
     pair-breaking rate      1/tau_B(Omega) = c_r h [conv(c,c) + conv(d,d)]     (per phonon)

@@ -1,4 +1,5 @@
-"""Real-axis Eliashberg self-energies per cell (SPEC section 6; notes section 3.1).
+"""Real-axis Eliashberg self-energies per cell (docs/physics.md, "Eliashberg self-energies"; notes
+section 3.1).
 
 Isotropic, real frequency axis, internal units (energies k_B T_c). For every cell the
 solver finds the complex renormalisation ``Z(eps)`` and pairing self-energy ``phi(eps)``

@@ -1,11 +1,12 @@
-"""The shared energy grid and cell-averaged spectral functions (SPEC section 2).
+"""The shared energy grid and cell-averaged spectral functions (docs/physics.md, "Energy grid and
+cell-averaged spectral functions").
 
 One uniform grid ``x_k = k h`` (k = 0 .. N-1, internal units k_B T_c) carries both the
 QP energies ``E`` and the phonon energies ``Omega``, so every transfer ``E +- Omega`` and
 ``Omega = E + E'`` lands on the grid. Cell ``k`` is ``[x_k - h/2, x_k + h/2]``
 intersected with ``E >= 0`` (cell 0 is the half cell ``[0, h/2]``).
 
-Spectral functions per cell are exact cell averages (SPEC section 2):
+Spectral functions per cell are exact cell averages:
 
 * ``rho_k = (1/h) int Re[z / sqrt(z^2 - Delta^2)] dE``  (BCS DOS, eq. (5)),
 * ``phi_k = (1/h) int Re[Delta / sqrt(z^2 - Delta^2)] dE`` (the pair DOS),
@@ -29,7 +30,7 @@ class EnergyGrid:
     """Uniform energy grid in units of k_B T_c.
 
     ``step``: h; ``size``: N; ``debye``: Omega_D (phonons exist only for
-    ``0 < Omega <= Omega_D``, SPEC section 1).
+    ``0 < Omega <= Omega_D``, docs/physics.md, "Energy grid and cell-averaged spectral functions").
     """
 
     step: float
@@ -60,7 +61,8 @@ class EnergyGrid:
 
     @property
     def coupling(self):
-        """Debye-model alpha^2F weight ``Omega^2`` (SPEC section 3), zero off the phonon band."""
+        """Debye-model alpha^2F weight ``Omega^2``, zero off the phonon band (docs/physics.md, "Energy grid
+        and cell-averaged spectral functions")."""
         return np.where(self.phonon_mask, self.x ** 2, 0.0)
 
 

@@ -1,6 +1,6 @@
-"""BCS gap: equilibrium Delta(T) and the nonequilibrium gap equation (SPEC section 6).
+"""BCS gap: equilibrium Delta(T) and the nonequilibrium gap equation (docs/physics.md, "BCS gap").
 
-Gap equation with the occupation in place of ``tanh`` (SPEC section 6)::
+Gap equation with the occupation in place of ``tanh``::
 
     1 = lambda int_0^{Omega_c} dxi (1 - 2 f(E)) / E,   E = sqrt(xi^2 + Delta^2),
 

@@ -1,4 +1,5 @@
-"""The gap of each cell: BCS (``gap``) or real-axis Eliashberg (``eliashberg``) (SPEC section 6).
+"""The gap of each cell: BCS (``gap``) or real-axis Eliashberg (``eliashberg``) (docs/physics.md,
+"BCS gap", "Eliashberg self-energies").
 
 Both models turn a batch of cells' occupations into the cells' spectral functions
 (``energy_grid.Spectra``), which is all the kinetic equation and the transport need:

@@ -1,4 +1,5 @@
-"""Right-hand side of the kinetic equations for a batch of cells (SPEC sections 3-5).
+"""Right-hand side of the kinetic equations for a batch of cells (docs/physics.md, "The equations
+solved").
 
 State layout, one row per cell::
 
@@ -7,7 +8,7 @@ State layout, one row per cell::
 ``Mq = Mp = 1`` for isotropic distributions (0-D, diffusive QPs); with a kinetic closure
 the directions are the discrete ordinates ``mu_m`` with Gauss-Legendre weights ``w_m``
 (sum 2), and the angle average is ``fbar = sum_m (w_m / 2) f_m``. Collisions use the angle
-averages as partners (SPEC section 5, "Collisions with angles"): the coefficients are
+averages as partners (docs/physics.md, "Collisions with angles"): the coefficients are
 computed once per cell from ``(fbar, nbar)`` and ``C_m = (1 - f_m) A - f_m B``, which
 conserves energy exactly.
 
@@ -19,7 +20,7 @@ every stepper that preserves linear invariants (Euler, RK4, TR with a global mu)
 ledgers ``E_qp + E_ph + e_esc = const`` and ``E_ph + e_esc - e_qp->ph = const`` exactly.
 
 Every equation is written ``dy/dt = G - K y`` with ``G >= 0`` for the occupations
-(SPEC section 3): for QPs ``G = A``, ``K = A + B``; for phonons
+(docs/physics.md, "Collision integrals"): for QPs ``G = A``, ``K = A + B``; for phonons
 ``G = A' + gamma n_T``, ``K = B' - A' + gamma`` (gamma: escape rate, on all phonons or
 only on those below ``2 Delta``).
 """
@@ -126,7 +127,8 @@ class CellKinetics:
         self.delta = np.asarray(spectra.delta, float).copy()
         evolving = self.spectra.active.copy()
         # With broadening (Dynes, Eliashberg) the grid starts at eps = 0 where f = 1/2 by
-        # particle-hole symmetry (SPEC section 2): that half cell is held fixed.
+        # particle-hole symmetry (docs/physics.md, "Energy grid and cell-averaged spectral functions"):
+        # that half cell is held fixed.
         evolving[:, 0] = False
         self.evolving = evolving
         x = self.grid.x
@@ -186,8 +188,8 @@ class CellKinetics:
         """Rescale each cell's excitation so that ``E_qp + E_ph + e_esc`` is that of ``y0``
         (collisions conserve it), and keep ``e_qp->ph`` consistent with the phonon energy.
 
-        ``y <- y_bath + s (y - y_bath)`` with one ``s`` per cell (docs/numerics.md, "Energy
-        projection"). A cell whose energy defect is at the round-off of its energy sum is
+        ``y <- y_bath + s (y - y_bath)`` with one ``s`` per cell (docs/numerics.md, "The exp
+        stepper and its energy projection"). A cell whose energy defect is at the round-off of its energy sum is
         left as it is (``s = 1``). A factor ``s > 1`` would turn an occupation that sits far
         below the bath value in a tail (FFT noise lets cold tails relax towards 0) into a
         value off its bound: such entries are held at the bound and the cell's ``s`` is

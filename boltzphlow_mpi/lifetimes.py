@@ -1,4 +1,5 @@
-"""Thermal QP lifetimes from the collision integrals (SPEC section 3; Kaplan et al. 1976).
+"""Thermal QP lifetimes from the collision integrals (docs/physics.md, "Thermal lifetimes"; Kaplan
+et al. 1976).
 
 For thermal ``f``, ``n`` at temperature ``T`` a QP at energy ``E`` recombines at the rate
 (eq. (36), per QP, internal units 1/tau_0)::
@@ -13,7 +14,7 @@ and scatters (eq. (35): absorption upwards, emission downwards) at::
 (``rho rho' -+ phi phi'`` over ``rho(E)`` is the coherence factor ``U-+`` of eq. (33)).
 The partner energies run over cells of width ``h`` centred on ``E +- x_j`` with the exact
 cell averages of ``energy_grid``, so ``E`` need not be a grid point (``E = Delta`` is the
-gap edge itself). Kaplan's low-temperature forms at ``E = Delta`` (SPEC section 3)::
+gap edge itself). Kaplan's low-temperature forms at ``E = Delta`` (Kaplan et al. 1976)::
 
     tau_r = tau_0 / sqrt(pi) (k T_c / 2 Delta)^(5/2) sqrt(T_c / T) exp(Delta / k T)
     tau_s = tau_0 sqrt(2 Delta / k T_c) (T_c / T)^(7/2) / (Gamma(7/2) zeta(7/2))

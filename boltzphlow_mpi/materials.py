@@ -1,4 +1,4 @@
-"""Material parameters for the kinetic equations (SPEC.md section 1), with a citation for
+"""Material parameters for the kinetic equations (docs/materials.md), with a citation for
 every number.
 
 Pure stdlib (no numpy, PETSc or MPI). Units are the physical input/output units of the
@@ -10,11 +10,11 @@ Abbreviations in the ``sources`` strings
 * Kaplan 1976: S. B. Kaplan, C. C. Chi, D. N. Langenberg, J. J. Chang, S. Jafarey and
   D. J. Scalapino, "Quasiparticle and phonon lifetimes in superconductors",
   Phys. Rev. B 14, 4854 (1976). The paper itself could not be consulted while this file
-  was written. Its numbers are taken from SPEC.md's starting table and, where possible,
-  matched against public code that quotes the paper: G4CMP (kelseymh/G4CMP,
-  CrystalMaps/{Al,Nb}/config.txt), McDermott-Group/Simulation-and-Design (Quasiparticles/*.m)
-  and sahderooij/MKID-models (SC.py). One of those sources cites Kaplan's *Table II*
-  (not Table I) for tau_0^phi, so the phonon times may sit in Table II.
+  was written. Its numbers are taken from the starting table of docs/materials.md and,
+  where possible, matched against public code that quotes the paper: G4CMP
+  (kelseymh/G4CMP, CrystalMaps/{Al,Nb}/config.txt), McDermott-Group/Simulation-and-Design
+  (Quasiparticles/*.m) and sahderooij/MKID-models (SC.py). One of those sources cites
+  Kaplan's *Table II* (not Table I) for tau_0^phi, so the phonon times may sit in Table II.
 * A&M: Ashcroft & Mermin, Solid State Physics (1976), Table 2.1 (free-electron v_F);
   values checked against a public reproduction of the table.
 * CRC: CRC Handbook of Chemistry and Physics, "Speed of sound in various media", Table 1
@@ -30,10 +30,11 @@ Abbreviations in the ``sources`` strings
 
 How N(0) is defined here
 ------------------------
-Al uses SPEC.md's N_0 = 1.72e10 eV^-1 um^-3. That equals the "dressed" single-spin DOS
-from the Sommerfeld coefficient, N_0 = 3 gamma / (2 pi^2 k_B^2 V_m) (gamma = 1.35 mJ mol^-1
-K^-2 gives 1.726e10), so the other metals use the same formula with Kittel's gamma and
-standard densities. Those N_0 values are estimates and are marked unverified.
+Al uses the N_0 = 1.72e10 eV^-1 um^-3 of the starting table of docs/materials.md. That
+equals the "dressed" single-spin DOS from the Sommerfeld coefficient, N_0 = 3 gamma /
+(2 pi^2 k_B^2 V_m) (gamma = 1.35 mJ mol^-1 K^-2 gives 1.726e10), so the other metals use
+the same formula with Kittel's gamma and standard densities. Those N_0 values are
+estimates and are marked unverified.
 
 Kaplan's relation
 -----------------
@@ -64,10 +65,10 @@ Those two numbers are estimates, good to about +-20 % at best.
 
 Unverified values (see ``sources`` and docs/materials.md)
 --------------------------------------------------------
-Sn, Pb and In tau_0 (SPEC.md's "?" values); Sn tau_0^phi; Pb and In tau_0^phi (estimated);
-all N_0 except Al; Ta v_F (estimate) and Ta and In sound speeds (secondary sources); Nb and
-In Debye temperatures (Kittel values not checked here). Delta_0 of Al, Ta and Nb is the BCS
-weak-coupling value 1.764 k_B T_c, not a measurement.
+Sn, Pb and In tau_0 (marked "?" in the starting table of docs/materials.md); Sn tau_0^phi;
+Pb and In tau_0^phi (estimated); all N_0 except Al; Ta v_F (estimate) and Ta and In sound
+speeds (secondary sources); Nb and In Debye temperatures (Kittel values not checked here).
+Delta_0 of Al, Ta and Nb is the BCS weak-coupling value 1.764 k_B T_c, not a measurement.
 """
 
 from __future__ import annotations
@@ -259,32 +260,33 @@ MATERIALS: dict[str, Material] = {
         b_per_meV2=3.17e-4,
         z1=1.43,
         sources={
-            "tc_K": f"1.19 K: {_KAPLAN} Table I as quoted in SPEC.md ({_NOT_CHECKED}); "
-            "G4CMP CrystalMaps/Al/config.txt also uses 1.19 K, and with it Kaplan's "
-            "relation reproduces tau_0 = 438 ns",
+            "tc_K": f"1.19 K: {_KAPLAN} Table I as quoted in the starting table of "
+            f"docs/materials.md ({_NOT_CHECKED}); G4CMP CrystalMaps/Al/config.txt also uses "
+            "1.19 K, and with it Kaplan's relation reproduces tau_0 = 438 ns",
             "delta0_meV": _BCS_DELTA + " (G4CMP's Al config uses 0.176 meV, 2Delta/kTc = 3.43)",
-            "tau0_ns": f"438 ns: {_KAPLAN} Table I as quoted in SPEC.md; same value in "
-            "G4CMP CrystalMaps/Al/config.txt ('from Kaplan paper') and "
-            "McDermott-Group/Simulation-and-Design Quasiparticles/*.m (0.438 us)",
-            "tau0_phonon_ns": f"0.242 ns: {_KAPLAN} as quoted in SPEC.md; same value in "
-            "G4CMP CrystalMaps/Al/config.txt and McDermott-Group/Simulation-and-Design "
+            "tau0_ns": f"438 ns: {_KAPLAN} Table I as quoted in the starting table of "
+            "docs/materials.md; same value in G4CMP CrystalMaps/Al/config.txt ('from Kaplan "
+            "paper') and McDermott-Group/Simulation-and-Design Quasiparticles/*.m (0.438 us)",
+            "tau0_phonon_ns": f"0.242 ns: {_KAPLAN} as quoted in the starting table of "
+            "docs/materials.md; same value in G4CMP CrystalMaps/Al/config.txt and "
+            "McDermott-Group/Simulation-and-Design "
             "Quasiparticles/plotSteadyStatePhononTimes.m, which cites Kaplan's Table II",
             "debye_meV": "k_B x 428 K: Kittel, Debye-temperature table (checked against "
-            "Wikipedia 'Debye model' reproduction); SPEC.md lists 423 K (attributed to "
-            "Kaplan 1976, not checkable here)",
-            "n0_per_eV_um3": "1.72e10 eV^-1 um^-3 (single spin): SPEC.md, the value used "
-            "throughout the KID literature (public code cites Noroozian's thesis); equals "
-            "3 gamma/(2 pi^2 k_B^2 V_m) = 1.726e10 with gamma = 1.35 mJ mol^-1 K^-2 "
-            "(Kittel Table 6.3; gamma not checked here)",
+            "Wikipedia 'Debye model' reproduction); the starting table of docs/materials.md "
+            "lists 423 K (attributed to Kaplan 1976, not checkable here)",
+            "n0_per_eV_um3": "1.72e10 eV^-1 um^-3 (single spin): the starting table of "
+            "docs/materials.md, the value used throughout the KID literature (public code "
+            "cites Noroozian's thesis); equals 3 gamma/(2 pi^2 k_B^2 V_m) = 1.726e10 with "
+            "gamma = 1.35 mJ mol^-1 K^-2 (Kittel Table 6.3; gamma not checked here)",
             "fermi_velocity_um_per_ns": "2.03e6 m/s: A&M Table 2.1 free-electron v_F "
             "(checked against a reproduction of the table)",
             "sound_speed_um_per_ns": "6420 m/s: CRC Handbook, speed of sound in solids, "
             "aluminum rolled, longitudinal bulk wave",
-            "b_per_meV2": f"3.17e-4 meV^-2: {_KAPLAN} Table I as quoted in SPEC.md; "
-            "consistent with tau_0 through Kaplan's relation",
-            "z1": f"1.43: {_KAPLAN} Table I as quoted in SPEC.md; same value in "
-            "McDermott-Group/Simulation-and-Design Quasiparticles code "
-            "('Z1_0 = 1.43; See Table I in Kaplan')",
+            "b_per_meV2": f"3.17e-4 meV^-2: {_KAPLAN} Table I as quoted in the starting table "
+            "of docs/materials.md; consistent with tau_0 through Kaplan's relation",
+            "z1": f"1.43: {_KAPLAN} Table I as quoted in the starting table of "
+            "docs/materials.md; same value in McDermott-Group/Simulation-and-Design "
+            "Quasiparticles code ('Z1_0 = 1.43; See Table I in Kaplan')",
         },
     ),
     "ta": Material(
@@ -300,15 +302,19 @@ MATERIALS: dict[str, Material] = {
         b_per_meV2=1.73e-3,
         z1=1.69,
         sources={
-            "tc_K": f"4.48 K: {_KAPLAN} Table I as quoted in SPEC.md ({_NOT_CHECKED}); "
-            "with it Kaplan's relation reproduces tau_0 = 1.78 ns",
+            "tc_K": f"4.48 K: {_KAPLAN} Table I as quoted in the starting table of "
+            f"docs/materials.md ({_NOT_CHECKED}); with it Kaplan's relation reproduces tau_0 "
+            "= 1.78 ns",
             "delta0_meV": _BCS_DELTA,
-            "tau0_ns": f"1.78 ns: {_KAPLAN} as quoted in SPEC.md; same value in "
-            "sahderooij/MKID-models SC.py (alpha-Ta t0 = 1.78e-3 us)",
-            "tau0_phonon_ns": f"22.7 ps: {_KAPLAN} as quoted in SPEC.md; same value in "
-            "sahderooij/MKID-models SC.py (alpha-Ta tpb = 0.0227e-3 us)",
+            "tau0_ns": f"1.78 ns: {_KAPLAN} as quoted in the starting table of "
+            "docs/materials.md; same value in sahderooij/MKID-models SC.py (alpha-Ta t0 = "
+            "1.78e-3 us)",
+            "tau0_phonon_ns": f"22.7 ps: {_KAPLAN} as quoted in the starting table of "
+            "docs/materials.md; same value in sahderooij/MKID-models SC.py (alpha-Ta tpb = "
+            "0.0227e-3 us)",
             "debye_meV": "k_B x 240 K: Kittel, Debye-temperature table (checked against "
-            "Wikipedia 'Debye model' reproduction); same as SPEC.md",
+            "Wikipedia 'Debye model' reproduction); same as the starting table of "
+            "docs/materials.md",
             "n0_per_eV_um3": _GAMMA_N0.format(gamma=5.9, rho=16.65, mass=180.95)
             + " (sahderooij/MKID-models uses 5.7e10 for alpha-Ta films)",
             "fermi_velocity_um_per_ns": "1.37e6 m/s: ESTIMATE, free-electron v_F with one "
@@ -317,10 +323,10 @@ MATERIALS: dict[str, Material] = {
             "sound_speed_um_per_ns": "3900 m/s: secondary source, sahderooij/MKID-models "
             "SC.py (alpha-Ta cL, citing Abadias et al. 2019 and Magnuson et al. 2019); "
             "primary table not checked; unverified",
-            "b_per_meV2": f"1.73e-3 meV^-2: {_KAPLAN} Table I as quoted in SPEC.md; "
-            "consistent with tau_0 through Kaplan's relation",
-            "z1": f"1.69: {_KAPLAN} Table I as quoted in SPEC.md; consistent with tau_0 "
-            "through Kaplan's relation",
+            "b_per_meV2": f"1.73e-3 meV^-2: {_KAPLAN} Table I as quoted in the starting table "
+            "of docs/materials.md; consistent with tau_0 through Kaplan's relation",
+            "z1": f"1.69: {_KAPLAN} Table I as quoted in the starting table of "
+            "docs/materials.md; consistent with tau_0 through Kaplan's relation",
         },
     ),
     "nb": Material(
@@ -336,26 +342,30 @@ MATERIALS: dict[str, Material] = {
         b_per_meV2=4.0e-3,
         z1=2.84,
         sources={
-            "tc_K": f"9.2 K: {_KAPLAN} Table I as quoted in SPEC.md ({_NOT_CHECKED}); "
-            "with it Kaplan's relation reproduces tau_0 = 0.149 ns (bulk Nb: 9.25 K)",
+            "tc_K": f"9.2 K: {_KAPLAN} Table I as quoted in the starting table of "
+            f"docs/materials.md ({_NOT_CHECKED}); with it Kaplan's relation reproduces tau_0 "
+            "= 0.149 ns (bulk Nb: 9.25 K)",
             "delta0_meV": _BCS_DELTA + " (Nb is moderately strong-coupled: measured "
             "2Delta/kTc is quoted near 3.8, i.e. about 8 % larger; not checked here)",
-            "tau0_ns": f"0.149 ns: {_KAPLAN} Table I as quoted in SPEC.md; same value in "
-            "G4CMP CrystalMaps/Nb/config.txt ('from Kaplan')",
-            "tau0_phonon_ns": f"4.17 ps: {_KAPLAN} as quoted in SPEC.md; same value in "
-            "G4CMP CrystalMaps/Nb/config.txt (sc_tau0_ph 0.00417 ns)",
-            "debye_meV": "k_B x 275 K: SPEC.md (attributed to Kaplan 1976) and Kittel's "
-            "Debye-temperature table (the reproduction checked here omits Nb); unverified",
+            "tau0_ns": f"0.149 ns: {_KAPLAN} Table I as quoted in the starting table of "
+            "docs/materials.md; same value in G4CMP CrystalMaps/Nb/config.txt ('from Kaplan')",
+            "tau0_phonon_ns": f"4.17 ps: {_KAPLAN} as quoted in the starting table of "
+            "docs/materials.md; same value in G4CMP CrystalMaps/Nb/config.txt (sc_tau0_ph "
+            "0.00417 ns)",
+            "debye_meV": "k_B x 275 K: the starting table of docs/materials.md (attributed "
+            "to Kaplan 1976) and Kittel's Debye-temperature table (the reproduction checked "
+            "here omits Nb); unverified",
             "n0_per_eV_um3": _GAMMA_N0.format(gamma=7.79, rho=8.57, mass=92.906),
             "fermi_velocity_um_per_ns": "1.37e6 m/s: A&M Table 2.1 free-electron v_F "
             "(one electron per atom; checked against a reproduction of the table; the "
             "real Nb Fermi surface differs strongly from a free-electron sphere)",
             "sound_speed_um_per_ns": "4950 m/s: ASTM E494 Table X3.1 ('Columbium', "
             "longitudinal); G4CMP Nb config and the pzflex.cn acoustic table give 4920 m/s",
-            "b_per_meV2": f"4.0e-3 meV^-2: {_KAPLAN} Table I as quoted in SPEC.md; "
-            "consistent with tau_0 through Kaplan's relation",
-            "z1": f"2.84: {_KAPLAN} Table I as quoted in SPEC.md; consistent with tau_0 "
-            "through Kaplan's relation (note: larger than the usual lambda ~ 1 for Nb)",
+            "b_per_meV2": f"4.0e-3 meV^-2: {_KAPLAN} Table I as quoted in the starting table "
+            "of docs/materials.md; consistent with tau_0 through Kaplan's relation",
+            "z1": f"2.84: {_KAPLAN} Table I as quoted in the starting table of "
+            "docs/materials.md; consistent with tau_0 through Kaplan's relation (note: "
+            "larger than the usual lambda ~ 1 for Nb)",
         },
     ),
     "sn": Material(
@@ -371,14 +381,16 @@ MATERIALS: dict[str, Material] = {
         b_per_meV2=None,
         z1=None,
         sources={
-            "tc_K": "3.72 K: SPEC.md; Vasiliev Table 7.5 lists the same",
+            "tc_K": "3.72 K: the starting table of docs/materials.md; Vasiliev Table 7.5 "
+            "lists the same",
             "delta0_meV": "0.593 meV (Delta_0/kT_c = 1.85): Vasiliev Table 7.5, a "
             "secondary compilation of measured gaps; primary source not checked",
-            "tau0_ns": f"2.30 ns: SPEC.md starting value marked '?', attributed to "
-            f"{_KAPLAN} Table I; NOT verified (no public copy of the table found)",
-            "tau0_phonon_ns": "0.11 ns: SPEC.md starting value marked '?', attributed to "
-            "Kaplan 1976; NOT verified; relation (7) with the values stored here gives "
-            "0.095 ns",
+            "tau0_ns": "2.30 ns: value marked '?' in the starting table of "
+            f"docs/materials.md, attributed to {_KAPLAN} Table I; NOT verified (no public "
+            "copy of the table found)",
+            "tau0_phonon_ns": "0.11 ns: value marked '?' in the starting table of "
+            "docs/materials.md, attributed to Kaplan 1976; NOT verified; relation (7) with "
+            "the values stored here gives 0.095 ns",
             "debye_meV": "k_B x 200 K (white tin): Kittel, Debye-temperature table "
             "(checked against Wikipedia 'Debye model' reproduction)",
             "n0_per_eV_um3": _GAMMA_N0.format(gamma=1.78, rho=7.287, mass=118.71),
@@ -403,11 +415,13 @@ MATERIALS: dict[str, Material] = {
         b_per_meV2=None,
         z1=None,
         sources={
-            "tc_K": "7.19 K: SPEC.md; Vasiliev Table 7.5 lists the same",
+            "tc_K": "7.19 K: the starting table of docs/materials.md; Vasiliev Table 7.5 "
+            "lists the same",
             "delta0_meV": "1.38 meV (Delta_0/kT_c = 2.23, strong coupling): Vasiliev "
             "Table 7.5, a secondary compilation of measured gaps; primary not checked",
-            "tau0_ns": f"0.196 ns: SPEC.md starting value marked '?', attributed to "
-            f"{_KAPLAN} Table I; NOT verified (no public copy of the table found)",
+            "tau0_ns": "0.196 ns: value marked '?' in the starting table of "
+            f"docs/materials.md, attributed to {_KAPLAN} Table I; NOT verified (no public "
+            "copy of the table found)",
             "tau0_phonon_ns": _REL7.format(nion="3.30e10"),
             "debye_meV": "k_B x 105 K: Kittel, Debye-temperature table (checked against "
             "Wikipedia 'Debye model' reproduction)",
@@ -434,11 +448,13 @@ MATERIALS: dict[str, Material] = {
         b_per_meV2=None,
         z1=None,
         sources={
-            "tc_K": "3.40 K: SPEC.md; Vasiliev Table 7.5 lists 3.41 K",
+            "tc_K": "3.40 K: the starting table of docs/materials.md; Vasiliev Table 7.5 "
+            "lists 3.41 K",
             "delta0_meV": "0.541 meV: Vasiliev Table 7.5 (listed with T_c = 3.41 K, "
             "Delta_0/kT_c = 1.84), a secondary compilation; primary source not checked",
-            "tau0_ns": f"0.80 ns: SPEC.md starting value marked '?', attributed to "
-            f"{_KAPLAN} Table I; NOT verified (no public copy of the table found)",
+            "tau0_ns": "0.80 ns: value marked '?' in the starting table of "
+            f"docs/materials.md, attributed to {_KAPLAN} Table I; NOT verified (no public "
+            "copy of the table found)",
             "tau0_phonon_ns": _REL7.format(nion="3.83e10"),
             "debye_meV": "k_B x 108 K: Kittel's Debye-temperature table (the reproduction "
             "checked here omits In); unverified",

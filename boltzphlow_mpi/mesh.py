@@ -1,4 +1,5 @@
-"""Radial meshes of the sphere (SPEC section 5): cell-centred finite volumes on [0, R].
+"""Radial meshes of the sphere (docs/physics.md, "Radial transport"; docs/meshes.md): cell-centred
+finite volumes on [0, R].
 
 A mesh is its edges ``0 = r_0 < r_1 < ... < r_C = R`` (um). ``uniform`` spaces them
 evenly; ``graded`` makes them finer towards ``r = 0`` with a constant growth ratio

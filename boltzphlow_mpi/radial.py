@@ -1,4 +1,5 @@
-"""Transport half-steps of the radial problem (SPEC section 5), on this rank's cells.
+"""Transport half-steps of the radial problem (docs/numerics.md, "Operator splitting (sphere)"), on
+this rank's cells.
 
 Strang splitting (second order): ``T(dt/2) C(dt) T(dt/2)``, with ``C`` the collision step
 of ``kinetics``/``steppers`` and ``T`` this module's transport:

@@ -13,7 +13,7 @@ on the old ``X`` cells; each new cell receives the overlap integral, so
   ``0 <= f <= 1`` holds exactly, also for the tiny cells at a gap edge,
 * an unchanged ``rho`` leaves ``f`` unchanged; there are no QPs beyond the old top, and
   old content beyond the new top goes into the top cell (``f`` there is negligible by
-  the choice of ``E_max``, SPEC section 2).
+  the choice of ``E_max``, docs/physics.md, "Energy grid and cell-averaged spectral functions").
 
 The energy change ``4 h sum x rho (f_new - f_old)`` is exchanged with the condensate (the
 caller books it). Pure numpy: no PETSc, no MPI.

@@ -93,7 +93,7 @@ class Simulation:
         esc = cfg["phonon_escape"]
         escape_rate = mat.tau0_ns / esc["tau_ns"] if esc["tau_ns"] else 0.0
         self.kernel = CollisionKernel(self.grid, self.tau_ratio, self.delta0, method=g["kernel"])
-        # the gap model and the bath state's spectra (SPEC section 6)
+        # the gap model and the bath state's spectra (docs/physics.md, "BCS gap", "Eliashberg self-energies")
         self.self_consistent = cfg["gap"]["mode"] == "self-consistent"
         self.gap_every = cfg["gap"]["update_every"]
         self.gap_model = make_gap_model(cfg, self.grid, mat, self.units, self.temperature, self.gamma,
@@ -165,7 +165,7 @@ class Simulation:
         return 1e-3 / mu if mu > 1.0 else 1e-3
 
     def _build_drives(self, cfg):
-        """``[[drive]]`` tables -> ``drives.Drive`` terms on the energy grid (SPEC-free: issue 6)."""
+        """``[[drive]]`` tables -> ``drives.Drive`` terms on the energy grid (docs/physics.md, "Drives (issue 6)")."""
         from .drives import PLANCK_MEV_PER_GHZ, Drive, power_to_internal
         out = []
         g, d_bath, top = self.grid, self.delta_bath, (self.grid.size - 1) * self.grid.step
@@ -268,7 +268,7 @@ class Simulation:
         return shape[c0:c1], float(np.sum(shape * self.mesh.volumes))
 
     def _initial_state(self):
-        """Thermal state plus a Gaussian packet scaled to the deposit (SPEC section 8)."""
+        """Thermal state plus a Gaussian packet scaled to the deposit (docs/physics.md, "Initial condition")."""
         x, grid, m = self.grid.x, self.grid, self.model
         f = np.tile(fermi(x, self.temperature), (self.local_cells, 1))
         n = np.tile(bose(x, self.temperature) * grid.phonon_mask, (self.local_cells, 1))
@@ -316,7 +316,8 @@ class Simulation:
             dg.qp_number(grid, spec, f), dg.qp_energy(grid, spec, f),
             dg.phonon_energy(grid, self.weight, n), esc, acc["energy_qp_to_phonon"], acc["energy_absorbed"],
             self.condensate if hasattr(self, "condensate") else np.zeros(len(f)),
-            # excitation energy in the top 5 % of the grid (SPEC section 2: report what reaches E_max)
+            # excitation energy in the top 5 % of the grid: report what reaches E_max
+            # (docs/physics.md, "Energy grid and cell-averaged spectral functions")
             4 * grid.step * np.sum((grid.x * spec.mass * np.abs(f - self.model.f_bath))[:, -top:], axis=1)
             + 4 * self.weight * grid.step * np.sum((grid.x ** 3 * np.abs(n - self.model.n_bath))[:, -top:], axis=1),
         ], axis=1) * self.volumes[:, None] if len(f) else np.zeros((0, 8))

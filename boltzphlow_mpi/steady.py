@@ -14,7 +14,7 @@ Newton's method with a line search (``SNES newtonls``), the Jacobian assembled b
 differences in ``v`` (dense: a 0-D problem has a few hundred unknowns) and solved by LU
 (``lu_factor``: plain numpy, so the result does not depend on BLAS threads).
 The collision sums are the direct ones here (exact relative to every entry, also in the
-cold tail where the FFT sums are noise; SPEC section 3, Precision).
+cold tail where the FFT sums are noise; docs/numerics.md, "Precision").
 PETSc options with the prefix ``steady_`` override it (``-steady_snes_type``,
 ``-steady_snes_rtol``, ``-steady_snes_monitor``, ``-steady_ksp_type gmres -steady_pc_type jacobi``,
 ``-steady_snes_mf_operator``...). The converged state is checked again in the original

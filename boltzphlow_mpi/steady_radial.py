@@ -1,7 +1,8 @@
 """Steady states of the radial problem (all cells coupled, parallel) with PETSc SNES.
 
 The semi-discrete equations of the sphere (collisions, escape and drives of ``kinetics``,
-QP diffusion and phonon streaming of ``transport``, SPEC section 5) in steady state::
+QP diffusion and phonon streaming of ``transport``, docs/physics.md, "Radial transport") in steady
+state::
 
     0 = G(y) - K(y) y + T(y)
 

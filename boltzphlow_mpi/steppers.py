@@ -1,4 +1,4 @@
-"""Time steppers for ``dy/dt = G(y) - K(y) y`` (SPEC section 4).
+"""Time steppers for ``dy/dt = G(y) - K(y) y`` (docs/numerics.md, "Time steppers").
 
 The problem object supplies ``split(y, clip=True) -> (G, K)``, ``rhs(y, clip=True)``,
 ``occupation_slices`` (blocks whose positivity and error are controlled) and
@@ -14,7 +14,7 @@ takes the same decisions (one global ``dt``), with a communicator of size one in
 * ``tr2``: second-order member. The Taylor coefficients of ``F(tau) = e^{mu t} y`` are
   ``F0 = y``, ``F1 = P(F0)/mu`` and, for a collision operator that is not bilinear,
   ``F2 = F1 + J_P(F0) (F1 - F0) / (2 mu)`` (for a bilinear P, ``J_P(F0) F0 = 2 P(F0)``
-  and this is the ``J_P(F0) F1 / (2 mu)`` of SPEC section 4). The update
+  and this is the ``J_P(F0) F1 / (2 mu)`` of docs/numerics.md, "Time steppers"). The update
   ``(1 - tau) F0 + tau (1 - tau) F1 + tau^2 F2`` (Pareschi-Russo weights) is second order
   and its weights sum to one on every linear invariant (``F0, F1, F2`` all carry the full
   energy). ``J_P v`` is exact: the operator is a cubic polynomial in ``y``, so
@@ -176,7 +176,7 @@ def clean_roundoff(problem, y, eps=ROUNDOFF):
     A value below 0 by at most ``eps`` times the largest magnitude of its block in its cell
     (``f`` or ``n``), or an ``f`` above 1 by at most ``eps``, is physical to round-off (a far
     tail of a cold distribution after a rescaling, the ``J_P v`` differences of TR2): it is
-    set to the bound (docs/numerics.md, "Admissible states"). Anything further off, and
+    set to the bound (docs/numerics.md, "Adaptive step control"). Anything further off, and
     NaN, is left for ``check_state`` to reject and name. Returns ``y`` itself when nothing
     is off its bound.
     """
@@ -235,7 +235,7 @@ def make_stepper(name, reduce_max=lambda v: v, **options):
 
 
 class StepController:
-    """Adaptive ``dt`` with error control, one global ``dt`` (SPEC section 4).
+    """Adaptive ``dt`` with error control, one global ``dt`` (docs/numerics.md, "Adaptive step control").
 
     Error norm: ``max |err| / (atol + rtol * max_E |y - y_ref|)`` per cell and occupation
     block, ``y_ref`` the problem's reference (bath) state: the error is measured against the

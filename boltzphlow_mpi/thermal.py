@@ -1,4 +1,4 @@
-"""Transport and thermodynamic functions of notes section 1.2 (SPEC section 7).
+"""Transport and thermodynamic functions of notes section 1.2 (docs/physics.md, "Thermal functions").
 
 All in internal units (energies and temperatures in k_B T_c), with the BCS gap
 ``Delta(T)`` of ``gap.equilibrium_gap`` (weak coupling: ``T`` is measured against the

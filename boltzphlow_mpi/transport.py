@@ -1,4 +1,4 @@
-"""Radial transport operators on a sphere (SPEC section 5); numpy only, no PETSc/MPI.
+"""Radial transport operators on a sphere (docs/physics.md, "Radial transport"); numpy only, no PETSc/MPI.
 
 QP diffusion (diffusive closure). Per energy, with ``rho D = v_F l / 3`` independent of
 ``E``, the conservative finite-volume form of ``rho df/dt = r^-2 d/dr (r^2 D_n df/dr)`` is
@@ -216,7 +216,8 @@ def ghosted_edges(mesh, c0, c1, ghosts=GHOSTS):
 # -- QP streaming (kinetic closure), implicit ----------------------------------------------
 def qp_kinetic_step(f, rho, mesh, mu, w, alpha, v, f_in, dt, boundary="bath", theta=0.5, mean_free_path=np.inf,
                     open_cells=None):
-    """One theta-step of QP discrete-ordinates streaming for energy columns (SPEC section 5).
+    """One theta-step of QP discrete-ordinates streaming for energy columns (docs/physics.md,
+    "QP kinetic closure").
 
     ``f`` (C, M, K): all cells, all directions, ``K`` energies; ``rho`` (C, K) the cell
     averages (no states: the cell is closed at that energy; ``open_cells`` (C, K) may

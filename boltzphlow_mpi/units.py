@@ -1,7 +1,8 @@
 """Conversion between internal units (k_B T_c, tau_0, N_0) and physical units.
 
 Internal: energies in k_B T_c, times in tau_0, number densities in ``N_0 k_B T_c`` and
-energy densities in ``N_0 (k_B T_c)^2`` (SPEC section 1). Physical: meV, ns, um^-3, eV um^-3.
+energy densities in ``N_0 (k_B T_c)^2`` (docs/physics.md, "Units"). Physical: meV, ns, um^-3,
+eV um^-3.
 """
 from dataclasses import dataclass
 

@@ -1,5 +1,5 @@
-"""Collision integrals (SPEC section 3): detailed balance, energy conservation, FFT vs direct,
-and exact normal-state limits."""
+"""Collision integrals (docs/physics.md, "Collision integrals"): detailed balance, energy
+conservation, FFT vs direct, and exact normal-state limits."""
 import numpy as np
 import pytest
 
@@ -38,7 +38,7 @@ def test_detailed_balance_direct_pointwise(T, gamma):
 
 @pytest.mark.parametrize("T", [0.1, 0.5])
 def test_detailed_balance_fft_max_norm(T):
-    """FFT path: rates below 1e-12 of the largest rate (SPEC section 3, Precision)."""
+    """FFT path: rates below 1e-12 of the largest rate (docs/numerics.md, "Precision")."""
     g = grid()
     spec = cell_spectra(g, [equilibrium_gap(T, D0)])
     f, n = thermal(g, T)

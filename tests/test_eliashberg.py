@@ -1,5 +1,6 @@
 """Real-axis Eliashberg self-energies, the variable-gap kinetic equation and the QP remap
-(SPEC section 6; notes sections 2.3 and 3.1). Tolerances are stated per check."""
+(docs/physics.md, "Eliashberg self-energies"; notes sections 2.3 and 3.1). Tolerances are stated
+per check."""
 import numpy as np
 import pytest
 

@@ -1,4 +1,4 @@
-"""BCS gap (SPEC section 6): Delta(0)/kT_c, Delta(T) vs Muhlschlegel's table, the
+"""BCS gap (docs/physics.md, "BCS gap"): Delta(0)/kT_c, Delta(T) vs Muhlschlegel's table, the
 nonequilibrium gap equation on the grid."""
 import numpy as np
 import pytest

@@ -1,4 +1,5 @@
-"""Validation against published numbers (SPEC section 3 checks, issue 2 acceptance)."""
+"""Validation against published numbers (the known checks of docs/physics.md, "Collision integrals";
+issue 2 acceptance)."""
 import numpy as np
 import pytest
 from scipy.special import spence
@@ -124,8 +125,9 @@ def test_full_run_ledger_exact_with_conserving_steppers(method):
 
 @pytest.mark.parametrize("method", ["tr1", "rk4"])
 def test_power_to_phonons_integrates_to_phonon_energy_change(method):
-    """SPEC section 3: the time integral of the QP->phonon power (6) equals the change of
-    E_ph plus what escaped (carried as an unknown, so exact with conserving steppers)."""
+    """docs/physics.md, "The equations solved": the time integral of the QP->phonon power (6)
+    equals the change of E_ph plus what escaped (carried as an unknown, so exact with conserving
+    steppers)."""
     sim = _run({}, method)
     r = sim.record()
     bath = sim.initial

@@ -1,4 +1,5 @@
-"""Radial solver (SPEC section 5): transport validation in serial (a communicator of size 1).
+"""Radial solver (docs/physics.md, "Radial transport"): transport validation in serial (a communicator
+of size 1).
 
 Rank invariance and restart identity are in test_mpi.py."""
 import numpy as np
@@ -175,7 +176,7 @@ def test_strang_splitting_is_second_order():
 
 
 def test_trapped_qps_do_not_enter_cells_below_their_energy():
-    """No flux into a cell where E is below the local gap (SPEC section 5)."""
+    """No flux into a cell where E is below the local gap (docs/physics.md, "QP diffusion", trapping)."""
     sim = build(collisions__enabled=False, transport__phonon="off", initial__species="qp",
                 initial__energy_center_over_delta0=1.2, initial__energy_width_over_delta0=0.05,
                 transport__qp_mean_free_path_um=1.0, time__t_end_ns=1.0, time__dt_max_ns=0.05)

@@ -1,4 +1,5 @@
-"""Round-off never stops a run (docs/numerics.md, "Admissible states" and "Energy projection").
+"""Round-off never stops a run (docs/numerics.md, "Adaptive step control" and "The exp
+stepper and its energy projection").
 
 These tests build the situations deterministically, so they fail without the fix on any
 CPU: a cold tail far below its bath value under an energy projection with a factor above

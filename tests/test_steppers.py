@@ -1,4 +1,5 @@
-"""Time steppers (SPEC section 4): orders of convergence, positivity, the energy ledger."""
+"""Time steppers (docs/numerics.md, "Time steppers"): orders of convergence, positivity, the energy
+ledger."""
 import numpy as np
 import pytest
 
@@ -78,8 +79,8 @@ def test_ledger_exact_for_conserving_steppers(stiff, method):
 
 
 def test_tr1_local_mu_breaks_the_ledger_global_keeps_it(stiff):
-    """SPEC section 4: per-unknown mu frees TR1 from the stiffest unknown but is not exactly
-    conservative; measure both (global at round-off, local visibly above it)."""
+    """docs/numerics.md, "Time steppers": per-unknown mu frees TR1 from the stiffest unknown but is
+    not exactly conservative; measure both (global at round-off, local visibly above it)."""
     prob, y0 = stiff
     e0 = total_energy(prob, y0)[0]
     errs = {}
