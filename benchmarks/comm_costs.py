@@ -11,15 +11,14 @@ Medians of many calls, max over ranks.
 import time
 
 import numpy as np
-
-import _common  # noqa: F401
-from _common import arg, dump
-
 from mpi4py import MPI  # noqa: E402
 from petsc4py import PETSc  # noqa: E402,F401
 
-from boltzphlow_mpi.domain import Domain  # noqa: E402
-from boltzphlow_mpi.parallel import Parallel, Transposer  # noqa: E402
+from boltzphlow_mpi.parallel.comm import Parallel, Transposer  # noqa: E402
+from boltzphlow_mpi.parallel.domain import Domain  # noqa: E402
+
+import _common  # noqa: F401
+from _common import arg, dump
 
 
 def median_time(par, fn, reps):

@@ -16,17 +16,17 @@ import tempfile
 import time
 
 import numpy as np
+from petsc4py import PETSc  # noqa: E402,F401
+
+from boltzphlow_mpi.app import config
+from boltzphlow_mpi.app.simulation import Simulation  # noqa: E402
+from boltzphlow_mpi.extras.bench import step_config  # noqa: E402
+from boltzphlow_mpi.fileio import checkpoint  # noqa: E402
+from boltzphlow_mpi.fileio.output import DIAGNOSTICS, OutputFile  # noqa: E402
+from boltzphlow_mpi.parallel.comm import Parallel, block_range  # noqa: E402
 
 import _common  # noqa: F401
 from _common import arg, dump
-
-from petsc4py import PETSc  # noqa: E402,F401
-
-from boltzphlow_mpi import checkpoint, config  # noqa: E402
-from boltzphlow_mpi.bench import step_config  # noqa: E402
-from boltzphlow_mpi.io import DIAGNOSTICS, OutputFile  # noqa: E402
-from boltzphlow_mpi.parallel import Parallel, block_range  # noqa: E402
-from boltzphlow_mpi.simulation import Simulation  # noqa: E402
 
 
 def main():

@@ -12,12 +12,12 @@ cannot be faster than its transforms). Serial.
 import numpy as np
 from scipy import fft as sfft
 
+from boltzphlow_mpi.extras.bench import kernel_input
+from boltzphlow_mpi.physics.collisions import CollisionKernel
+from boltzphlow_mpi.physics.gap.bcs import BCS_RATIO
+
 import _common  # noqa: F401  (sys.path)
 from _common import arg, best_time, dump
-
-from boltzphlow_mpi.bench import kernel_input
-from boltzphlow_mpi.collisions import CollisionKernel
-from boltzphlow_mpi.gap import BCS_RATIO
 
 
 def fft_only(kernel, cells, repeat):

@@ -9,17 +9,16 @@ import gc
 import tracemalloc
 
 import numpy as np
-
-import _common  # noqa: F401
-from _common import arg, dump
-
 from mpi4py import MPI  # noqa: E402
 from petsc4py import PETSc  # noqa: E402,F401
 
-from boltzphlow_mpi import config  # noqa: E402
-from boltzphlow_mpi.bench import step_config  # noqa: E402
-from boltzphlow_mpi.parallel import Parallel  # noqa: E402
-from boltzphlow_mpi.simulation import Simulation  # noqa: E402
+from boltzphlow_mpi.app import config  # noqa: E402
+from boltzphlow_mpi.app.simulation import Simulation  # noqa: E402
+from boltzphlow_mpi.extras.bench import step_config  # noqa: E402
+from boltzphlow_mpi.parallel.comm import Parallel  # noqa: E402
+
+import _common  # noqa: F401
+from _common import arg, dump
 
 
 def measure(cells, N, M):

@@ -109,7 +109,10 @@ def render(R, elapsed, load0, load1):
     commit = sh("git", "rev-parse", "--short", "HEAD") or "unknown"
     dirty = " (working tree with uncommitted changes)" if sh("git", "status", "--porcelain", "--untracked-files=no") else ""
     now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    import numpy, scipy, h5py, mpi4py  # noqa: E401
+    import h5py
+    import mpi4py
+    import numpy  # noqa: E401
+    import scipy
     from petsc4py import PETSc
     L = []
     w = L.append

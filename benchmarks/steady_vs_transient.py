@@ -21,10 +21,10 @@ tau_pb = tau_0^phi = 0.242 ns for Al).
 """
 import sys
 
+from boltzphlow_mpi.extras import bench  # noqa: E402
+
 import _common  # noqa: F401
 from _common import arg, dump
-
-from boltzphlow_mpi import bench  # noqa: E402
 
 TARGET_LABELS = (("r_star", "r* (Newton's)"), ("tol", "1e-10 (solver tol)"), ("loose", "1e-6"))
 

@@ -23,13 +23,14 @@ import petsc4py
 petsc4py.init([sys.argv[0], "-log_view", ":/dev/null"])  # logging on; the log is viewed into a file below
 from petsc4py import PETSc  # noqa: E402
 
+from boltzphlow_mpi.app import config, simulation  # noqa: E402
+from boltzphlow_mpi.extras.bench import step_config  # noqa: E402
+from boltzphlow_mpi.parallel import comm as parallel
+from boltzphlow_mpi.parallel.comm import Parallel, Transposer  # noqa: E402
+from boltzphlow_mpi.parallel.domain import Domain  # noqa: E402
+
 import _common  # noqa: E402,F401
 from _common import arg, dump  # noqa: E402
-
-from boltzphlow_mpi import config, parallel, simulation  # noqa: E402
-from boltzphlow_mpi.bench import step_config  # noqa: E402
-from boltzphlow_mpi.domain import Domain  # noqa: E402
-from boltzphlow_mpi.parallel import Parallel, Transposer  # noqa: E402
 
 TIMERS = {}
 

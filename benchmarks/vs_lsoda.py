@@ -20,19 +20,18 @@ difference of N_qp (and of the excess N_qp) over the common output times.
 import time
 
 import numpy as np
+from mpi4py import MPI  # noqa: E402
 from scipy.integrate import solve_ivp
+
+from boltzphlow_mpi.app import config  # noqa: E402
+from boltzphlow_mpi.app.simulation import Simulation  # noqa: E402
+from boltzphlow_mpi.parallel.comm import Parallel  # noqa: E402
+from boltzphlow_mpi.physics.analysis import diagnostics as dg  # noqa: E402
+from boltzphlow_mpi.physics.collisions import CollisionKernel  # noqa: E402
+from boltzphlow_mpi.physics.statistics import bose  # noqa: E402
 
 import _common  # noqa: F401
 from _common import arg, dump
-
-from mpi4py import MPI  # noqa: E402
-
-from boltzphlow_mpi import config  # noqa: E402
-from boltzphlow_mpi import diagnostics as dg  # noqa: E402
-from boltzphlow_mpi.collisions import CollisionKernel  # noqa: E402
-from boltzphlow_mpi.parallel import Parallel  # noqa: E402
-from boltzphlow_mpi.simulation import Simulation  # noqa: E402
-from boltzphlow_mpi.thermal_functions import bose  # noqa: E402
 
 
 def cfg(t_end, interval):

@@ -1,12 +1,12 @@
 """Small builders shared by the physics tests (no MPI)."""
 import numpy as np
 
-from boltzphlow_mpi.collisions import CollisionKernel
-from boltzphlow_mpi.diagnostics import phonon_energy, phonon_energy_weight, qp_energy
-from boltzphlow_mpi.energy_grid import EnergyGrid
-from boltzphlow_mpi.gap import BCS_RATIO, equilibrium_gap
-from boltzphlow_mpi.kinetics import CellKinetics
-from boltzphlow_mpi.thermal_functions import bose, fermi
+from boltzphlow_mpi.physics.analysis.diagnostics import phonon_energy, phonon_energy_weight, qp_energy
+from boltzphlow_mpi.physics.collisions import CollisionKernel
+from boltzphlow_mpi.physics.energy_grid import EnergyGrid
+from boltzphlow_mpi.physics.gap.bcs import BCS_RATIO, equilibrium_gap
+from boltzphlow_mpi.physics.kinetics import CellKinetics
+from boltzphlow_mpi.physics.statistics import bose, fermi
 
 AL_TAU_RATIO = 438.0 / 0.242
 

@@ -3,11 +3,11 @@ conservation, FFT vs direct, and exact normal-state limits."""
 import numpy as np
 import pytest
 
-from boltzphlow_mpi.collisions import CollisionKernel, conv, corr, hcorr
-from boltzphlow_mpi.diagnostics import phonon_energy_weight
-from boltzphlow_mpi.energy_grid import EnergyGrid, cell_spectra
-from boltzphlow_mpi.gap import BCS_RATIO, equilibrium_gap
-from boltzphlow_mpi.thermal_functions import bose, fermi
+from boltzphlow_mpi.physics.analysis.diagnostics import phonon_energy_weight
+from boltzphlow_mpi.physics.collisions import CollisionKernel, conv, corr, hcorr
+from boltzphlow_mpi.physics.energy_grid import EnergyGrid, cell_spectra
+from boltzphlow_mpi.physics.gap.bcs import BCS_RATIO, equilibrium_gap
+from boltzphlow_mpi.physics.statistics import bose, fermi
 
 D0 = BCS_RATIO
 RATIO = 438.0 / 0.242

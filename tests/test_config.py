@@ -7,8 +7,8 @@ import tomllib
 
 import pytest
 
-from boltzphlow_mpi import config
-from boltzphlow_mpi.config import REQUIRED, SCHEMA, from_dict, load, parse_override
+from boltzphlow_mpi.app import config
+from boltzphlow_mpi.app.config import REQUIRED, SCHEMA, from_dict, load, parse_override
 from boltzphlow_mpi.errors import InputError
 
 REPO = pathlib.Path(__file__).resolve().parents[1]

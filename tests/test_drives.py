@@ -3,11 +3,11 @@ absorption, monochromatic phonons; their power in the energy ledger."""
 import numpy as np
 import pytest
 
-from boltzphlow_mpi import config
-from boltzphlow_mpi import diagnostics as dg
+from boltzphlow_mpi.app import config
+from boltzphlow_mpi.app.simulation import Simulation
 from boltzphlow_mpi.errors import InputError
-from boltzphlow_mpi.parallel import Parallel
-from boltzphlow_mpi.simulation import Simulation
+from boltzphlow_mpi.parallel.comm import Parallel
+from boltzphlow_mpi.physics.analysis import diagnostics as dg
 
 
 def point(drives, **over):

@@ -9,11 +9,12 @@ up to 40 % lower for thin films with fast phonon loss); Rothwarf and Taylor, PRL
 import numpy as np
 import pytest
 
-from boltzphlow_mpi import config, steady
-from boltzphlow_mpi import diagnostics as dg
-from boltzphlow_mpi.efficiency import generation_efficiency, pair_rates
-from boltzphlow_mpi.parallel import Parallel
-from boltzphlow_mpi.simulation import Simulation
+from boltzphlow_mpi.app import config
+from boltzphlow_mpi.app.simulation import Simulation
+from boltzphlow_mpi.numerics import steady_point as steady
+from boltzphlow_mpi.parallel.comm import Parallel
+from boltzphlow_mpi.physics.analysis import diagnostics as dg
+from boltzphlow_mpi.physics.analysis.efficiency import generation_efficiency, pair_rates
 
 
 @pytest.fixture(autouse=True, scope="module")

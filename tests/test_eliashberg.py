@@ -4,15 +4,15 @@ per check."""
 import numpy as np
 import pytest
 
-from boltzphlow_mpi import config
-from boltzphlow_mpi.eliashberg import Alpha2F, EliashbergSolver, Hilbert, matsubara_tc, read_alpha2f_table
-from boltzphlow_mpi.energy_grid import EnergyGrid, cell_spectra
+from boltzphlow_mpi.app import config
+from boltzphlow_mpi.app.simulation import Simulation
 from boltzphlow_mpi.errors import InputError, SolverError
-from boltzphlow_mpi.gap import BCS_RATIO
-from boltzphlow_mpi.parallel import Parallel
-from boltzphlow_mpi.remap import remap_occupation
-from boltzphlow_mpi.simulation import Simulation
-from boltzphlow_mpi.thermal_functions import bose, fermi
+from boltzphlow_mpi.parallel.comm import Parallel
+from boltzphlow_mpi.physics.energy_grid import EnergyGrid, cell_spectra
+from boltzphlow_mpi.physics.gap.bcs import BCS_RATIO
+from boltzphlow_mpi.physics.gap.eliashberg import Alpha2F, EliashbergSolver, Hilbert, matsubara_tc, read_alpha2f_table
+from boltzphlow_mpi.physics.gap.remap import remap_occupation
+from boltzphlow_mpi.physics.statistics import bose, fermi
 
 D0 = BCS_RATIO  # Delta_0 / k T_c
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from boltzphlow_mpi import cli
-from boltzphlow_mpi.kinetics import CellKinetics
+from boltzphlow_mpi.physics.kinetics import CellKinetics
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, ".venv", "bin")
@@ -171,7 +171,7 @@ def test_nan_in_one_cell_rejects_smaller_steps_then_stops(tmp_path, capsys, monk
     monkeypatch.setattr(CellKinetics, "split", poisoned)
     job = tmp_path / "job.toml"
     job.write_text(POINT.format(time='method = "exp"', ckdir=tmp_path / "ck"))
-    from boltzphlow_mpi import simulation
+    from boltzphlow_mpi.app import simulation
     real_after = simulation.Simulation._after_step
 
     def arm(self):

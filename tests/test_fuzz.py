@@ -24,8 +24,9 @@ import warnings
 import numpy as np
 import pytest
 
-from boltzphlow_mpi import cli, config
-from boltzphlow_mpi.config import REQUIRED, SCHEMA
+from boltzphlow_mpi import cli
+from boltzphlow_mpi.app import config
+from boltzphlow_mpi.app.config import REQUIRED, SCHEMA
 from boltzphlow_mpi.errors import InputError
 
 rng = np.random.default_rng(20240611)  # every random choice below comes from this one seed

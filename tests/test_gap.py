@@ -3,10 +3,15 @@ nonequilibrium gap equation on the grid."""
 import numpy as np
 import pytest
 
-from boltzphlow_mpi.energy_grid import EnergyGrid, cell_spectra
-from boltzphlow_mpi.gap import (BCS_RATIO, critical_temperature, equilibrium_gap,
-                                equilibrium_gap_slope, solve_gap)
-from boltzphlow_mpi.thermal_functions import fermi
+from boltzphlow_mpi.physics.energy_grid import EnergyGrid, cell_spectra
+from boltzphlow_mpi.physics.gap.bcs import (
+    BCS_RATIO,
+    critical_temperature,
+    equilibrium_gap,
+    equilibrium_gap_slope,
+    solve_gap,
+)
+from boltzphlow_mpi.physics.statistics import fermi
 
 from reference_data import BCS_GAP_TABLE
 

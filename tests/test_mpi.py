@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from mpi4py import MPI
 
-from boltzphlow_mpi import config
+from boltzphlow_mpi.app import config
+from boltzphlow_mpi.app.simulation import Simulation
 from boltzphlow_mpi.errors import SolverError
-from boltzphlow_mpi.io import DIAGNOSTICS_UNITS, OutputFile, material_attrs
-from boltzphlow_mpi.parallel import Parallel, block_range
-from boltzphlow_mpi.simulation import Simulation
+from boltzphlow_mpi.fileio.output import DIAGNOSTICS_UNITS, OutputFile, material_attrs
+from boltzphlow_mpi.parallel.comm import Parallel, block_range
 
 COMM = MPI.COMM_WORLD
 
@@ -309,7 +309,7 @@ def _sphere_with_checkpoints(directory):
 
 
 def _restart(checkpoint_path, par, output):
-    from boltzphlow_mpi import checkpoint
+    from boltzphlow_mpi.fileio import checkpoint
     meta = checkpoint.read_meta(checkpoint_path, par)
     cfg = config.revalidate(meta["config"])
     sim = Simulation(cfg, par)
@@ -390,7 +390,7 @@ def test_extending_a_finished_run_on_another_rank_count_is_the_longer_run(shared
     if COMM.rank == 0:
         run_to_file(short, Parallel(MPI.COMM_SELF), shared_dir / "short.h5", checkpoints=True)
     COMM.barrier()
-    from boltzphlow_mpi import checkpoint
+    from boltzphlow_mpi.fileio import checkpoint
     par = Parallel(COMM)
     path = checkpoint.latest(shared_dir / "ck", par)
     meta = checkpoint.read_meta(path, par)
@@ -435,7 +435,8 @@ def test_radial_steady_state_independent_of_rank_count():
     differences ~1e-13 relative in the occupations)."""
     import petsc4py  # noqa: F401
     from petsc4py import PETSc  # noqa: F401
-    from boltzphlow_mpi import steady_radial
+
+    from boltzphlow_mpi.numerics import steady_radial
     raw = {"material": {"name": "Al"}, "bath": {"temperature_over_tc": 0.15},
            "grid": {"energy_step_over_delta0": 0.25, "energy_max_over_delta0": 8.0},
            "geometry": {"kind": "sphere", "radius_um": 20.0, "cells": 8},

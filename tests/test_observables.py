@@ -4,12 +4,17 @@ import numpy as np
 import pytest
 from scipy.special import ellipe, ellipk
 
-from boltzphlow_mpi import diagnostics as dg
-from boltzphlow_mpi.energy_grid import EnergyGrid, cell_spectra
-from boltzphlow_mpi.gap import BCS_RATIO, equilibrium_gap
-from boltzphlow_mpi.observables import (effective_temperature, grid_occupation, mattis_bardeen,
-                                        mattis_bardeen_low_temperature, x_qp)
-from boltzphlow_mpi.thermal_functions import fermi
+from boltzphlow_mpi.physics.analysis import diagnostics as dg
+from boltzphlow_mpi.physics.analysis.observables import (
+    effective_temperature,
+    grid_occupation,
+    mattis_bardeen,
+    mattis_bardeen_low_temperature,
+    x_qp,
+)
+from boltzphlow_mpi.physics.energy_grid import EnergyGrid, cell_spectra
+from boltzphlow_mpi.physics.gap.bcs import BCS_RATIO, equilibrium_gap
+from boltzphlow_mpi.physics.statistics import fermi
 
 
 def zero(E):

@@ -6,13 +6,14 @@ import h5py
 import numpy as np
 import pytest
 
-from boltzphlow_mpi import __version__, cli, config
-from boltzphlow_mpi import diagnostics as dg
-from boltzphlow_mpi.energy_grid import EnergyGrid, cell_spectra
-from boltzphlow_mpi.io import DIAGNOSTICS_UNITS
-from boltzphlow_mpi.materials import Material, get_material
-from boltzphlow_mpi.thermal_functions import bose, fermi
-from boltzphlow_mpi.units import Units
+from boltzphlow_mpi import __version__, cli
+from boltzphlow_mpi.app import config
+from boltzphlow_mpi.fileio.output import DIAGNOSTICS_UNITS
+from boltzphlow_mpi.physics.analysis import diagnostics as dg
+from boltzphlow_mpi.physics.energy_grid import EnergyGrid, cell_spectra
+from boltzphlow_mpi.physics.materials import Material, get_material
+from boltzphlow_mpi.physics.statistics import bose, fermi
+from boltzphlow_mpi.physics.units import Units
 
 from helpers import TINY_TOML  # noqa: E402  (the small 0-D job shared by the CLI and output tests)
 

@@ -4,11 +4,13 @@ import numpy as np
 import pytest
 from scipy.special import spence
 
-from boltzphlow_mpi import config, lifetimes, thermal
-from boltzphlow_mpi.gap import BCS_RATIO, critical_temperature, equilibrium_gap
-from boltzphlow_mpi.materials import get_material
-from boltzphlow_mpi.parallel import Parallel
-from boltzphlow_mpi.simulation import Simulation
+from boltzphlow_mpi.app import config
+from boltzphlow_mpi.app.simulation import Simulation
+from boltzphlow_mpi.parallel.comm import Parallel
+from boltzphlow_mpi.physics.analysis import lifetimes
+from boltzphlow_mpi.physics.analysis import thermal_properties as thermal
+from boltzphlow_mpi.physics.gap.bcs import BCS_RATIO, critical_temperature, equilibrium_gap
+from boltzphlow_mpi.physics.materials import get_material
 
 from reference_data import BCS_SPECIFIC_HEAT_JUMP, BCS_SPECIFIC_HEAT_JUMP_QUOTED, BRT_KAPPA_TABLE
 

@@ -11,11 +11,13 @@ pytest.importorskip("matplotlib")
 
 from mpi4py import MPI  # noqa: E402
 
-from boltzphlow_mpi import cli, config, plot  # noqa: E402
+from boltzphlow_mpi import cli  # noqa: E402
+from boltzphlow_mpi.app import config
+from boltzphlow_mpi.app.simulation import Simulation  # noqa: E402
 from boltzphlow_mpi.errors import InputError  # noqa: E402
-from boltzphlow_mpi.io import OutputFile, material_attrs  # noqa: E402
-from boltzphlow_mpi.parallel import Parallel  # noqa: E402
-from boltzphlow_mpi.simulation import Simulation  # noqa: E402
+from boltzphlow_mpi.extras import plot
+from boltzphlow_mpi.fileio.output import OutputFile, material_attrs  # noqa: E402
+from boltzphlow_mpi.parallel.comm import Parallel  # noqa: E402
 
 from helpers import TINY_TOML  # noqa: E402  (the small 0-D job: records at t = 0, 1, ..., 5 ns)
 

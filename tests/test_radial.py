@@ -5,12 +5,12 @@ Rank invariance and restart identity are in test_mpi.py."""
 import numpy as np
 import pytest
 
-from boltzphlow_mpi import config
-from boltzphlow_mpi.energy_grid import cell_spectra
-from boltzphlow_mpi.parallel import Parallel
-from boltzphlow_mpi.simulation import Simulation
-from boltzphlow_mpi.mesh import RadialMesh
-from boltzphlow_mpi.transport import Streaming, ghosted_edges, ordinates
+from boltzphlow_mpi.app import config
+from boltzphlow_mpi.app.simulation import Simulation
+from boltzphlow_mpi.fileio.mesh import RadialMesh
+from boltzphlow_mpi.parallel.comm import Parallel
+from boltzphlow_mpi.physics.energy_grid import cell_spectra
+from boltzphlow_mpi.physics.transport import Streaming, ghosted_edges, ordinates
 
 
 def sphere_cfg(**over):
@@ -256,7 +256,7 @@ def test_self_consistent_gap_gradient_traps_qps():
     """A hot core (QPs just above the gap, self-consistent gap suppressed there by 1.1 %)
     inside a cold shell: QPs remapped below the shell's gap edge cannot leave, so after 3 ns
     several times more QPs remain than with the same deposit and a fixed (uniform) gap."""
-    from boltzphlow_mpi import diagnostics as dg
+    from boltzphlow_mpi.physics.analysis import diagnostics as dg
 
     def remaining(mode):
         sim = build(material__name="Al", bath__temperature_over_tc=0.1, collisions__enabled=False,

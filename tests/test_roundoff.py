@@ -9,7 +9,7 @@ off their bounds by round-off or by a real error.
 import numpy as np
 import pytest
 
-from boltzphlow_mpi.steppers import ROUNDOFF, StepController, clean_roundoff
+from boltzphlow_mpi.numerics.steppers import ROUNDOFF, StepController, clean_roundoff
 
 from helpers import cascade_problem
 

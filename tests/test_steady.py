@@ -4,11 +4,12 @@ import contextlib
 import numpy as np
 import pytest
 
-from boltzphlow_mpi import config, steady
-from boltzphlow_mpi import diagnostics as dg
+from boltzphlow_mpi.app import config
+from boltzphlow_mpi.app.simulation import Simulation
 from boltzphlow_mpi.errors import SolverError
-from boltzphlow_mpi.parallel import Parallel
-from boltzphlow_mpi.simulation import Simulation
+from boltzphlow_mpi.numerics import steady_point as steady
+from boltzphlow_mpi.parallel.comm import Parallel
+from boltzphlow_mpi.physics.analysis import diagnostics as dg
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -177,7 +178,7 @@ def test_steady_run_from_the_command_line(tmp_path, capsys):
         assert h5["diagnostics/qp_number_excess"][0] > 0
     # the Mattis-Bardeen readout at 5 GHz: the driven QPs raise sigma_1 above, and lower
     # sigma_2 below, the values of the bath state (observables.mattis_bardeen with thermal f)
-    from boltzphlow_mpi import observables as ob
+    from boltzphlow_mpi.physics.analysis import observables as ob
     assert cli.main(["run", str(job), "-o", str(tmp_path / "mb.h5"), "--set", "solve.readout_GHz=5"]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if "Mattis-Bardeen at 5 GHz" in x)
     s1, s2 = (float(v.split("=")[1]) for v in line.split(":")[1].split(","))
@@ -227,7 +228,7 @@ def test_temperature_sweep_with_eta_and_plot_choice(tmp_path, capsys):
     import h5py
 
     from boltzphlow_mpi import cli
-    from boltzphlow_mpi import observables as ob
+    from boltzphlow_mpi.physics.analysis import observables as ob
     job = tmp_path / "job.toml"
     job.write_text(STEADY_JOB.replace("power_W_per_um3 = 1e-12", "power_W_per_um3 = 0.0"))
     out = tmp_path / "t.h5"

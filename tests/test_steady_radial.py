@@ -2,11 +2,13 @@
 import numpy as np
 import pytest
 
-from boltzphlow_mpi import config, steady, steady_radial
-from boltzphlow_mpi import diagnostics as dg
+from boltzphlow_mpi.app import config
+from boltzphlow_mpi.app.simulation import Simulation
 from boltzphlow_mpi.errors import InputError
-from boltzphlow_mpi.parallel import Parallel
-from boltzphlow_mpi.simulation import Simulation
+from boltzphlow_mpi.numerics import steady_point as steady
+from boltzphlow_mpi.numerics import steady_radial
+from boltzphlow_mpi.parallel.comm import Parallel
+from boltzphlow_mpi.physics.analysis import diagnostics as dg
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -150,7 +152,7 @@ mode = "steady"
 def test_radial_steady_run_from_the_command_line(tmp_path, capsys):
     import h5py
 
-    from boltzphlow_mpi.cli import main
+    from boltzphlow_mpi.cli.main import main
     job = tmp_path / "radial.toml"
     job.write_text(RADIAL_JOB)
     out = tmp_path / "radial.h5"

@@ -3,11 +3,12 @@ same drive (issue 6): both computed independently from the thermal bath state.""
 import numpy as np
 import pytest
 
-from boltzphlow_mpi import config, steady
-from boltzphlow_mpi import diagnostics as dg
-from boltzphlow_mpi.bench import slowest_relaxation_ns
-from boltzphlow_mpi.parallel import Parallel
-from boltzphlow_mpi.simulation import Simulation
+from boltzphlow_mpi.app import config
+from boltzphlow_mpi.app.simulation import Simulation
+from boltzphlow_mpi.extras.bench import slowest_relaxation_ns
+from boltzphlow_mpi.numerics import steady_point as steady
+from boltzphlow_mpi.parallel.comm import Parallel
+from boltzphlow_mpi.physics.analysis import diagnostics as dg
 
 TOL = 1e-10  # the steady solver's tolerance on max |ln(G/(K y))|
 

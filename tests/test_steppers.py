@@ -3,7 +3,7 @@ ledger."""
 import numpy as np
 import pytest
 
-from boltzphlow_mpi.steppers import StepController, make_stepper
+from boltzphlow_mpi.numerics.steppers import StepController, make_stepper
 
 from helpers import cascade_problem, total_energy
 

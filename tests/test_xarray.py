@@ -18,10 +18,10 @@ pytest.importorskip("h5netcdf")
 
 from mpi4py import MPI  # noqa: E402
 
-from boltzphlow_mpi import config  # noqa: E402
-from boltzphlow_mpi.io import DIAGNOSTICS, OutputFile, material_attrs  # noqa: E402
-from boltzphlow_mpi.parallel import Parallel  # noqa: E402
-from boltzphlow_mpi.simulation import Simulation  # noqa: E402
+from boltzphlow_mpi.app import config  # noqa: E402
+from boltzphlow_mpi.app.simulation import Simulation  # noqa: E402
+from boltzphlow_mpi.fileio.output import DIAGNOSTICS, OutputFile, material_attrs  # noqa: E402
+from boltzphlow_mpi.parallel.comm import Parallel  # noqa: E402
 
 POINT = {
     "material": {"name": "Al"},

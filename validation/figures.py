@@ -27,17 +27,18 @@ import numpy as np  # noqa: E402
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 os.chdir(ROOT)  # jobs/eta_al.toml and friends are named relative to the repository root
 
-from boltzphlow_mpi import config, lifetimes  # noqa: E402
-from boltzphlow_mpi import diagnostics as dg  # noqa: E402
-from boltzphlow_mpi.collisions import CollisionKernel  # noqa: E402
-from boltzphlow_mpi.eliashberg import Alpha2F, EliashbergSolver, matsubara_tc  # noqa: E402
-from boltzphlow_mpi.energy_grid import EnergyGrid, cell_spectra  # noqa: E402
+from boltzphlow_mpi.app import config  # noqa: E402
+from boltzphlow_mpi.app.simulation import Simulation  # noqa: E402
 from boltzphlow_mpi.errors import SolverError  # noqa: E402
-from boltzphlow_mpi.gap import BCS_RATIO, equilibrium_gap  # noqa: E402
-from boltzphlow_mpi.materials import get_material  # noqa: E402
-from boltzphlow_mpi.parallel import Parallel  # noqa: E402
-from boltzphlow_mpi.simulation import Simulation  # noqa: E402
-from boltzphlow_mpi.thermal_functions import bose, fermi  # noqa: E402
+from boltzphlow_mpi.parallel.comm import Parallel  # noqa: E402
+from boltzphlow_mpi.physics.analysis import diagnostics as dg  # noqa: E402
+from boltzphlow_mpi.physics.analysis import lifetimes
+from boltzphlow_mpi.physics.collisions import CollisionKernel  # noqa: E402
+from boltzphlow_mpi.physics.energy_grid import EnergyGrid, cell_spectra  # noqa: E402
+from boltzphlow_mpi.physics.gap.bcs import BCS_RATIO, equilibrium_gap  # noqa: E402
+from boltzphlow_mpi.physics.gap.eliashberg import Alpha2F, EliashbergSolver, matsubara_tc  # noqa: E402
+from boltzphlow_mpi.physics.materials import get_material  # noqa: E402
+from boltzphlow_mpi.physics.statistics import bose, fermi  # noqa: E402
 
 FIG_DIR = ROOT / "docs" / "figures"
 MD_PATH = ROOT / "docs" / "validation_figures.md"
@@ -660,8 +661,8 @@ def _steady_point(power, hnu, tau_ns, h=0.125, emax=12.0, temperature=0.15):
 def steady_efficiency():
     import petsc4py
     petsc4py.init([])
-    from boltzphlow_mpi import steady
-    from boltzphlow_mpi.efficiency import generation_efficiency
+    from boltzphlow_mpi.numerics import steady_point as steady
+    from boltzphlow_mpi.physics.analysis.efficiency import generation_efficiency
     log("steady-state generation efficiency against phonon trapping; Rothwarf-Taylor n_qp")
     taus = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0]
     tau_pb = 0.242  # ns: tau_0^phi of Al = tau_B at 2 Delta
@@ -711,7 +712,7 @@ def steady_efficiency():
     save(fig, "steady_efficiency")
     e10 = curves[10.0]
     section("Steady states: generation efficiency and the Rothwarf-Taylor limit", "steady_efficiency",
-            "Left: `eta` (`efficiency.py`: the excess recombination rate divided by the Rothwarf-Taylor "
+            "Left: `eta` (`physics/analysis/efficiency.py`: the excess recombination rate divided by the Rothwarf-Taylor "
             "factor `1 + tau_esc/tau_B` of the recombination-phonon spectrum, times `Delta / P_abs`) of 0-D "
             f"steady states against phonon trapping. At `h nu = 3 Delta_0` it stays at `2 Delta / h nu` "
             f"({min(curves[3.0]):.4f} to {max(curves[3.0]):.4f}; `2 Delta/h nu` = {direct[3.0]:.4f} with "

@@ -23,8 +23,8 @@ variables: ``max |ln(G / K y)| < tol`` (the relative rate imbalance). A plain fi
 """
 import numpy as np
 
-from .errors import SolverError
-from .gap import _log_ratio, gap_residual
+from boltzphlow_mpi.errors import SolverError
+from boltzphlow_mpi.physics.gap.bcs import _log_ratio, gap_residual
 
 
 class SteadyProblem:
@@ -43,7 +43,7 @@ class SteadyProblem:
             # The FFT sums carry an absolute error of ~1e-16 of the largest rate, so in the cold
             # tail the gain A is noise (clipped to 0) and the relative residual there carries no
             # information; the direct sums are exact to round-off relative to each entry.
-            from .collisions import CollisionKernel
+            from boltzphlow_mpi.physics.collisions import CollisionKernel
             m.kernel = CollisionKernel(m.grid, sim.tau_ratio, sim.delta0, method="direct")
         self.y0 = sim.y[:1].copy() if len(sim.y) else m.reference_state.copy()
         self._mask_for(m.spectra)
@@ -201,7 +201,7 @@ def quasi_thermal_rows(m, t_top):
     ``t_top``: the highest ``T*`` allowed (k_B T_c units; a fixed gap allows ``T* > T_c``)."""
     from scipy.optimize import brentq
 
-    from .thermal_functions import bose, fermi
+    from boltzphlow_mpi.physics.statistics import bose, fermi
     cells = len(m.delta)
     rows = np.repeat(m.reference_state, cells, axis=0)
     power = m.split(rows)[0][:, m.nf + m.nn + 2]

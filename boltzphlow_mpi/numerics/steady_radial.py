@@ -37,8 +37,8 @@ gap fixed or self-consistent (``solve``: outer iteration), BCS or Eliashberg.
 """
 import numpy as np
 
-from .errors import SolverError
-from .transport import diffusion_conductances
+from boltzphlow_mpi.errors import SolverError
+from boltzphlow_mpi.physics.transport import diffusion_conductances
 
 
 class RadialSteadyProblem:
@@ -52,7 +52,7 @@ class RadialSteadyProblem:
         m = self.model = sim.model
         self.kernel_saved = m.kernel
         if m.kernel is not None and m.kernel.method == "fft":
-            from .collisions import CollisionKernel  # exact relative to every entry (see steady)
+            from boltzphlow_mpi.physics.collisions import CollisionKernel  # exact relative to every entry (see steady)
             m.kernel = CollisionKernel(m.grid, sim.tau_ratio, sim.delta0, method="direct")
         self.y0 = sim.y.copy()
         C_loc, N = len(self.y0), m.N
@@ -294,7 +294,7 @@ def _starting_point(sim, prob):
     """The current state, or where that has the larger residual norm, the per-cell
     quasi-thermal state (``steady.quasi_thermal_rows``: each cell at the temperature whose
     escape power is its absorbed power; cells without drive at the bath)."""
-    from .steady import quasi_thermal_rows
+    from boltzphlow_mpi.numerics.steady_point import quasi_thermal_rows
     x_now = prob.pack(prob.y0)
     hot, found = quasi_thermal_rows(sim.model, 50.0)
     if not sim.par.reduce_max(float(found.any())):

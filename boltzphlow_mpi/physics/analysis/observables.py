@@ -24,7 +24,7 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import i0, k0
 
-from .thermal_functions import fermi
+from boltzphlow_mpi.physics.statistics import fermi
 
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(64)
 

@@ -13,20 +13,20 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from . import diagnostics as dg
-from .collisions import CollisionKernel
-from .config import material_overrides
-from .energy_grid import EnergyGrid, cell_spectra
-from .errors import InputError, SolverError
-from .gap_model import make_gap_model
-from .kinetics import CellKinetics
-from .materials import get_material
-from .mesh import RadialMesh, load_mesh_file
-from .parallel import block_range, stage
-from .remap import remap_occupation
-from .steppers import StepController, clean_roundoff, make_stepper
-from .thermal_functions import bose, fermi
-from .units import Units
+from boltzphlow_mpi.app.config import material_overrides
+from boltzphlow_mpi.errors import InputError, SolverError
+from boltzphlow_mpi.fileio.mesh import RadialMesh, load_mesh_file
+from boltzphlow_mpi.numerics.steppers import StepController, clean_roundoff, make_stepper
+from boltzphlow_mpi.parallel.comm import block_range, stage
+from boltzphlow_mpi.physics.analysis import diagnostics as dg
+from boltzphlow_mpi.physics.collisions import CollisionKernel
+from boltzphlow_mpi.physics.energy_grid import EnergyGrid, cell_spectra
+from boltzphlow_mpi.physics.gap.models import make_gap_model
+from boltzphlow_mpi.physics.gap.remap import remap_occupation
+from boltzphlow_mpi.physics.kinetics import CellKinetics
+from boltzphlow_mpi.physics.materials import get_material
+from boltzphlow_mpi.physics.statistics import bose, fermi
+from boltzphlow_mpi.physics.units import Units
 
 OUT_KEYS = ("qp_number", "qp_energy", "phonon_energy")
 #: scalars of the step sequence (besides y, the spectra and the ledgers) that a branch restores
@@ -78,7 +78,7 @@ class Simulation:
         if self.sphere:
             self.mesh = build_mesh(cfg["geometry"])
             self.n_cells = self.mesh.cells
-            from .domain import Domain
+            from boltzphlow_mpi.parallel.domain import Domain
             domain = Domain(par, self.n_cells, phonon_angles * self.grid.size if tr["phonon"] == "kinetic" else 1)
             self.cell_range = domain.cell_range
             self.volumes_all = self.mesh.volumes
@@ -109,7 +109,7 @@ class Simulation:
             escape_subgap_only=esc["only_subgap"], dynes_gamma=self.gamma, phonon_weight=self.weight,
             qp_angles=qp_angles, phonon_angles=phonon_angles, drives=self._build_drives(cfg))
         if self.sphere:
-            from .radial import RadialTransport
+            from boltzphlow_mpi.parallel.radial import RadialTransport
             self.transport = RadialTransport(
                 par, self.mesh, self.model, domain, qp=tr["qp"], phonon=tr["phonon"],
                 mean_free_path_um=tr["qp_mean_free_path_um"],
@@ -166,7 +166,7 @@ class Simulation:
 
     def _build_drives(self, cfg):
         """``[[drive]]`` tables -> ``drives.Drive`` terms on the energy grid (docs/physics.md, "Drives (issue 6)")."""
-        from .drives import PLANCK_MEV_PER_GHZ, Drive, power_to_internal
+        from boltzphlow_mpi.physics.drives import PLANCK_MEV_PER_GHZ, Drive, power_to_internal
         out = []
         g, d_bath, top = self.grid, self.delta_bath, (self.grid.size - 1) * self.grid.step
         for i, d in enumerate(cfg["drive"]):
@@ -626,7 +626,7 @@ class Simulation:
     def emergency_checkpoint(self):
         """Collective: the last good state (the state is only replaced by admissible ones) to
         ``CHECKPOINT_DIR/emergency_<records>.h5``; returns the path (None if it fails)."""
-        from . import checkpoint
+        from boltzphlow_mpi.fileio import checkpoint
         directory = self.checkpoint_dir or self.cfg["output"]["checkpoint_dir"]
         # the step controller as it was after the last accepted step, not after the failed tries
         saved = self.dt, self.rejects_in_row
@@ -646,7 +646,7 @@ class Simulation:
         if self.t >= self.next_checkpoint * (1 - 1e-12) or at_end:
             while self.next_checkpoint <= self.t * (1 + 1e-12):
                 self.next_checkpoint += self.checkpoint_interval
-            from . import checkpoint
+            from boltzphlow_mpi.fileio import checkpoint
             with self._at_trajectory() as t_record:
                 self.last_checkpoint = checkpoint.write(self, self.checkpoint_dir, self.cfg["output"]["checkpoint_keep"],
                                                         t_record=t_record)

@@ -30,7 +30,7 @@ balance gives ``Gamma_gen = 2 P / h nu``, ``eta = 2 Delta / h nu``; for phonons 
 """
 import numpy as np
 
-from .collisions import conv
+from boltzphlow_mpi.physics.collisions import conv
 
 
 def pair_rates(model, y):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError
+from boltzphlow_mpi.errors import InputError
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ Pure numpy/scipy (no PETSc, no MPI).
 """
 import numpy as np
 
-from .eliashberg import Alpha2F, EliashbergSolver, Solution, read_alpha2f_table
-from .energy_grid import Spectra, cell_spectra
-from .errors import InputError
-from .gap import equilibrium_gap, solve_gap
+from boltzphlow_mpi.errors import InputError
+from boltzphlow_mpi.physics.energy_grid import Spectra, cell_spectra
+from boltzphlow_mpi.physics.gap.bcs import equilibrium_gap, solve_gap
+from boltzphlow_mpi.physics.gap.eliashberg import Alpha2F, EliashbergSolver, Solution, read_alpha2f_table
 
 
 class BCSGap:

@@ -19,9 +19,9 @@ import os
 
 import numpy as np
 
-from . import __version__
-from .errors import InputError
-from .io import h5py_mpi
+from boltzphlow_mpi import __version__
+from boltzphlow_mpi.errors import InputError
+from boltzphlow_mpi.fileio.output import h5py_mpi
 
 PATTERN = "ckpt_{:06d}.h5"
 SCALARS = ("t", "steps", "dt", "records", "grid_top_max", "rejected", "rejects_in_row", "deposit",

@@ -7,7 +7,7 @@ it holds ``r = 0`` and ``r = R``. Physics code sees numpy arrays shaped ``(cells
 """
 import numpy as np
 
-from .errors import InputError
+from boltzphlow_mpi.errors import InputError
 
 
 class Domain:

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import fft as sfft
 
-from .energy_grid import EnergyGrid, Spectra
+from boltzphlow_mpi.physics.energy_grid import EnergyGrid, Spectra
 
 
 @dataclass

@@ -12,10 +12,10 @@ import time
 
 import numpy as np
 
-from .collisions import CollisionKernel
-from .energy_grid import EnergyGrid, cell_spectra
-from .gap import BCS_RATIO
-from .thermal_functions import bose, fermi
+from boltzphlow_mpi.physics.collisions import CollisionKernel
+from boltzphlow_mpi.physics.energy_grid import EnergyGrid, cell_spectra
+from boltzphlow_mpi.physics.gap.bcs import BCS_RATIO
+from boltzphlow_mpi.physics.statistics import bose, fermi
 
 
 def _best_time(fn, repeat, budget_s=20.0):
@@ -71,8 +71,8 @@ def step_config(cells, energies, angles=4):
 
 def time_steps(par, cells, energies, steps, angles=4):
     """Seconds per step of ``steps`` fixed steps (after one warm-up step), on ``par``."""
-    from . import config
-    from .simulation import Simulation
+    from boltzphlow_mpi.app import config
+    from boltzphlow_mpi.app.simulation import Simulation
     sim = Simulation(config.from_dict(step_config(cells, energies, angles)), par)
     sim.advance_to(sim.fixed_dt)  # warm-up: caches, first transposes
     par.comm.barrier()
@@ -88,7 +88,8 @@ def step(par, cells=256, energies=512, steps=5, angles=4):
     ranks of ``par``, measured in the same run; rows for 1 and ``par.size`` ranks."""
     from mpi4py import MPI
     from petsc4py import PETSc  # noqa: F401  (PETSc initialization is collective on the world)
-    from .parallel import Parallel
+
+    from boltzphlow_mpi.parallel.comm import Parallel
     rows = []
     serial = None
     if par.rank == 0:
@@ -109,7 +110,7 @@ def eliashberg_cost(step_over_delta0=1 / 16, top_over_delta0=20.0, debye=355.0, 
     same grid (Al: Debye alpha^2F, Omega_D = 355 k_B T_c, lambda = 0.43, mu* = 0.108). Warm:
     from the solution of the previous step's occupations (the excess changed by 0.1 %, as
     between two steps of a cascade); cold: from the BCS start."""
-    from .eliashberg import Alpha2F, EliashbergSolver
+    from boltzphlow_mpi.physics.gap.eliashberg import Alpha2F, EliashbergSolver
     d0 = BCS_RATIO
     grid = EnergyGrid.from_max(step_over_delta0 * d0, top_over_delta0 * d0, debye)
     x = grid.x
@@ -134,10 +135,11 @@ def eliashberg_update_every(ks=(1, 4, 16), t_end_ns=40.0):
     """The error of updating the Eliashberg gap every k steps: 0-D Al QP cascade
     (self-consistent gap, sub-gap phonon escape), QP number at t_end against k = 1, and the
     wall time of each run."""
-    from . import config
-    from .parallel import Parallel
-    from .simulation import Simulation
     from mpi4py import MPI
+
+    from boltzphlow_mpi.app import config
+    from boltzphlow_mpi.app.simulation import Simulation
+    from boltzphlow_mpi.parallel.comm import Parallel
     rows, ref = [], None
     for k in ks:
         cfg = config.from_dict({
@@ -189,7 +191,7 @@ def slowest_relaxation_ns(sim, y, delta):
     ``sim``: with ``v = ln y``, ``dv/dt = (G - K y)/y = K (e^r - 1) ~ K r`` (``r`` the residual
     of ``steady.SteadyProblem``), so the linearized dynamics is ``diag(K) dr/dv``, ``dr/dv``
     the Newton Jacobian; the time is ``tau_0`` over the smallest decay rate."""
-    from . import steady
+    from boltzphlow_mpi.numerics import steady_point as steady
     prob = steady.SteadyProblem(sim)
     try:
         nv = len(prob.idx)
@@ -227,11 +229,11 @@ def steady_vs_transient(power=1e-10, step_over_delta0=0.05, emax_over_delta0=8.0
     apart (``check_wall_s``)."""
     from mpi4py import MPI
 
-    from . import config
-    from . import diagnostics as dg
-    from . import steady
-    from .parallel import Parallel
-    from .simulation import Simulation
+    from boltzphlow_mpi.app import config
+    from boltzphlow_mpi.app.simulation import Simulation
+    from boltzphlow_mpi.numerics import steady_point as steady
+    from boltzphlow_mpi.parallel.comm import Parallel
+    from boltzphlow_mpi.physics.analysis import diagnostics as dg
 
     if variants is None:
         variants = ({"kernel": "fft", "rtol": 1e-4}, {"kernel": "fft", "rtol": 1e-4, "free": True},

@@ -26,9 +26,9 @@ only on those below ``2 Delta``).
 """
 import numpy as np
 
-from .collisions import CollisionKernel
-from .energy_grid import cell_spectra
-from .thermal_functions import bose, fermi
+from boltzphlow_mpi.physics.collisions import CollisionKernel
+from boltzphlow_mpi.physics.energy_grid import cell_spectra
+from boltzphlow_mpi.physics.statistics import bose, fermi
 
 
 def angle_weights(m):

@@ -15,7 +15,7 @@ import json
 
 import numpy as np
 
-from .errors import InputError, SolverError
+from boltzphlow_mpi.errors import InputError, SolverError
 
 JOULE_PER_EV = 1.602176634e-19
 
@@ -41,7 +41,7 @@ def set_param(raw, key, value):
 
 def point_configs(raw, key, values):
     """Validated configs of every point (all input errors before any work)."""
-    from . import config
+    from boltzphlow_mpi.app import config
     cfgs = []
     for v in values:
         cfg = config.from_dict(set_param(raw, key, v))
@@ -56,10 +56,11 @@ def run_block(cfgs, readout_GHz):
     """Steady states of consecutive points on one rank (``COMM_SELF``), with continuation."""
     from mpi4py import MPI
 
-    from . import diagnostics as dg
-    from . import observables, steady
-    from .parallel import Parallel
-    from .simulation import Simulation
+    from boltzphlow_mpi.app.simulation import Simulation
+    from boltzphlow_mpi.numerics import steady_point as steady
+    from boltzphlow_mpi.parallel.comm import Parallel
+    from boltzphlow_mpi.physics.analysis import diagnostics as dg
+    from boltzphlow_mpi.physics.analysis import observables
     rows, guess = [], None
     for cfg in cfgs:
         sim = Simulation(cfg, Parallel(MPI.COMM_SELF))
@@ -95,8 +96,8 @@ def run_block(cfgs, readout_GHz):
 def readout(sim, i, f_row, readout_GHz):
     """Mattis-Bardeen ``(sigma_1/sigma_n, sigma_2/sigma_n)`` of local cell ``i`` with its
     occupation ``f_row`` (grid) at the readout frequency (GHz)."""
-    from . import observables
-    from .drives import PLANCK_MEV_PER_GHZ
+    from boltzphlow_mpi.physics.analysis import observables
+    from boltzphlow_mpi.physics.drives import PLANCK_MEV_PER_GHZ
     hw = readout_GHz * PLANCK_MEV_PER_GHZ / sim.units.kTc_meV
     return observables.mattis_bardeen(float(sim.model.delta[i]), hw, observables.grid_occupation(sim.grid, f_row),
                                       e_max=(sim.grid.size - 1) * sim.grid.step)
@@ -105,7 +106,7 @@ def readout(sim, i, f_row, readout_GHz):
 def generation_efficiency_or_nan(sim, absorbed):
     """``eta`` of the steady state in ``sim.y`` (``efficiency``), NaN without a pair-breaking
     drive (photon or phonon), absorbed power or phonon escape."""
-    from .efficiency import generation_efficiency
+    from boltzphlow_mpi.physics.analysis.efficiency import generation_efficiency
     if not (any(d.kind in ("photon", "phonon") for d in sim.model.drives) and absorbed > 0
             and sim.model.escape_rate > 0):
         return float("nan")

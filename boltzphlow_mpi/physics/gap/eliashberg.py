@@ -44,8 +44,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 from scipy import fft as sfft
 
-from .errors import InputError, SolverError
-from .thermal_functions import bose, fermi
+from boltzphlow_mpi.errors import InputError, SolverError
+from boltzphlow_mpi.physics.statistics import bose, fermi
 
 
 # -- alpha^2 F ---------------------------------------------------------------------------

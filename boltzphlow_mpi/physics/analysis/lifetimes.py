@@ -28,8 +28,8 @@ import numpy as np
 from scipy.special import gamma as gamma_fn
 from scipy.special import zeta
 
-from .energy_grid import _antiderivatives
-from .thermal_functions import bose, fermi
+from boltzphlow_mpi.physics.energy_grid import _antiderivatives
+from boltzphlow_mpi.physics.statistics import bose, fermi
 
 
 def _interval_averages(centres, h, delta):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import InputError
+from boltzphlow_mpi.errors import InputError
 
 MATPLOTLIB_HINT = "matplotlib installed (pip install 'boltzphlow-mpi[plot]' or apt install python3-matplotlib)"
 # Datasets every output file has (docs/output.md); their absence means "not our file".

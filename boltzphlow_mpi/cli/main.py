@@ -11,8 +11,8 @@ import sys
 
 import numpy as np
 
-from . import __version__
-from .errors import InputError, SolverError
+from boltzphlow_mpi import __version__
+from boltzphlow_mpi.errors import InputError, SolverError
 
 
 def _launcher_rank():
@@ -97,7 +97,7 @@ def _parser():
     bst.add_argument("--steps", type=int, default=5)
     bst.add_argument("--json", action="store_true")
 
-    from . import plot
+    from boltzphlow_mpi.extras import plot
     plot.add_parser(sub)
 
     sw = sub.add_parser("sweep", help="0-D steady states over a parameter (continuation; points spread over ranks)")
@@ -133,7 +133,7 @@ def main(argv=None):
     if petsc_options:
         import petsc4py
         petsc4py.init([sys.argv[0]] + petsc_options)
-    from .parallel import Parallel
+    from boltzphlow_mpi.parallel.comm import Parallel
     par = Parallel()
     try:
         return {"run": cmd_run, "restart": cmd_restart, "lifetimes": cmd_lifetimes, "thermal": cmd_thermal,
@@ -154,9 +154,9 @@ def main(argv=None):
 
 # -- run ---------------------------------------------------------------------------
 def cmd_run(args, par):
-    from . import config
-    from .io import OutputFile, material_attrs
-    from .simulation import Simulation
+    from boltzphlow_mpi.app import config
+    from boltzphlow_mpi.app.simulation import Simulation
+    from boltzphlow_mpi.fileio.output import OutputFile, material_attrs
 
     cfg, text = config.load(args.config, args.overrides)
     out = args.output or cfg["output"]["path"]
@@ -177,7 +177,9 @@ def _steady(sim, writer, out, par):
     rank that owns it, ``steady``; sphere: all cells on all ranks, ``steady_radial``), one
     output record holding the steady state, a summary with the balance and observables."""
     from petsc4py import PETSc  # noqa: F401  (PETSc initialization is collective on the world)
-    from . import steady, steady_radial
+
+    from boltzphlow_mpi.numerics import steady_point as steady
+    from boltzphlow_mpi.numerics import steady_radial
     u, s = sim.units, sim.cfg["solve"]
     if s["transient_ns"]:
         sim.advance_to(s["transient_ns"] / u.tau0_ns)
@@ -228,8 +230,9 @@ def _steady(sim, writer, out, par):
 def _steady_observables(sim, bal):
     """Summary lines (collective): n_qp, x_qp, T*_N and the gap; for a sphere at the centre
     and the outer cell; eta of a point cell with a pair-breaking drive."""
-    from . import diagnostics as dg
-    from . import observables, sweep
+    from boltzphlow_mpi.app import sweep
+    from boltzphlow_mpi.physics.analysis import diagnostics as dg
+    from boltzphlow_mpi.physics.analysis import observables
     u, par = sim.units, sim.par
     f = sim.model.unpack(sim.y)[0] if sim.local_cells else np.zeros((0, sim.grid.size))
     n_loc = dg.qp_number(sim.grid, sim.model.spectra, f)
@@ -262,7 +265,7 @@ def _steady_observables(sim, bal):
 
 
 def sweep_units():
-    from .sweep import UNITS
+    from boltzphlow_mpi.app.sweep import UNITS
     return UNITS
 
 
@@ -339,9 +342,10 @@ def _execute(sim, writer, out, args, par):
 
 
 def cmd_restart(args, par):
-    from . import checkpoint, config
-    from .io import OutputFile, material_attrs
-    from .simulation import Simulation
+    from boltzphlow_mpi.app import config
+    from boltzphlow_mpi.app.simulation import Simulation
+    from boltzphlow_mpi.fileio import checkpoint
+    from boltzphlow_mpi.fileio.output import OutputFile, material_attrs
 
     if (args.checkpoint is None) == (args.latest is None):
         raise InputError("CHECKPOINT", args.checkpoint, "a checkpoint file or --latest DIR (one of them)")
@@ -464,9 +468,9 @@ def _summary(sim, wall, out, par):
 
 # -- lifetimes ---------------------------------------------------------------------
 def cmd_lifetimes(args, par):
-    from . import lifetimes as lt
-    from .gap import equilibrium_gap
-    from .simulation import resolve_material
+    from boltzphlow_mpi.app.simulation import resolve_material
+    from boltzphlow_mpi.physics.analysis import lifetimes as lt
+    from boltzphlow_mpi.physics.gap.bcs import equilibrium_gap
 
     mat = resolve_material({"material": {"name": args.material}}, "--material")
     T = args.temperature_over_tc
@@ -516,9 +520,9 @@ def cmd_lifetimes(args, par):
 
 # -- thermal -----------------------------------------------------------------------
 def cmd_thermal(args, par):
-    from . import thermal
-    from .gap import equilibrium_gap
-    from .simulation import resolve_material
+    from boltzphlow_mpi.app.simulation import resolve_material
+    from boltzphlow_mpi.physics.analysis import thermal_properties as thermal
+    from boltzphlow_mpi.physics.gap.bcs import equilibrium_gap
 
     mat = resolve_material({"material": {"name": args.material}}, "--material")
     if args.points < 1 or args.points > 10000:
@@ -527,7 +531,7 @@ def cmd_thermal(args, par):
         raise InputError("--mean-free-path-um", args.mean_free_path_um, "a positive number (um)")
     d0 = mat.delta0_over_kTc
     # weak-coupling BCS functions of t = T / T_c, with T_c the material's
-    from .gap import BCS_RATIO
+    from boltzphlow_mpi.physics.gap.bcs import BCS_RATIO
     dn = mat.fermi_velocity_um_per_ns * args.mean_free_path_um / 3
     rows = []
     for t in np.linspace(0, 1, args.points + 2)[1:-1]:
@@ -557,7 +561,7 @@ def cmd_thermal(args, par):
 
 # -- bench, info ---------------------------------------------------------------------
 def cmd_bench(args, par):
-    from . import bench
+    from boltzphlow_mpi.extras import bench
     if args.bench == "step":
         for key, v, lo in (("--cells", args.cells, 2 * par.size), ("--energies", args.energies, 16),
                            ("--steps", args.steps, 1), ("--angles", args.angles, 2)):
@@ -619,8 +623,9 @@ def cmd_sweep(args, par):
     import tomllib
 
     from petsc4py import PETSc  # noqa: F401  (PETSc initialization is collective on the world)
-    from . import sweep
-    from .parallel import block_range
+
+    from boltzphlow_mpi.app import sweep
+    from boltzphlow_mpi.parallel.comm import block_range
     try:
         with open(args.config, "rb") as fh:
             raw = tomllib.load(fh)
@@ -661,7 +666,7 @@ def cmd_sweep(args, par):
 
 
 def _cmd_plot(args, par):
-    from . import plot
+    from boltzphlow_mpi.extras import plot
     return plot.command(args, par)
 
 
@@ -688,7 +693,7 @@ def _describe(h5, show_config):
     out = [f"{h5.filename}: BoltzPhlow-MPI {a.get('version', '?')}, written by {a.get('ranks', '?')} rank(s)"]
     if a.get("kind") == "boltzphlow-checkpoint":
         cfg = json.loads(a["config"])
-        from .simulation import Simulation
+        from boltzphlow_mpi.app.simulation import Simulation
         tau0 = Simulation.tau0_of(cfg)
         out.append(f"  checkpoint at t = {a.get('t_record', a['t']) * tau0:.6g} ns (trajectory at "
                    f"{a['t'] * tau0:.9g} ns), step {a['steps']}, "
@@ -723,6 +728,7 @@ def _describe(h5, show_config):
 
 def cmd_info(args, par):
     import platform
+
     import mpi4py
     from mpi4py import MPI
     lines = [f"boltzphlow {__version__}", f"python {platform.python_version()}",
@@ -741,7 +747,7 @@ def cmd_info(args, par):
     except Exception as exc:
         lines.append(f"h5py: not importable ({exc})")
     lines.append(f"ranks: {par.size}")
-    from .materials import MATERIALS
+    from boltzphlow_mpi.physics.materials import MATERIALS
     lines.append("")
     lines.append(f"{'material':8} {'T_c (K)':>8} {'Delta_0 (meV)':>13} {'tau_0 (ns)':>10} {'tau_0^ph (ns)':>13} "
                  f"{'Omega_D (meV)':>13} {'N_0 (1/eV/um^3)':>16}")

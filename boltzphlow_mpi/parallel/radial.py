@@ -20,10 +20,17 @@ over ranks in a fixed order), so the ledger "inside + out + escaped = initial" c
 """
 import numpy as np
 
-from .domain import Domain
-from .parallel import Transposer
-from .transport import (MILNE, Streaming, diffusion_conductances, diffusion_step, ghosted_edges, ordinates,
-                        qp_kinetic_step)
+from boltzphlow_mpi.parallel.comm import Transposer
+from boltzphlow_mpi.parallel.domain import Domain
+from boltzphlow_mpi.physics.transport import (
+    MILNE,
+    Streaming,
+    diffusion_conductances,
+    diffusion_step,
+    ghosted_edges,
+    ordinates,
+    qp_kinetic_step,
+)
 
 
 class RadialTransport:
@@ -195,7 +202,7 @@ class RadialTransport:
         ksp.setFromOptions()
         ksp.solve(b, x)
         if ksp.getConvergedReason() < 0:
-            from .errors import SolverError
+            from boltzphlow_mpi.errors import SolverError
             raise SolverError(f"QP diffusion KSP did not converge (reason {ksp.getConvergedReason()})")
         new = x.array.reshape(c1 - c0, N).copy()
         for obj in (ksp, A, b, x):

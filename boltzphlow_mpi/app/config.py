@@ -10,7 +10,7 @@ import math
 import tomllib
 from dataclasses import dataclass
 
-from .errors import InputError
+from boltzphlow_mpi.errors import InputError
 
 REQUIRED = object()
 

@@ -21,8 +21,8 @@ model's own ``T_c* = Delta_0 e^gamma / pi``).
 """
 import numpy as np
 
-from .gap import equilibrium_gap, equilibrium_gap_slope
-from .thermal_functions import fermi
+from boltzphlow_mpi.physics.gap.bcs import equilibrium_gap, equilibrium_gap_slope
+from boltzphlow_mpi.physics.statistics import fermi
 
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(200)
 

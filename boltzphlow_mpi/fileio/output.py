@@ -18,8 +18,8 @@ import os
 
 import numpy as np
 
-from . import __version__
-from .errors import InputError
+from boltzphlow_mpi import __version__
+from boltzphlow_mpi.errors import InputError
 
 # name -> (unit for a point: densities per um^3, unit for a sphere: totals)
 DIAGNOSTICS = {

@@ -18,8 +18,8 @@ cell averages ``phi_k`` of ``energy_grid`` (valid for any gap position). Equilib
 import numpy as np
 from scipy.optimize import brentq
 
-from .energy_grid import cell_spectra
-from .thermal_functions import fermi
+from boltzphlow_mpi.physics.energy_grid import cell_spectra
+from boltzphlow_mpi.physics.statistics import fermi
 
 BCS_RATIO = np.pi * np.exp(-np.euler_gamma)  # Delta(0) / k T_c in weak-coupling BCS
 

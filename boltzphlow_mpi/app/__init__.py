@@ -1,0 +1,2 @@
+"""Application: the validated config, the simulation (builder and run) and sweeps.
+"""

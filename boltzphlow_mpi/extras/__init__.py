@@ -1,0 +1,2 @@
+"""Extras the core never imports: plots (matplotlib) and benchmarks.
+"""

@@ -1,0 +1,2 @@
+"""Files: the HDF5 output, checkpoints and mesh files.
+"""

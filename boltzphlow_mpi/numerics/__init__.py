@@ -1,0 +1,2 @@
+"""Numerics: time steppers and the step controller, steady-state solvers (PETSc SNES).
+"""
