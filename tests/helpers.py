@@ -1,4 +1,6 @@
 """Small builders shared by the physics tests (no MPI)."""
+import pathlib
+
 import numpy as np
 
 from boltzphlow_mpi.physics.analysis.diagnostics import phonon_energy, phonon_energy_weight, qp_energy
@@ -7,6 +9,8 @@ from boltzphlow_mpi.physics.energy_grid import EnergyGrid
 from boltzphlow_mpi.physics.gap.bcs import BCS_RATIO, equilibrium_gap
 from boltzphlow_mpi.physics.kinetics import CellKinetics
 from boltzphlow_mpi.physics.statistics import bose, fermi
+
+REPO = pathlib.Path(__file__).resolve().parents[1]  # the repository root
 
 AL_TAU_RATIO = 438.0 / 0.242
 

@@ -17,7 +17,6 @@ import copy
 import itertools
 import json
 import math
-import pathlib
 import tomllib
 import warnings
 
@@ -28,6 +27,8 @@ from boltzphlow_mpi import cli
 from boltzphlow_mpi.app import config
 from boltzphlow_mpi.app.config import REQUIRED, SCHEMA
 from boltzphlow_mpi.errors import InputError
+
+from helpers import REPO
 
 rng = np.random.default_rng(20240611)  # every random choice below comes from this one seed
 DIR = "@DIR@"  # replaced by the test's tmp_path in the job text and the extra files
@@ -420,8 +421,7 @@ add_setup("mesh-missing-file", SPHERE_MESH, {}, ["geometry.mesh", "readable mesh
 add_setup("mesh-is-directory", with_value(SPHERE_MESH, "geometry.mesh", DIR), {},
           ["geometry.mesh", "readable mesh file"])
 add_setup("mesh-radius-mismatch-shipped", with_value(SPHERE_MESH, "geometry.mesh",
-                                                     str(pathlib.Path(__file__).resolve().parents[1]
-                                                         / "meshes" / "sn_bubble.toml")),
+                                                     str(REPO / "meshes" / "sn_bubble.toml")),
           {}, ["radius_um = 40.0", "= 10 um"])
 add_setup("sphere-one-cell", with_value(SPHERE, "geometry.cells", 1), {}, ["geometry.cells", "at least 2"])
 add_setup("mesh-one-cell", SPHERE_MESH, {"mesh.toml": "radius_um = 10.0\ncells = 1\n"},

@@ -1,7 +1,6 @@
 """Config validation: defaults, one-line InputErrors, --set parsing, fuzzed bad configs."""
 import copy
 import math
-import pathlib
 import random
 import tomllib
 
@@ -11,7 +10,7 @@ from boltzphlow_mpi.app import config
 from boltzphlow_mpi.app.config import REQUIRED, SCHEMA, from_dict, load, parse_override
 from boltzphlow_mpi.errors import InputError
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
+from helpers import REPO
 
 # A small valid config: the fuzz mutates it, most tests change one key of it.
 BASE = {

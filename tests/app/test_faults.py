@@ -3,7 +3,6 @@ checkpoint. (Config fuzzing: test_fuzz.py; one-rank exceptions: test_cli.py / te
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import h5py
@@ -13,7 +12,9 @@ import pytest
 from boltzphlow_mpi import cli
 from boltzphlow_mpi.physics.kinetics import CellKinetics
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from helpers import REPO
+
+ROOT = str(REPO)
 VENV = os.path.join(ROOT, ".venv", "bin")
 
 SPHERE = """
