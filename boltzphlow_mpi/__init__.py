@@ -13,6 +13,25 @@ Layers (``docs/architecture.md``), each importing only the ones above it:
 * ``fileio``: output files, checkpoints, mesh files;
 * ``app``: config, simulation, sweeps;
 * ``cli`` (the ``boltzphlow`` command) and ``extras`` (plots, benchmarks) on top.
+
+The Python API (``public``, docs/api.md)::
+
+    import boltzphlow_mpi as bp
+    sim = bp.Simulation.from_toml("jobs/default.toml", overrides={"time.t_end_ns": 50})
+    sim.run(output="out/default.h5")
+    print(sim.summary()["eta"])
 """
 
 __version__ = "0.1.0"
+
+_PUBLIC = ("InputError", "Output", "Simulation", "SolverError", "open_output")
+__all__ = list(_PUBLIC)
+
+
+def __getattr__(name):
+    """``bp.Simulation`` and the rest of ``public`` on first use (PEP 562): importing the
+    package alone, or its ``physics`` layer, does not import mpi4py, petsc4py or h5py."""
+    if name in _PUBLIC:
+        from boltzphlow_mpi import public
+        return getattr(public, name)
+    raise AttributeError(f"module 'boltzphlow_mpi' has no attribute {name!r}")

@@ -1,7 +1,12 @@
-"""Small builders shared by the physics tests (no MPI)."""
+"""Small builders shared by the tests: physics problems (no MPI), jobs, and launching the CLI
+and mpirun from a test."""
+import os
 import pathlib
+import shutil
+import sys
 
 import numpy as np
+import pytest
 
 from boltzphlow_mpi.physics.analysis.diagnostics import phonon_energy, phonon_energy_weight, qp_energy
 from boltzphlow_mpi.physics.collisions import CollisionKernel
@@ -66,3 +71,29 @@ def cascade_problem(step=BCS_RATIO / 8, emax=10 * BCS_RATIO, temperature=0.2, ta
 def total_energy(prob, y):
     f, n, e = prob.unpack(y)
     return qp_energy(prob.grid, prob.spectra, f) + phonon_energy(prob.grid, prob.phonon_weight, n) + e
+
+
+# -- launching the command line and mpirun from a test ---------------------------------
+BIN_DIR = pathlib.Path(sys.executable).parent
+if (BIN_DIR / "boltzphlow").exists():
+    BOLTZPHLOW = [str(BIN_DIR / "boltzphlow")]
+else:
+    BOLTZPHLOW = [sys.executable, "-m", "boltzphlow_mpi.cli"]
+MPIRUN = str(BIN_DIR / "mpirun") if (BIN_DIR / "mpirun").exists() else shutil.which("mpirun")
+needs_mpirun = pytest.mark.skipif(MPIRUN is None, reason="no mpirun (run `make setup`)")
+
+# Variables an MPI job (or an MPI singleton: this pytest process may have initialised
+# MPI already) leaves in the environment. A child launched with them tries to join the
+# parent's job: mpirun fails at once, so they are dropped.
+_KEEP = ("OMPI_ALLOW_RUN_AS_ROOT", "OMPI_MCA_btl", "OMPI_MCA_rmaps", "OMPI_MCA_mpi_yield", "OMPI_MCA_hwloc")
+
+
+def launch_env():
+    env = {}
+    for k, v in os.environ.items():  # os.environ: the environment pytest started with
+        if k.startswith(("PMIX_", "ORTE_", "PRTE_")):
+            continue
+        if k.startswith("OMPI_") and not k.startswith(_KEEP):
+            continue
+        env[k] = v
+    return env

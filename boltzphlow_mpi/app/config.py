@@ -329,6 +329,12 @@ def revalidate(resolved):
 
 def load(path, overrides=()):
     """Read a TOML file, apply ``--set`` overrides, validate. Returns (cfg, text)."""
+    raw, text = read_toml(path)
+    return from_dict(raw, overrides), text
+
+
+def read_toml(path):
+    """The tables of a job file, not validated, and its text: ``(raw, text)``."""
     try:
         with open(path, "rb") as fh:
             text = fh.read().decode()
@@ -338,7 +344,41 @@ def load(path, overrides=()):
         raw = tomllib.loads(text)
     except ValueError as exc:  # TOMLDecodeError, or an integer too long to convert
         raise InputError("CONFIG", str(path), "valid TOML", str(exc)) from None
-    return from_dict(raw, overrides), text
+    return raw, text
+
+
+def with_overrides(raw, overrides=None):
+    """A copy of ``raw`` with ``{key: value}`` set, ``key`` as in ``set_key`` (the Python
+    API's ``--set``)."""
+    for key, value in (overrides or {}).items():
+        raw = set_key(raw, key, value, name="overrides")
+    return raw
+
+
+def set_key(raw, key, value, name="--set"):
+    """A copy of the raw config with ``key`` set: ``section.key``, ``drive.I.key`` (a key
+    of the I-th ``[[drive]]``) or ``drive`` (all of them). ``name`` names the input in
+    errors (``--param`` for a sweep)."""
+    raw = copy.deepcopy(raw)
+    parts = str(key).split(".")
+    if parts == ["drive"]:
+        raw["drive"] = value
+        return raw
+    if parts[0] == "drive":
+        if len(parts) != 3 or not parts[1].isdigit():
+            raise InputError(name, key, "drive.I.key (e.g. drive.0.power_W_per_um3)")
+        drives = raw.get("drive", [])
+        i = int(parts[1])
+        if i >= len(drives):
+            raise InputError(name, key, f"a drive index below {len(drives)} (the job's [[drive]] tables)")
+        drives[i][parts[2]] = value
+        return raw
+    if len(parts) != 2 or not all(parts):
+        raise InputError(name, key, "section.key (e.g. time.t_end_ns or bath.temperature_over_tc) or drive.I.key")
+    if not isinstance(raw.setdefault(parts[0], {}), dict):
+        raise InputError(f"[{parts[0]}]", raw[parts[0]], "a table of keys")
+    raw[parts[0]][parts[1]] = value
+    return raw
 
 
 def from_dict(raw, overrides=()):

@@ -50,7 +50,59 @@ def build_mesh(geo):
 
 
 class Simulation:
-    """Model, state and time loop of one run."""
+    """Model, state and time loop of one run: the object of the Python API.
+
+    Build one from a job file or a dict, run it, read its summary::
+
+        import boltzphlow_mpi as bp
+        sim = bp.Simulation.from_toml("jobs/default.toml", overrides={"time.t_end_ns": 50})
+        sim.run(output="out/default.h5", progress=lambda s, wall: print(s.t_ns))
+        print(sim.summary()["eta"])
+
+    Parameters
+    ----------
+    cfg : dict
+        A validated config (``app.config.load`` / ``from_dict``).
+    par : parallel.comm.Parallel
+        The communicator the run is spread over (every method is collective on it).
+    """
+
+    # -- construction (the Python API) --------------------------------------------------
+    @classmethod
+    def from_dict(cls, raw, overrides=None, comm=None):
+        """A simulation of the job ``raw`` (the TOML tables as a dict).
+
+        Parameters
+        ----------
+        raw : dict
+            Sections and keys as in a job file (docs/config.md).
+        overrides : dict, optional
+            ``{"section.key": value}`` applied before validation (as ``--set``).
+        comm : mpi4py.MPI.Comm, optional
+            Default ``COMM_WORLD`` (one rank in a notebook or a plain ``python`` run).
+        """
+        from boltzphlow_mpi.app import config
+        from boltzphlow_mpi.parallel.comm import Parallel
+        return cls(config.from_dict(config.with_overrides(raw, overrides)), Parallel(comm))
+
+    @classmethod
+    def from_toml(cls, path, overrides=None, comm=None):
+        """A simulation of the job file ``path``; ``overrides`` and ``comm`` as in
+        ``from_dict``."""
+        from boltzphlow_mpi.app import config
+        raw, text = config.read_toml(path)
+        sim = cls.from_dict(raw, overrides, comm)
+        sim.config_text = text if not overrides else None
+        return sim
+
+    @classmethod
+    def from_checkpoint(cls, path, t_end_ns=None, config_path=None, comm=None):
+        """The simulation that continues checkpoint ``path`` (any number of ranks), standing
+        at its last record; ``t_end_ns`` and the job file ``config_path`` may change the
+        run-control keys (``app.restart``)."""
+        from boltzphlow_mpi.app import restart
+        from boltzphlow_mpi.parallel.comm import Parallel
+        return restart.from_checkpoint(path, Parallel(comm), t_end_ns, config_path)[0]
 
     def __init__(self, cfg, par):
         self.cfg, self.par = cfg, par
@@ -137,6 +189,11 @@ class Simulation:
         self.limit_reason = "accuracy"
         self.last_accepted_dt = self.dt
         self.t = 0.0
+        self.wall_s = 0.0         # wall time spent in run() (s)
+        self.writer = None        # the output file run(output=...) opened, until t_end
+        self.config_text = None   # the job file's text, when built from one (output attribute "config")
+        self.steady_state = False  # set by solve_steady(): y is a steady state
+        self.steady_result = None
         self._trajectory = None  # the trajectory state while the state is a branch landed on an output time
         self._landed = None
         self.steps = 0
@@ -598,30 +655,92 @@ class Simulation:
                      else k * self.output_interval)
         return self.t_end if self.t_end - target < 1e-9 * self.output_interval else target
 
-    def run(self, writer=None, progress=None):
-        """Integrate to ``t_end``, writing a record at t = 0 and every output interval, and a
-        checkpoint after the records at multiples of the checkpoint interval and at ``t_end``
-        (when ``checkpoint_dir`` is set)."""
+    def run(self, writer=None, progress=None, until_ns=None, output=None, force=False):
+        """Integrate to ``time.t_end_ns``, or to ``until_ns`` if that is earlier (a later
+        call goes on from there), writing a record at t = 0 and at every output time.
+
+        Parameters
+        ----------
+        writer : fileio.output.OutputFile, optional
+            Where the records go (nowhere by default).
+        progress : callable, optional
+            ``progress(sim, wall_s)`` after every record.
+        until_ns : float, optional
+            Stop at this time (ns) instead of ``t_end``.
+        output : str or path, optional
+            Create this HDF5 file (``--force``: ``force=True``) as ``boltzphlow run -o`` does:
+            records (opened mid-run: the current state first), checkpoints as configured, an
+            emergency checkpoint if the integration fails (``SolverError.emergency_checkpoint``);
+            it is closed at ``t_end``.
+
+        Returns
+        -------
+        float
+            The wall time of this call (s).
+        """
+        from boltzphlow_mpi.app import runner
+        until = None if until_ns is None else until_ns / self.units.tau0_ns
+        if output is not None:
+            self.writer = runner.open_output(self, output, force)
+            if self.records:  # a file opened mid-run starts with the current state, as a restart's
+                self.write_record(self.writer)
+        if writer is None and self.writer is not None:
+            return runner.run_into(self, self.writer, progress, until)
+        return self.run_records(writer, progress, until)
+
+    def run_records(self, writer=None, progress=None, until=None):
+        """Integrate to ``t_end`` (or to ``until``, internal units, if earlier), writing a
+        record at t = 0 and every output interval, and a checkpoint after the records at
+        multiples of the checkpoint interval and at ``t_end`` (when ``checkpoint_dir`` is
+        set). A later call goes on from there. Returns the wall time of this call (s)."""
         wall0 = _time.time()
         if self.records == 0:
             self.grid_top_max = self.totals()["energy_at_grid_top"]
             if writer is not None:
-                self._write(writer)
+                self.write_record(writer)
             self.records = 1
-        while self.t < self.t_end * (1 - 1e-13):
+        end = self.t_end if until is None else min(until, self.t_end)
+        while self.t < end * (1 - 1e-13):
             target = self.output_time(self.records)
+            if target > end:  # stop between two records
+                self.advance_to(end)
+                break
             self.advance_to(target)
             self.t = target  # exact output times, no drift
             tot = self.totals()
             self.grid_top_max = max(self.grid_top_max, tot["energy_at_grid_top"])
             if writer is not None:
                 with stage("output"):
-                    self._write(writer, tot)
+                    self.write_record(writer, tot)
             self.records += 1
             self._maybe_checkpoint()
             if progress is not None:
                 progress(self, _time.time() - wall0)
-        return _time.time() - wall0
+        wall = _time.time() - wall0
+        self.wall_s += wall
+        return wall
+
+    @property
+    def t_ns(self):
+        """The current time (ns)."""
+        return self.t * self.units.tau0_ns
+
+    def solve_steady(self):
+        """Collective. The steady state under the drives (``[solve]``: optional transient, then
+        Newton; docs/physics.md, "Steady states"); the state becomes it. Returns
+        ``summary()``. Raises ``SolverError`` (on every rank) if Newton fails."""
+        from boltzphlow_mpi.app import steady
+        steady.solve(self)
+        return self.summary()
+
+    def summary(self):
+        """Collective. The numbers ``boltzphlow run`` prints, as a dict whose keys carry their
+        units: of the steady state after ``solve_steady``, else of the run so far (time,
+        steps, QPs, where the deposit went, eta, the ledger error)."""
+        from boltzphlow_mpi.app import reports
+        if self.steady_state:
+            return reports.steady_summary(self, self.steady_result)
+        return reports.run_summary(self, self.wall_s)
 
     def emergency_checkpoint(self):
         """Collective: the last good state (the state is only replaced by admissible ones) to
@@ -651,6 +770,7 @@ class Simulation:
                 self.last_checkpoint = checkpoint.write(self, self.checkpoint_dir, self.cfg["output"]["checkpoint_keep"],
                                                         t_record=t_record)
 
-    def _write(self, writer, tot=None):
+    def write_record(self, writer, tot=None):
+        """Collective: append the current state (occupations, gaps, diagnostics) to ``writer``."""
         f, n, _ = self.model.unpack(self.y)
         writer.append(self.t * self.units.tau0_ns, f, n, self.model.delta * self.units.kTc_meV, self.record(tot))

@@ -10,7 +10,6 @@ Each point reports the steady state's ``n_qp`` (um^-3), ``x_qp``, ``T*_N`` (K), 
 the absorbed and escaped power (W/um^3), the Newton iterations, and the Mattis-Bardeen
 ``sigma_1/sigma_n``, ``sigma_2/sigma_n`` at the readout frequency with the nonequilibrium ``f``.
 """
-import copy
 import json
 
 import numpy as np
@@ -20,31 +19,12 @@ from boltzphlow_mpi.errors import InputError, SolverError
 JOULE_PER_EV = 1.602176634e-19
 
 
-def set_param(raw, key, value):
-    """A copy of the raw config with ``key`` (``section.key`` or ``drive.I.key``) set."""
-    raw = copy.deepcopy(raw)
-    parts = key.split(".")
-    if parts[0] == "drive":
-        if len(parts) != 3 or not parts[1].isdigit():
-            raise InputError("--param", key, "drive.I.key (e.g. drive.0.power_W_per_um3)")
-        drives = raw.get("drive", [])
-        i = int(parts[1])
-        if i >= len(drives):
-            raise InputError("--param", key, f"a drive index below {len(drives)} (the job's [[drive]] tables)")
-        drives[i][parts[2]] = value
-        return raw
-    if len(parts) != 2:
-        raise InputError("--param", key, "section.key (e.g. bath.temperature_over_tc) or drive.I.key")
-    raw.setdefault(parts[0], {})[parts[1]] = value
-    return raw
-
-
 def point_configs(raw, key, values):
     """Validated configs of every point (all input errors before any work)."""
     from boltzphlow_mpi.app import config
     cfgs = []
     for v in values:
-        cfg = config.from_dict(set_param(raw, key, v))
+        cfg = config.from_dict(config.set_key(raw, key, v, name="--param"))
         if cfg["geometry"]["kind"] != "point":
             raise InputError("geometry.kind", cfg["geometry"]["kind"], "'point' for a sweep (0-D steady states; a "
                              "sphere's steady state: boltzphlow run with solve.mode = 'steady')")

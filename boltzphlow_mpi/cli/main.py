@@ -12,6 +12,7 @@ import sys
 import numpy as np
 
 from boltzphlow_mpi import __version__
+from boltzphlow_mpi.app import reports
 from boltzphlow_mpi.errors import InputError, SolverError
 
 
@@ -154,114 +155,36 @@ def main(argv=None):
 
 # -- run ---------------------------------------------------------------------------
 def cmd_run(args, par):
-    from boltzphlow_mpi.app import config
+    from boltzphlow_mpi.app import config, runner
     from boltzphlow_mpi.app.simulation import Simulation
-    from boltzphlow_mpi.fileio.output import OutputFile, material_attrs
 
     cfg, text = config.load(args.config, args.overrides)
     out = args.output or cfg["output"]["path"]
-    _check_new_output(out, args.force, par)
+    runner.check_new_output(out, args.force, par)
     sim = Simulation(cfg, par)  # every input check happens before the file is created
-    _banner(sim, cfg, par)
-    cfg["output"]["path"] = out
-    attrs = {"config": text, "config_resolved": json.dumps(cfg), **material_attrs(sim.material)}
-    writer = OutputFile(out, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
-                        energy_meV=sim.grid.x * sim.units.kTc_meV, attrs=attrs, force=args.force, mesh=sim.mesh)
+    sim.config_text = text
+    _print(par, reports.banner_lines(sim))
+    writer = runner.open_output(sim, out, args.force)
     if cfg["solve"]["mode"] == "steady":
         return _steady(sim, writer, out, par)
     return _execute(sim, writer, out, args, par)
 
 
 def _steady(sim, writer, out, par):
-    """``[solve] mode = "steady"``: optional transient, then Newton (point: the cell on the
-    rank that owns it, ``steady``; sphere: all cells on all ranks, ``steady_radial``), one
-    output record holding the steady state, a summary with the balance and observables."""
-    from petsc4py import PETSc  # noqa: F401  (PETSc initialization is collective on the world)
-
-    from boltzphlow_mpi.numerics import steady_point as steady
-    from boltzphlow_mpi.numerics import steady_radial
-    u, s = sim.units, sim.cfg["solve"]
-    if s["transient_ns"]:
-        sim.advance_to(s["transient_ns"] / u.tau0_ns)
-    result = None
-    if sim.sphere:
-        try:
-            result = steady_radial.solve(sim, tol=s["tolerance"], max_it=s["max_iterations"])
-        except SolverError as exc:  # raised on every rank alike (global reductions)
-            result = str(exc)
-    else:
-        if sim.local_cells:
-            try:
-                result = steady.solve(sim, tol=s["tolerance"], max_it=s["max_iterations"])
-            except SolverError as exc:
-                result = str(exc)
-        result = par.bcast(result)
-    if isinstance(result, str):
+    """``[solve] mode = "steady"``: one output record holding the steady state, a summary
+    with the balance and observables (``app.steady``, ``app.reports``)."""
+    from boltzphlow_mpi.app import steady
+    try:
+        steady.solve(sim)
+    except SolverError as exc:  # raised on every rank alike
         writer.close()
-        par.print(f"boltzphlow: steady state failed: {result}")
+        par.print(f"boltzphlow: steady state failed: {exc}")
         return 3
-    if sim.local_cells:
-        sim.y = result["y"]
-    sim.steady_state = True
-    sim._write(writer)
+    sim.write_record(writer)
     writer.close()
-    to_W = u.energy_density_eV_per_um3 * 1.602176634e-19 / (u.tau0_ns * 1e-9)
-    bal = result["balance"]
-    krylov = f", {result['linear_iterations']} GMRES iterations" if "linear_iterations" in result else ""
-    if "outer_iterations" in result:
-        krylov += f", {result['outer_iterations']} gap updates"
-    par.print(f"steady state: {result['iterations']} Newton iterations{krylov}, max |ln(gain/loss)| = "
-              f"{result['max_relative_residual']:.2g}; residual norms "
-              + " ".join(f"{v:.2g}" for v in result["residual_norms"]))
-    if sim.sphere:
-        left = bal["escaped"] + bal["boundary"]
-        par.print(f"  absorbed {bal['absorbed'] * to_W:.6g} W = escaped {bal['escaped'] * to_W:.6g} W "
-                  f"+ out through R {bal['boundary'] * to_W:.6g} W "
-                  f"(balance {abs(left / bal['absorbed'] - 1) if bal['absorbed'] else 0.0:.2g} relative)")
-    else:
-        par.print(f"  absorbed {bal['absorbed'] * to_W:.6g} W/um^3, escaped {bal['escaped'] * to_W:.6g} W/um^3 "
-                  f"(balance {abs(bal['escaped'] / bal['absorbed'] - 1) if bal['absorbed'] else 0.0:.2g} relative)")
-    for line in _steady_observables(sim, bal):
-        par.print(line)
+    _print(par, reports.steady_summary_lines(sim.summary()))
     par.print(f"  output: {out} (one record: the steady state)")
     return 0
-
-
-def _steady_observables(sim, bal):
-    """Summary lines (collective): n_qp, x_qp, T*_N and the gap; for a sphere at the centre
-    and the outer cell; eta of a point cell with a pair-breaking drive."""
-    from boltzphlow_mpi.app import sweep
-    from boltzphlow_mpi.physics.analysis import diagnostics as dg
-    from boltzphlow_mpi.physics.analysis import observables
-    u, par = sim.units, sim.par
-    f = sim.model.unpack(sim.y)[0] if sim.local_cells else np.zeros((0, sim.grid.size))
-    n_loc = dg.qp_number(sim.grid, sim.model.spectra, f)
-    t_loc = [observables.effective_temperature(sim.grid, sim.model.spectra.row(i), float(n_loc[i]))
-             for i in range(sim.local_cells)]
-    n_all, d_all = par.gather_cells(n_loc), par.gather_cells(sim.model.delta)
-    t_all = par.gather_cells(np.asarray(t_loc, float))
-    readout = None
-    if sim.cfg["solve"]["readout_GHz"]:
-        mb = [sweep.readout(sim, i, f[i], sim.cfg["solve"]["readout_GHz"]) for i in range(sim.local_cells)]
-        readout = par.gather_cells(np.asarray(mb, float).reshape(-1, 2))
-    lines = None
-    if par.rank == 0:
-        where = [("", 0)] if not sim.sphere else [("centre cell: ", 0), ("outer cell: ", len(n_all) - 1)]
-        lines = []
-        for label, i in where:
-            n, d, t_star = float(n_all[i]), float(d_all[i]), float(t_all[i])
-            lines.append(f"  {label}QPs: n_qp = {n * u.number_density_per_um3:.6g} um^-3, x_qp = "
-                         f"{observables.x_qp(n, d):.4g}, T*_N = {t_star * sim.material.tc_K * 1e3:.5g} mK "
-                         f"({t_star:.4g} T_c), gap {d * u.kTc_meV:.6g} meV")
-            if readout is not None:
-                s1, s2 = readout[i]
-                lines.append(f"  {label}Mattis-Bardeen at {sim.cfg['solve']['readout_GHz']:g} GHz: "
-                             f"sigma_1/sigma_n = {s1:.6g}, sigma_2/sigma_n = {s2:.6g}")
-    if not sim.sphere and sim.local_cells:
-        eta = sweep.generation_efficiency_or_nan(sim, bal["absorbed"])
-        if np.isfinite(eta):
-            lines.append(f"  generation efficiency eta = {eta:.4f} (Delta x QPs generated per unit time / absorbed power)")
-    return par.bcast(lines)
 
 
 def sweep_units():
@@ -269,41 +192,15 @@ def sweep_units():
     return UNITS
 
 
-def _check_new_output(out, force, par):
-    """An output path we may create: not existing (unless --force), not a directory, in an
-    existing directory. Rank 0 looks, every rank gets the answer."""
-    exists, is_dir, parent_ok = par.bcast((os.path.exists(out), os.path.isdir(out),
-                                           os.path.isdir(os.path.dirname(os.path.abspath(out))))
-                                          if par.rank == 0 else None)
-    if exists and not force:
-        raise InputError("-o", out, "a path that does not exist yet (use --force to overwrite)")
-    if is_dir:
-        raise InputError("-o", out, "a file path, not a directory")
-    if not parent_ok:
-        raise InputError("-o", out, "a path in an existing directory")
-
-
-def _banner(sim, cfg, par):
-    mat, u = sim.material, sim.units
-    par.print(f"BoltzPhlow-MPI {__version__}: {mat.name}, T = {sim.temperature:.4g} T_c "
-              f"({sim.temperature * mat.tc_K * 1e3:.4g} mK), Delta = {sim.delta_bath * u.kTc_meV:.5g} meV, "
-              f"{sim.grid.size} energies (h = {sim.grid.step * u.kTc_meV * 1e3:.4g} ueV), "
-              + (f"sphere R = {sim.mesh.radius:g} um in {sim.n_cells} cells, " if sim.sphere else "")
-              + f"method {cfg['time']['method']}, {par.size} rank(s)")
-    gm = sim.gap_model
-    if gm.name == "eliashberg":
-        b = gm.bath_solution
-        par.print(f"gap: {gm.describe()}, {cfg['gap']['mode']}; bath solve {int(b.iterations[0])} iterations, "
-                  f"residual {float(b.residual[0]):.2g} Delta_0, gap edge {float(b.edge[0]) * u.kTc_meV:.5g} meV, "
-                  f"Re Z(0) = {float(b.Z[0, 0].real):.4g}")
+def _print(par, lines):
+    for line in lines:
+        par.print(line)
 
 
 def _execute(sim, writer, out, args, par):
     """Run to the end with progress lines and checkpoints, close the file, print the summary."""
+    from boltzphlow_mpi.app import runner
     u = sim.units
-    sim.output_path = out
-    if sim.checkpoint_interval is not None:
-        sim.checkpoint_dir = sim.cfg["output"]["checkpoint_dir"]
     interval = 0.0 if args.verbose else sim.cfg["output"]["progress_interval_s"]
     last = [-np.inf]
 
@@ -313,157 +210,52 @@ def _execute(sim, writer, out, args, par):
         last[0] = wall
         r = s.record()
         left = wall * (s.t_end - s.t) / max(s.t - t_start, 1e-300)
-        nu, _ = _units(s)
+        nu, _ = reports.units_of_totals(s)
         par.print(f"  step {s.steps:7d}  t = {s.t * u.tau0_ns:10.4g} ns  dt = {s.dt * u.tau0_ns:9.3g} ns "
                   f"({s.limit_reason})  N_qp = {r['qp_number']:10.4g}{nu}  ledger = {r['energy_ledger_error']:9.2e}  "
                   f"wall = {wall:7.1f} s  left ~ {left:6.1f} s")
 
     t_start = sim.t
     try:
-        wall = sim.run(writer, progress)
-    except InputError:
-        writer.close()  # raised on every rank alike: the collective close is safe
-        raise
-    except SolverError as exc:  # every rank alike (global reductions): close, save, report
-        writer.close()
-        path = sim.emergency_checkpoint()
+        runner.run_into(sim, writer, progress)
+    except SolverError as exc:  # every rank alike (global reductions): the file is closed, the state saved
         par.print(f"boltzphlow: integration failed: {exc}")
+        path = exc.emergency_checkpoint
         if path:
             par.print(f"  the last good state (t = {sim.t * u.tau0_ns:.6g} ns) is saved in {path} "
                       f"(emergency checkpoint; `boltzphlow restart {path}`)")
         return 3
     # (any other exception may be on one rank only: no collective close, main() aborts the job;
     # the file holds every record flushed before)
-    writer.close()
-    _summary(sim, wall, out, par)
+    _print(par, reports.run_summary_lines(sim.summary()))
+    par.print(f"  output: {out} (open with h5py or `h5dump -H {out}`)")
     if sim.last_checkpoint:
         par.print(f"  last checkpoint: {sim.last_checkpoint} (t = {sim.t * u.tau0_ns:.6g} ns)")
     return 0
 
 
 def cmd_restart(args, par):
-    from boltzphlow_mpi.app import config
-    from boltzphlow_mpi.app.simulation import Simulation
+    from boltzphlow_mpi.app import restart, runner
     from boltzphlow_mpi.fileio import checkpoint
-    from boltzphlow_mpi.fileio.output import OutputFile, material_attrs
 
     if (args.checkpoint is None) == (args.latest is None):
         raise InputError("CHECKPOINT", args.checkpoint, "a checkpoint file or --latest DIR (one of them)")
     if args.latest is not None:
         args.checkpoint = checkpoint.latest(args.latest, par)
-    meta = checkpoint.read_meta(args.checkpoint, par)
-    cfg = meta["config"]
-    t_ckpt_ns = meta["t_record"] * Simulation.tau0_of(cfg)  # the last record, where the restart lands
-    if args.config is not None:
-        cfg = _changed_config(cfg, config.load(args.config)[0], t_ckpt_ns)
-    if args.t_end is not None:
-        if not (np.isfinite(args.t_end) and args.t_end >= t_ckpt_ns * (1 - 1e-12)):
-            raise InputError("--t-end", args.t_end, f"a time (ns) >= the checkpoint's t = {t_ckpt_ns:.6g} ns")
-        cfg["time"]["t_end_ns"] = args.t_end
-    cfg = config.revalidate(cfg)
-    sim = Simulation(cfg, par)
-    sim.restore(meta, *checkpoint.read_state(args.checkpoint, par, sim.cell_range))
-    par.print(f"restart from {args.checkpoint}: t = {t_ckpt_ns:.6g} ns, step {sim.steps}, "
+    sim, meta = restart.from_checkpoint(args.checkpoint, par, args.t_end, args.config)
+    par.print(f"restart from {args.checkpoint}: t = {sim.t * sim.units.tau0_ns:.6g} ns, step {sim.steps}, "
               f"written by {meta['ranks']} rank(s), now {par.size}")
-    _banner(sim, cfg, par)
+    _print(par, reports.banner_lines(sim))
     if args.output:
         out = args.output
-        _check_new_output(out, args.force, par)
-        cfg["output"]["path"] = out
-        attrs = {"config": json.dumps(cfg), "config_resolved": json.dumps(cfg),
-                 "restarted_from": os.path.abspath(args.checkpoint), **material_attrs(sim.material)}
-        writer = OutputFile(out, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
-                            energy_meV=sim.grid.x * sim.units.kTc_meV, attrs=attrs, force=args.force, mesh=sim.mesh)
-        sim._write(writer)  # the restart state opens the new file
+        writer = runner.open_output(sim, out, args.force, restarted_from=args.checkpoint)
+        sim.write_record(writer)  # the restart state opens the new file
     else:
         out = meta["output_path"]
         if not out:
             raise InputError("-o", None, "an output file (the checkpoint names none)")
-        writer = OutputFile.reopen(out, par, cell_range=sim.cell_range, records=sim.records)
+        writer = runner.reopen_output(sim, out)
     return _execute(sim, writer, out, args, par)
-
-
-# Keys a restart may change: they steer the run, not the physics of the state it continues.
-RUN_CONTROL = {("time", k) for k in ("t_end_ns", "output_interval_ns", "rtol", "dt_max_ns", "max_steps")} | {
-    ("output", k) for k in ("path", "progress_interval_s", "checkpoint_interval_ns", "checkpoint_dir",
-                            "checkpoint_keep")}
-
-
-def _changed_config(old, new, t_ckpt_ns):
-    """The checkpoint's config with the run-control changes of ``new``; any other difference
-    is an InputError naming the key, both values and what may change."""
-    old = json.loads(json.dumps(old))
-    for section, table in new.items():
-        if isinstance(table, list):  # [[drive]]: physics, compared whole
-            if json.dumps(table) != json.dumps(old.get(section, [])):
-                raise InputError(f"[[{section}]]", table, f"the checkpoint's {old.get(section, [])!r}: a restart "
-                                 "continues that physics; only run-control keys may change")
-            continue
-        for key, value in table.items():
-            before = old.get(section, {}).get(key)
-            if json.dumps(value) == json.dumps(before):
-                continue
-            if (section, key) not in RUN_CONTROL:
-                allowed = ", ".join(f"{s}.{k}" for s, k in sorted(RUN_CONTROL))
-                raise InputError(f"{section}.{key}", value, f"the checkpoint's value {before!r}: a restart continues "
-                                 f"that physics; only run-control keys may change ({allowed})")
-            old[section][key] = value
-    if not old["time"]["t_end_ns"] >= t_ckpt_ns * (1 - 1e-12):
-        raise InputError("time.t_end_ns", old["time"]["t_end_ns"], f"a time (ns) >= the checkpoint's t = {t_ckpt_ns:.6g} ns")
-    return old
-
-
-def _units(sim):
-    """(number unit, energy unit) of the totals: densities for a point, totals for a sphere."""
-    return ("", "eV") if sim.sphere else (" um^-3", "eV/um^3")
-
-
-def _summary(sim, wall, out, par):
-    r = sim.record()
-    u = sim.units
-    nu, eu = _units(sim)
-    ed = u.energy_density_eV_per_um3
-    dep = sim.deposit * ed
-    bath = sim.bath_totals
-    par.print(f"done: t = {sim.t * u.tau0_ns:.6g} ns in {sim.steps} steps "
-              f"({sim.controller.rejected} rejected), wall time {wall:.2f} s")
-    par.print(f"  QPs: N = {r['qp_number']:.6g}{nu} (excess {r['qp_number_excess']:.6g}{nu}), "
-              f"mean gap {r['gap_mean']:.6g} meV")
-    absorbed = r["energy_absorbed"]
-    if absorbed > 0:
-        par.print(f"  absorbed from the drives: {absorbed:.6g} {eu} "
-                  f"({', '.join(d['kind'] for d in sim.cfg['drive'])})")
-    if dep > 0:
-        parts = {
-            "QPs (excess)": r["qp_energy"] - bath["qp_energy"] * ed - r["energy_condensate"],
-            "phonons (excess)": r["phonon_energy"] - bath["phonon_energy"] * ed,
-            "escaped": r["energy_escaped"],
-            "out through R": r["energy_out"],
-            "condensate": r["energy_condensate"],
-        }
-        if not sim.sphere:
-            del parts["out through R"]
-        par.print(f"  deposited {dep:.6g} {eu}; where it went:")
-        for k, v in parts.items():
-            par.print(f"    {k:18s} {v:12.6g} {eu}  ({100 * v / dep:7.3f} %)")
-        eta = r["gap_mean"] * 1e-3 * r["qp_number_excess"] / dep
-        par.print(f"  efficiency eta = Delta * excess N_qp / deposit = {eta:.4f}")
-    top = sim.grid_top_max * ed
-    ref = dep if dep > 0 else (sim.initial["qp_energy"] + sim.initial["phonon_energy"]) * ed
-    par.print(f"  excitation energy in the top 5 % of the energy grid: at most {top:.3g} {eu} "
-              f"({100 * top / ref:.2g} % of the {'deposit' if dep > 0 else 'initial energy'})"
-              + ("  WARNING: raise grid.energy_max_over_delta0" if top > 1e-4 * ref else ""))
-    par.print(f"  energy ledger error {r['energy_ledger_error']:.3e} (relative)")
-    if sim.gap_model.name == "eliashberg":
-        st = sim.gap_model.stats
-        solves = par.comm.allreduce(st["cell_solves"])
-        iters = par.comm.allreduce(st["iterations"])
-        most = par.comm.allreduce(st["max_iterations"], op=par.MPI.MAX)
-        worst = par.comm.allreduce(st["max_residual"], op=par.MPI.MAX)
-        par.print(f"  Eliashberg: {solves} cell solves ({st['updates']} updates per cell, every "
-                  f"{sim.gap_every} step(s)), {iters / max(solves, 1):.3g} iterations per solve on average, "
-                  f"at most {most}; largest final residual {worst:.2g} Delta_0")
-    par.print(f"  output: {out} (open with h5py or `h5dump -H {out}`)")
 
 
 # -- lifetimes ---------------------------------------------------------------------
@@ -624,7 +416,7 @@ def cmd_sweep(args, par):
 
     from petsc4py import PETSc  # noqa: F401  (PETSc initialization is collective on the world)
 
-    from boltzphlow_mpi.app import sweep
+    from boltzphlow_mpi.app import runner, sweep
     from boltzphlow_mpi.parallel.comm import block_range
     try:
         with open(args.config, "rb") as fh:
@@ -636,7 +428,7 @@ def cmd_sweep(args, par):
     if not (np.isfinite(args.readout_GHz) and args.readout_GHz > 0):
         raise InputError("--readout-GHz", args.readout_GHz, "a frequency > 0 GHz")
     cfgs = sweep.point_configs(raw, args.param, args.values)  # every input error first, on every rank
-    _check_new_output(args.output, args.force, par)
+    runner.check_new_output(args.output, args.force, par)
     a, b = block_range(len(cfgs), par.size, par.rank)
     par.print(f"sweep of {args.param} over {len(cfgs)} points on {par.size} rank(s) "
               f"(continuation within blocks of {len(cfgs) // par.size}-{-(-len(cfgs) // par.size)} points)")

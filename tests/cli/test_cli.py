@@ -1,41 +1,13 @@
 """The ``boltzphlow`` command line: subprocess runs (serial, and under mpirun -n 2), and the
 input checks in-process through ``cli.main`` (same code, no interpreter start-up)."""
 import json
-import os
-import pathlib
-import shutil
 import subprocess
-import sys
 
 import h5py
 import numpy as np
 import pytest
 
-BIN_DIR = pathlib.Path(sys.executable).parent
-if (BIN_DIR / "boltzphlow").exists():
-    BOLTZPHLOW = [str(BIN_DIR / "boltzphlow")]
-else:
-    BOLTZPHLOW = [sys.executable, "-m", "boltzphlow_mpi.cli"]
-MPIRUN = str(BIN_DIR / "mpirun") if (BIN_DIR / "mpirun").exists() else shutil.which("mpirun")
-needs_mpirun = pytest.mark.skipif(MPIRUN is None, reason="no mpirun (run `make setup`)")
-
-from helpers import TINY_TOML  # noqa: E402  (the small 0-D job shared by the CLI and output tests)
-
-# Variables an MPI job (or an MPI singleton: this pytest process may have initialised
-# MPI already) leaves in the environment. A child launched with them tries to join the
-# parent's job: mpirun fails at once, so they are dropped.
-_KEEP = ("OMPI_ALLOW_RUN_AS_ROOT", "OMPI_MCA_btl", "OMPI_MCA_rmaps", "OMPI_MCA_mpi_yield", "OMPI_MCA_hwloc")
-
-
-def launch_env():
-    env = {}
-    for k, v in os.environ.items():  # os.environ: the environment pytest started with
-        if k.startswith(("PMIX_", "ORTE_", "PRTE_")):
-            continue
-        if k.startswith("OMPI_") and not k.startswith(_KEEP):
-            continue
-        env[k] = v
-    return env
+from helpers import BOLTZPHLOW, MPIRUN, TINY_TOML, launch_env, needs_mpirun
 
 
 def run(args, cwd, mpi_ranks=None, timeout=120):

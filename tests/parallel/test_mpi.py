@@ -403,7 +403,7 @@ def test_extending_a_finished_run_on_another_rank_count_is_the_longer_run(shared
     writer = OutputFile(shared_dir / "extended.h5", par, n_cells=sim.n_cells, cell_range=sim.cell_range,
                         energy_meV=sim.grid.x * sim.units.kTc_meV, attrs=attrs, mesh=sim.mesh)
     try:
-        sim._write(writer)
+        sim.write_record(writer)
         sim.run(writer)
     finally:
         writer.close()
