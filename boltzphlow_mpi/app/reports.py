@@ -19,7 +19,7 @@ def banner_lines(sim):
     lines = [f"BoltzPhlow-MPI {__version__}: {mat.name}, T = {sim.temperature:.4g} T_c "
              f"({sim.temperature * mat.tc_K * 1e3:.4g} mK), Delta = {sim.delta_bath * u.kTc_meV:.5g} meV, "
              f"{sim.grid.size} energies (h = {sim.grid.step * u.kTc_meV * 1e3:.4g} ueV), "
-             + (f"sphere R = {sim.mesh.radius:g} um in {sim.n_cells} cells, " if sim.sphere else "")
+             + sim.geometry.describe()
              + f"method {cfg['time']['method']}, {sim.par.size} rank(s)"]
     gm = sim.gap_model
     if gm.name == "eliashberg":
@@ -32,7 +32,7 @@ def banner_lines(sim):
 
 def units_of_totals(sim):
     """(number unit, energy unit) of the totals: densities for a point, totals for a sphere."""
-    return ("", "eV") if sim.sphere else (" um^-3", "eV/um^3")
+    return sim.geometry.number_unit, sim.geometry.energy_unit
 
 
 def run_summary(sim, wall_s):
@@ -57,9 +57,7 @@ def run_summary(sim, wall_s):
             "out through R": r["energy_out"],
             "condensate": r["energy_condensate"],
         }
-        if not sim.sphere:
-            del parts["out through R"]
-        out["deposit_parts"] = parts
+        out["deposit_parts"] = {k: parts[k] for k in sim.geometry.summary_parts}
         out["eta"] = r["gap_mean"] * 1e-3 * r["qp_number_excess"] / dep
     out["energy_at_grid_top"] = sim.grid_top_max * ed
     out["grid_top_reference"] = dep if dep > 0 else (sim.initial["qp_energy"] + sim.initial["phonon_energy"]) * ed
@@ -112,17 +110,16 @@ def steady_summary(sim, result):
     to_W = u.energy_density_eV_per_um3 * JOULE_PER_EV / (u.tau0_ns * 1e-9)
     bal = result["balance"]
     out = {"iterations": result["iterations"], "max_relative_residual": result["max_relative_residual"],
-           "residual_norms": list(result["residual_norms"]), "sphere": sim.sphere,
+           "residual_norms": list(result["residual_norms"]),
            "absorbed_W": bal["absorbed"] * to_W, "escaped_W": bal["escaped"] * to_W}
     for k in ("linear_iterations", "outer_iterations"):
         if k in result:
             out[k] = result[k]
-    if sim.sphere:
+    left = bal["escaped"]
+    if "boundary" in bal:  # a sphere: out through R
         out["boundary_W"] = bal["boundary"] * to_W
         left = bal["escaped"] + bal["boundary"]
-        out["balance"] = abs(left / bal["absorbed"] - 1) if bal["absorbed"] else 0.0
-    else:
-        out["balance"] = abs(bal["escaped"] / bal["absorbed"] - 1) if bal["absorbed"] else 0.0
+    out["balance"] = abs(left / bal["absorbed"] - 1) if bal["absorbed"] else 0.0
     f = sim.model.unpack(sim.y)[0] if sim.local_cells else np.zeros((0, sim.grid.size))
     n_loc = dg.qp_number(sim.grid, sim.model.spectra, f)
     t_loc = [observables.effective_temperature(sim.grid, sim.model.spectra.row(i), float(n_loc[i]))
@@ -135,8 +132,7 @@ def steady_summary(sim, result):
         mb = [sweep.readout(sim, i, f[i], ghz) for i in range(sim.local_cells)]
         readout = par.gather_cells(np.asarray(mb, float).reshape(-1, 2))
     cells = []
-    where = [("", 0)] if not sim.sphere else [("centre cell", 0), ("outer cell", len(n_all) - 1)]
-    for label, i in where:
+    for label, i in sim.geometry.report_cells(len(n_all)):
         n, d, t_star = float(n_all[i]), float(d_all[i]), float(t_all[i])
         cell = {"where": label, "n_qp_per_um3": n * u.number_density_per_um3, "x_qp": observables.x_qp(n, d),
                 "t_star_K": t_star * sim.material.tc_K, "t_star_over_tc": t_star, "gap_meV": d * u.kTc_meV}
@@ -146,7 +142,7 @@ def steady_summary(sim, result):
         cells.append(cell)
     out["cells"] = cells
     eta = np.nan
-    if not sim.sphere and sim.local_cells:
+    if sim.geometry.has_efficiency and sim.local_cells:
         eta = sweep.generation_efficiency_or_nan(sim, bal["absorbed"])
     out["eta"] = float(par.bcast(eta))
     return out
@@ -158,7 +154,7 @@ def steady_summary_lines(s):
         krylov += f", {s['outer_iterations']} gap updates"
     lines = [f"steady state: {s['iterations']} Newton iterations{krylov}, max |ln(gain/loss)| = "
              f"{s['max_relative_residual']:.2g}; residual norms " + " ".join(f"{v:.2g}" for v in s["residual_norms"])]
-    if s["sphere"]:
+    if "boundary_W" in s:
         lines.append(f"  absorbed {s['absorbed_W']:.6g} W = escaped {s['escaped_W']:.6g} W "
                      f"+ out through R {s['boundary_W']:.6g} W (balance {s['balance']:.2g} relative)")
     else:

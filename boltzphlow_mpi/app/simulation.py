@@ -13,11 +13,11 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from boltzphlow_mpi.app import geometry
 from boltzphlow_mpi.app.config import material_overrides
 from boltzphlow_mpi.errors import InputError, SolverError
-from boltzphlow_mpi.fileio.mesh import RadialMesh, load_mesh_file
 from boltzphlow_mpi.numerics.steppers import StepController, clean_roundoff, make_stepper
-from boltzphlow_mpi.parallel.comm import block_range, stage
+from boltzphlow_mpi.parallel.comm import stage
 from boltzphlow_mpi.physics.analysis import diagnostics as dg
 from boltzphlow_mpi.physics.collisions import CollisionKernel
 from boltzphlow_mpi.physics.energy_grid import EnergyGrid, cell_spectra
@@ -41,12 +41,6 @@ def resolve_material(cfg, key="material.name"):
         raise InputError(key, name, "a known material", str(exc).strip("'\"")) from None
     except ValueError as exc:
         raise InputError("material", name, "valid overrides", str(exc)) from None
-
-
-def build_mesh(geo):
-    if geo["mesh"] is not None:
-        return load_mesh_file(geo["mesh"], geo["radius_um"])
-    return RadialMesh.uniform(geo["radius_um"], geo["cells"])
 
 
 class Simulation:
@@ -122,26 +116,9 @@ class Simulation:
         self.gamma = g["dynes_gamma_over_delta0"] * self.delta0
         self.cutoff = self.grid.debye
         self.weight = dg.phonon_energy_weight(self.delta0, self.tau_ratio)
-        tr = cfg["transport"]
-        self.sphere = cfg["geometry"]["kind"] == "sphere"
-        qp_angles = tr["angles"] if (self.sphere and tr["qp"] == "kinetic") else 1
-        phonon_angles = tr["angles"] if (self.sphere and tr["phonon"] == "kinetic") else 1
-        self.transport = None
-        if self.sphere:
-            self.mesh = build_mesh(cfg["geometry"])
-            self.n_cells = self.mesh.cells
-            from boltzphlow_mpi.parallel.domain import Domain
-            domain = Domain(par, self.n_cells, phonon_angles * self.grid.size if tr["phonon"] == "kinetic" else 1)
-            self.cell_range = domain.cell_range
-            self.volumes_all = self.mesh.volumes
-        else:
-            self.mesh = None
-            self.n_cells = 1
-            self.cell_range = block_range(1, par.size, par.rank)
-            self.volumes_all = np.ones(1)  # densities per um^3
-        c0, c1 = self.cell_range
-        self.local_cells = c1 - c0
-        self.volumes = self.volumes_all[c0:c1]
+        geo = self.geometry = geometry.make(cfg, par, self.grid)
+        self.mesh, self.n_cells, self.cell_range = geo.mesh, geo.n_cells, geo.cell_range
+        self.local_cells, self.volumes_all, self.volumes = geo.local_cells, geo.volumes_all, geo.volumes
         esc = cfg["phonon_escape"]
         escape_rate = mat.tau0_ns / esc["tau_ns"] if esc["tau_ns"] else 0.0
         self.kernel = CollisionKernel(self.grid, self.tau_ratio, self.delta0, method=g["kernel"])
@@ -159,15 +136,8 @@ class Simulation:
             self.grid, self.kernel if cfg["collisions"]["enabled"] else None, np.full(self.local_cells, self.delta_bath),
             bath_temperature=self.temperature, escape_rate=escape_rate,
             escape_subgap_only=esc["only_subgap"], dynes_gamma=self.gamma, phonon_weight=self.weight,
-            qp_angles=qp_angles, phonon_angles=phonon_angles, drives=self._build_drives(cfg))
-        if self.sphere:
-            from boltzphlow_mpi.parallel.radial import RadialTransport
-            self.transport = RadialTransport(
-                par, self.mesh, self.model, domain, qp=tr["qp"], phonon=tr["phonon"],
-                mean_free_path_um=tr["qp_mean_free_path_um"],
-                fermi_velocity=mat.fermi_velocity_um_per_ns * mat.tau0_ns,
-                sound_speed=mat.sound_speed_um_per_ns * mat.tau0_ns, boundary=tr["outer_boundary"],
-                qp_solver=tr["qp_solver"])
+            qp_angles=geo.qp_angles, phonon_angles=geo.phonon_angles, drives=self._build_drives(cfg))
+        self.transport = geo.transport(par, self.model, mat, cfg)
         self.set_spectra(self.bath_spectra.tile(self.local_cells))
         self.y = self._initial_state()
         self.condensate = np.zeros(self.local_cells)  # energy gained by QPs from gap changes
@@ -242,14 +212,13 @@ class Simulation:
             if d["kind"] == "phonon" and not (0 < m < g.size and g.phonon_mask[m]):
                 raise InputError(key, value, "a phonon energy on the grid's phonon band (0 < Omega <= Omega_D, "
                                  "below the grid top)")
-            if d["radius_width_um"] is not None and not self.sphere:
-                raise InputError(f"drive.{i}.radius_width_um", d["radius_width_um"], "no value for a point geometry")
-            shape = np.ones(self.local_cells)
-            if self.sphere and d["radius_width_um"] is not None:
-                c0, c1 = self.cell_range
-                shape = np.exp(-0.5 * (self.mesh.centres[c0:c1] / d["radius_width_um"]) ** 2)
+            shape = self.geometry.drive_shape(d["radius_width_um"], f"drive.{i}.radius_width_um")
             out.append(Drive(d["kind"], m, power_to_internal(d["power_W_per_um3"], self.units) * shape))
         return out
+
+    @property
+    def sphere(self):
+        return self.geometry.kind == "sphere"
 
     @staticmethod
     def tau0_of(cfg):
@@ -314,28 +283,18 @@ class Simulation:
             self.advance_to(t_record)
 
     # -- set-up -----------------------------------------------------------------------
-    def _profile(self):
-        """Spatial shape of the deposit on the local cells and its global volume integral."""
-        if not self.sphere:
-            return np.ones(self.local_cells), 1.0
-        width = self.cfg["initial"]["radius_width_um"]
-        r = self.mesh.centres
-        shape = np.ones_like(r) if width is None else np.exp(-0.5 * (r / width) ** 2)
-        c0, c1 = self.cell_range
-        return shape[c0:c1], float(np.sum(shape * self.mesh.volumes))
-
     def _initial_state(self):
         """Thermal state plus a Gaussian packet scaled to the deposit (docs/physics.md, "Initial condition")."""
         x, grid, m = self.grid.x, self.grid, self.model
         f = np.tile(fermi(x, self.temperature), (self.local_cells, 1))
         n = np.tile(bose(x, self.temperature) * grid.phonon_mask, (self.local_cells, 1))
         ini = self.cfg["initial"]
-        key = "initial.deposit_eV" if self.sphere else "initial.deposit_eV_per_um3"
-        given = ini["deposit_eV"] if self.sphere else ini["deposit_eV_per_um3"]
+        key = f"initial.{self.geometry.deposit_key}"
+        given = ini[self.geometry.deposit_key]
         deposit = given / self.units.energy_density_eV_per_um3  # internal energy x um^3
         self.deposit = deposit
         if deposit > 0:
-            shape, integral = self._profile()
+            shape, integral = self.geometry.profile(ini["radius_width_um"])
             centre = ini["energy_center_over_delta0"] * self.delta0
             width = ini["energy_width_over_delta0"] * self.delta0
             bump = np.exp(-0.5 * ((x - centre) / width) ** 2)
@@ -358,7 +317,7 @@ class Simulation:
                 if amp > room:
                     most = room * unit * integral * self.units.energy_density_eV_per_um3
                     raise InputError(key, given, f"a deposit that keeps f <= 1 (at most {most:.4g} "
-                                     f"{'eV' if self.sphere else 'eV/um^3'} for this packet)")
+                                     f"{self.geometry.energy_unit} for this packet)")
                 f = f + amp * shape[:, None] * bump
         return m.pack(f, n, 0.0, 0.0)
 

@@ -2,7 +2,6 @@
 Newton on the point cell (``numerics.steady_point``, on the rank that owns it) or on all
 cells of a sphere on all ranks (``numerics.steady_radial``); docs/physics.md, "Steady states".
 """
-from boltzphlow_mpi.errors import SolverError
 
 
 def solve(sim):
@@ -10,22 +9,10 @@ def solve(sim):
     same dict on every rank). A failure raises ``SolverError`` on every rank alike."""
     from petsc4py import PETSc  # noqa: F401  (PETSc initialization is collective on the world)
 
-    from boltzphlow_mpi.numerics import steady_point, steady_radial
     u, s = sim.units, sim.cfg["solve"]
     if s["transient_ns"]:
         sim.advance_to(s["transient_ns"] / u.tau0_ns)
-    if sim.sphere:
-        result = steady_radial.solve(sim, tol=s["tolerance"], max_it=s["max_iterations"])  # alike on all ranks
-    else:
-        result = None
-        if sim.local_cells:
-            try:
-                result = steady_point.solve(sim, tol=s["tolerance"], max_it=s["max_iterations"])
-            except SolverError as exc:
-                result = str(exc)
-        result = sim.par.bcast(result)
-        if isinstance(result, str):
-            raise SolverError(result)
+    result = sim.geometry.solve_steady(sim, s["tolerance"], s["max_iterations"])
     if sim.local_cells:
         sim.y = result["y"]
     sim.steady_state = True
