@@ -192,14 +192,13 @@ def slowest_relaxation_ns(sim, y, delta):
     of ``steady.SteadyProblem``), so the linearized dynamics is ``diag(K) dr/dv``, ``dr/dv``
     the Newton Jacobian; the time is ``tau_0`` over the smallest decay rate."""
     from boltzphlow_mpi.numerics import steady_point as steady
-    prob = steady.SteadyProblem(sim)
-    try:
+    from boltzphlow_mpi.numerics.steady_common import exact_sums
+    with exact_sums(sim):
+        prob = steady.SteadyProblem(sim)
         nv = len(prob.idx)
         J = prob.jacobian(prob.pack(y, delta))[:nv, :nv]
         _, K = sim.model.split(y)
         rates = -np.linalg.eigvals(K[0, prob.idx][:, None] * J).real
-    finally:
-        sim.model.kernel = prob.kernel_saved
     return sim.units.tau0_ns / float(np.min(rates))
 
 
@@ -232,6 +231,7 @@ def steady_vs_transient(power=1e-10, step_over_delta0=0.05, emax_over_delta0=8.0
     from boltzphlow_mpi.app import config
     from boltzphlow_mpi.app.simulation import Simulation
     from boltzphlow_mpi.numerics import steady_point as steady
+    from boltzphlow_mpi.numerics.steady_common import exact_sums
     from boltzphlow_mpi.parallel.comm import Parallel
     from boltzphlow_mpi.physics.analysis import diagnostics as dg
 
@@ -253,9 +253,7 @@ def steady_vs_transient(power=1e-10, step_over_delta0=0.05, emax_over_delta0=8.0
     newton_wall = time.perf_counter() - t0
     r_star, y_ss = res["max_relative_residual"], res["y"]
     n_ss = qp_number(sim, y_ss)
-    prob = steady.SteadyProblem(sim)
-    unknowns = prob.size
-    sim.model.kernel = prob.kernel_saved
+    unknowns = steady.SteadyProblem(sim).size
     out = {"power_W_per_um3": power, "step_over_delta0": step_over_delta0, "emax_over_delta0": emax_over_delta0,
            "N": sim.grid.size, "tau_esc_ns": tau_esc_ns, "tau0_phonon_ns": TAU0_PHONON_AL_NS, "tol": tol,
            "loose": loose, "cap_ns": cap_ns, "check_ns": check_ns, "tau0_ns": sim.units.tau0_ns,
@@ -269,16 +267,12 @@ def steady_vs_transient(power=1e-10, step_over_delta0=0.05, emax_over_delta0=8.0
         kernel, rtol, dt_max_ns, free = (var.get("kernel", "fft"), var.get("rtol", 1e-4), var.get("dt_max_ns"),
                                          bool(var.get("free", False)))
         sim = make(kernel=kernel, rtol=rtol, dt_max_ns=dt_max_ns)
-        prob = steady.SteadyProblem(sim)  # swaps in the direct sums: used for the imbalance only
-        direct, sim.model.kernel = sim.model.kernel, prob.kernel_saved
+        prob = steady.SteadyProblem(sim)  # the imbalance only (with the direct sums)
         delta = float(sim.model.delta[0])
 
         def imbalance():
-            sim.model.kernel = direct
-            try:
+            with exact_sums(sim):
                 return float(np.max(np.abs(prob.residual(prob.pack(sim.y, delta)))))
-            finally:
-                sim.model.kernel = prob.kernel_saved
 
         row = {"kernel": kernel, "rtol": rtol, "dt_max_ns": dt_max_ns, "free": free, "reached": {},
                "qp_reached": None, "history": []}

@@ -24,6 +24,7 @@ variables: ``max |ln(G / K y)| < tol`` (the relative rate imbalance). A plain fi
 import numpy as np
 
 from boltzphlow_mpi.errors import SolverError
+from boltzphlow_mpi.numerics.steady_common import exact_sums, newton_snes
 from boltzphlow_mpi.physics.gap.bcs import _log_ratio, gap_residual
 
 
@@ -38,13 +39,6 @@ class SteadyProblem:
         # BCS: the gap is an unknown of the Newton system; Eliashberg: the spectra are held
         # here and updated by the outer iteration of ``solve``
         self.self_consistent = sim.self_consistent and sim.gap_model.name == "bcs"
-        self.kernel_saved = m.kernel
-        if m.kernel is not None and m.kernel.method == "fft":
-            # The FFT sums carry an absolute error of ~1e-16 of the largest rate, so in the cold
-            # tail the gain A is noise (clipped to 0) and the relative residual there carries no
-            # information; the direct sums are exact to round-off relative to each entry.
-            from boltzphlow_mpi.physics.collisions import CollisionKernel
-            m.kernel = CollisionKernel(m.grid, sim.tau_ratio, sim.delta0, method="direct")
         self.y0 = sim.y[:1].copy() if len(sim.y) else m.reference_state.copy()
         self._mask_for(m.spectra)
 
@@ -301,11 +295,16 @@ def _bcs_active_set(sim, tol, max_it, guess, max_rounds=20):
 
 
 def _newton(sim, tol=1e-10, max_it=100, guess=None):
-    """Newton (PETSc SNES) on the unknowns of ``SteadyProblem`` (see ``solve``)."""
+    """Newton (PETSc SNES) on the unknowns of ``SteadyProblem`` (see ``solve``), with the
+    exact (direct) collision sums."""
+    with exact_sums(sim):
+        return _newton_exact(sim, tol, max_it, guess)
+
+
+def _newton_exact(sim, tol, max_it, guess):
     import petsc4py  # noqa: F401
     from petsc4py import PETSc
     prob = SteadyProblem(sim)
-    m = sim.model
     x0 = _starting_point(sim, prob, guess)
     n = prob.size
     comm = PETSc.COMM_SELF
@@ -313,11 +312,6 @@ def _newton(sim, tol=1e-10, max_it=100, guess=None):
     F = PETSc.Vec().createSeq(n, comm=comm)
     J = PETSc.Mat().createDense((n, n), comm=comm)
     J.setUp()
-    history = []
-
-    def form_function(snes, xv, fv):
-        r = prob.residual(xv.getArray(readonly=True).copy())
-        fv.setArray(np.where(np.isfinite(r), r, 1e3))
 
     def form_jacobian(snes, xv, Jm, Pm):
         x = xv.getArray(readonly=True).copy()
@@ -326,17 +320,11 @@ def _newton(sim, tol=1e-10, max_it=100, guess=None):
         if Jm != Pm:
             Jm.assemble()
 
-    snes = PETSc.SNES().create(comm)
-    snes.setOptionsPrefix("steady_")
-    snes.setType("newtonls")
-    snes.setFunction(form_function, F)
-    snes.setJacobian(form_jacobian, J)
-    snes.setTolerances(atol=tol * 1e-2, rtol=1e-30, stol=1e-30, max_it=max_it)
+    snes, history = newton_snes(comm, prob.residual, F, J, None, form_jacobian, tol, max_it)
     snes.getKSP().setType("preonly")
     pc = snes.getKSP().getPC()
     pc.setType("python")
     pc.setPythonContext(_LUPreconditioner())
-    snes.setMonitor(lambda s, it, norm: history.append(float(norm)))
     snes.setFromOptions()
     X.setArray(x0)
     try:
@@ -348,7 +336,6 @@ def _newton(sim, tol=1e-10, max_it=100, guess=None):
         y, delta = prob.unpack(x)
         balance = energy_balance(sim, y)
     finally:
-        m.kernel = prob.kernel_saved
         for obj in (pc, snes, X, F, J):  # (pc: a Python reference must not outlive PETSc)
             obj.destroy()
     if not (reason > 0 and worst < tol * 10):
@@ -369,11 +356,8 @@ def energy_balance(sim, y):
 def fixed_point(sim, max_it=10000, tol=1e-10, guess=None):
     """The plain iteration ``y <- G(y)/K(y)`` on the same unknowns (the kind of solver the
     existing steady-state codes use). Returns ``(y, iterations, max relative residual)``."""
-    prob = SteadyProblem(sim)
-    try:
-        return _fixed_point(sim, prob, max_it, tol, guess)
-    finally:
-        sim.model.kernel = prob.kernel_saved
+    with exact_sums(sim):
+        return _fixed_point(sim, SteadyProblem(sim), max_it, tol, guess)
 
 
 def _fixed_point(sim, prob, max_it, tol, guess):

@@ -38,6 +38,7 @@ gap fixed or self-consistent (``solve``: outer iteration), BCS or Eliashberg.
 import numpy as np
 
 from boltzphlow_mpi.errors import SolverError
+from boltzphlow_mpi.numerics.steady_common import exact_sums, newton_snes
 from boltzphlow_mpi.physics.transport import diffusion_conductances
 
 
@@ -50,10 +51,6 @@ class RadialSteadyProblem:
             raise SolverError("radial steady state: transport.qp = 'kinetic' is not supported (use 'diffusive')")
         self.sim, self.tr, self.par = sim, tr, sim.par
         m = self.model = sim.model
-        self.kernel_saved = m.kernel
-        if m.kernel is not None and m.kernel.method == "fft":
-            from boltzphlow_mpi.physics.collisions import CollisionKernel  # exact relative to every entry (see steady)
-            m.kernel = CollisionKernel(m.grid, sim.tau_ratio, sim.delta0, method="direct")
         self.y0 = sim.y.copy()
         C_loc, N = len(self.y0), m.N
         mask = np.zeros((C_loc, m.width), bool)
@@ -370,7 +367,13 @@ def _fill_gained(m, y, was_active, now_active):
 
 
 def _newton(sim, tol=1e-10, max_it=100):
-    """Newton-Krylov on the occupations of all cells, spectra held (see the module docstring)."""
+    """Newton-Krylov on the occupations of all cells, spectra held (see the module docstring),
+    with the exact (direct) collision sums."""
+    with exact_sums(sim):
+        return _newton_exact(sim, tol, max_it)
+
+
+def _newton_exact(sim, tol, max_it):
     from petsc4py import PETSc
     prob = RadialSteadyProblem(sim)
     comm = PETSc.Comm(sim.par.comm)
@@ -384,11 +387,6 @@ def _newton(sim, tol=1e-10, max_it=100):
     width = int(sim.par.reduce_max(max(prob.counts, default=0)))
     P.setPreallocationNNZ((width + 2, 2))
     P.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, False)
-    history = []
-
-    def form_function(snes, xv, fv):
-        r = prob.residual(xv.getArray(readonly=True).copy())
-        fv.setArray(np.where(np.isfinite(r), r, 1e3))
 
     def form_jacobian(snes, xv, Jm, Pm):
         x = xv.getArray(readonly=True).copy()
@@ -406,12 +404,7 @@ def _newton(sim, tol=1e-10, max_it=100):
             Pm.setValue(int(r), int(c), float(v))
         Pm.assemble()
 
-    snes = PETSc.SNES().create(comm)
-    snes.setOptionsPrefix("steady_")
-    snes.setType("newtonls")
-    snes.setFunction(form_function, F)
-    snes.setJacobian(form_jacobian, J, P)
-    snes.setTolerances(atol=tol * 1e-2, rtol=1e-30, stol=1e-30, max_it=max_it)
+    snes, history = newton_snes(comm, prob.residual, F, J, P, form_jacobian, tol, max_it)
     ksp = snes.getKSP()
     ksp.setType("gmres")
     ksp.setTolerances(rtol=1e-8, max_it=300)
@@ -420,7 +413,6 @@ def _newton(sim, tol=1e-10, max_it=100):
     opts = PETSc.Options()
     if not opts.hasName("-steady_sub_pc_type"):  # the command line may choose (e.g. ilu)
         opts.setValue("-steady_sub_pc_type", "lu")
-    snes.setMonitor(lambda s, it, norm: history.append(float(norm)))
     snes.setFromOptions()
     X.setArray(_starting_point(sim, prob))
     try:
@@ -433,7 +425,6 @@ def _newton(sim, tol=1e-10, max_it=100):
         balance = prob.balance(y)
         lin = snes.getLinearSolveIterations()
     finally:
-        sim.model.kernel = prob.kernel_saved
         for obj in (pc, ksp, snes, X, F, J, P):  # (no Python reference may outlive PETSc)
             obj.destroy()
     if not (reason > 0 and worst < tol * 10):

@@ -24,6 +24,8 @@ Every equation is written ``dy/dt = G - K y`` with ``G >= 0`` for the occupation
 ``G = A' + gamma n_T``, ``K = B' - A' + gamma`` (gamma: escape rate, on all phonons or
 only on those below ``2 Delta``).
 """
+from contextlib import contextmanager
+
 import numpy as np
 
 from boltzphlow_mpi.physics.collisions import CollisionKernel
@@ -113,6 +115,16 @@ class CellKinetics:
     def occupation_slices(self):
         """(name, slice) of the blocks whose error and positivity are controlled."""
         return (("f", slice(0, self.nf)), ("n", slice(self.nf, self.nf + self.nn)))
+
+    @contextmanager
+    def using_kernel(self, kernel):
+        """Context in which the collision coefficients come from ``kernel`` (e.g. the direct
+        sums in place of the FFT ones); the model's own kernel is back afterwards."""
+        saved, self.kernel = self.kernel, kernel
+        try:
+            yield self
+        finally:
+            self.kernel = saved
 
     # -- gap-dependent coefficients ----------------------------------------------------
     def set_gap(self, delta):

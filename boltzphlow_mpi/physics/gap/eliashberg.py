@@ -91,8 +91,8 @@ class Alpha2F:
     def einstein(cls, step, omega_e, width, lam):
         """Narrow Lorentzian at ``Omega_E`` (half width ``width``), cut at ``+- 10 width``."""
         if width < 6 * step:
-            raise InputError("gap.width_meV", width, f"a width of at least 6 energy steps "
-                             f"(the grid must resolve the Lorentzian)")
+            raise InputError("gap.width_meV", width, "a width of at least 6 energy steps "
+                             "(the grid must resolve the Lorentzian)")
         if omega_e - 10 * width <= 0:
             raise InputError("gap.width_meV", width, "a width below Omega_E / 10")
         j = np.arange(int(np.ceil((omega_e + 10 * width) / step)) + 1)

@@ -1,0 +1,38 @@
+"""What the point and the radial steady-state solvers share (docs/numerics.md, "Steady-state
+solvers"): the exact collision sums while a residual is evaluated, and the Newton SNES."""
+from contextlib import nullcontext
+
+import numpy as np
+
+
+def exact_sums(sim):
+    """Context in which ``sim.model`` evaluates the direct collision sums instead of the FFT
+    ones. The FFT sums carry an absolute error of ~1e-16 of the largest rate, so in a cold
+    tail the gain is noise (clipped to 0) and a relative residual there carries no
+    information; the direct sums are exact to round-off relative to each entry."""
+    from boltzphlow_mpi.physics.collisions import CollisionKernel
+    m = sim.model
+    if m.kernel is None or m.kernel.method != "fft":
+        return nullcontext(m)
+    return m.using_kernel(CollisionKernel(m.grid, sim.tau_ratio, sim.delta0, method="direct"))
+
+
+def newton_snes(comm, residual, F, J, P, form_jacobian, tol, max_it):
+    """A ``newtonls`` SNES on ``residual(x)`` (non-finite entries count as 1e3) with options
+    prefix ``steady_``, absolute tolerance ``tol / 100`` on the residual norm and the norms
+    recorded: ``(snes, history)``. The caller sets the KSP and PC, then ``setFromOptions``."""
+    from petsc4py import PETSc
+    history = []
+
+    def form_function(snes, xv, fv):
+        r = residual(xv.getArray(readonly=True).copy())
+        fv.setArray(np.where(np.isfinite(r), r, 1e3))
+
+    snes = PETSc.SNES().create(comm)
+    snes.setOptionsPrefix("steady_")
+    snes.setType("newtonls")
+    snes.setFunction(form_function, F)
+    snes.setJacobian(form_jacobian, J, P)
+    snes.setTolerances(atol=tol * 1e-2, rtol=1e-30, stol=1e-30, max_it=max_it)
+    snes.setMonitor(lambda s, it, norm: history.append(float(norm)))
+    return snes, history
