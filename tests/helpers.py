@@ -97,3 +97,14 @@ def launch_env():
             continue
         env[k] = v
     return env
+
+
+def fault_env(installer, **params):
+    """The environment of a ``boltzphlow`` subprocess with the test hook
+    ``fault_hooks:<installer>`` (tests/fault_hooks.py) and its parameters."""
+    env = launch_env()
+    here = str(pathlib.Path(__file__).resolve().parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
+    env["BOLTZPHLOW_HOOKS"] = f"fault_hooks:{installer}"
+    env.update(params)
+    return env

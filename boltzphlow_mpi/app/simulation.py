@@ -7,12 +7,12 @@ collisions per cell, transport by ``radial`` with Strang splitting
 ``T(dt/2) C(dt) T(dt/2)``. Totals are volume-weighted sums over cells taken in global
 cell order (rank independent); for a point they are per um^3, for a sphere counts and eV.
 """
-import os
 import time as _time
 from contextlib import contextmanager
 
 import numpy as np
 
+from boltzphlow_mpi import hooks
 from boltzphlow_mpi.app import geometry
 from boltzphlow_mpi.app.config import material_overrides
 from boltzphlow_mpi.errors import InputError, SolverError
@@ -543,10 +543,8 @@ class Simulation:
         """Accepted steps towards ``t_target``. ``land``: cut the last step to end on it;
         otherwise stop before a step that would reach it (within 1e-13)."""
         max_steps = self.cfg["time"]["max_steps"]
-        fail_rank = os.environ.get("BOLTZPHLOW_FAIL_ON_RANK")  # test-only hook: a rank that raises
         while self.t < t_target * (1 - 1e-13):
-            if fail_rank is not None and int(fail_rank) == self.par.rank and self.steps >= 2:
-                raise RuntimeError(f"injected failure on rank {self.par.rank} (BOLTZPHLOW_FAIL_ON_RANK)")
+            hooks.fire("before_step", sim=self)
             if self.steps >= max_steps:
                 raise SolverError(f"time.max_steps = {max_steps} reached at t = {self.t * self.units.tau0_ns:.6g} ns")
             remaining = t_target - self.t if land else np.inf

@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from boltzphlow_mpi import __version__
+from boltzphlow_mpi import __version__, hooks
 from boltzphlow_mpi.app import reports
 from boltzphlow_mpi.errors import InputError, SolverError
 
@@ -137,6 +137,7 @@ def main(argv=None):
     from boltzphlow_mpi.parallel.comm import Parallel
     par = Parallel()
     try:
+        _load_hooks()
         return {"run": cmd_run, "restart": cmd_restart, "lifetimes": cmd_lifetimes, "thermal": cmd_thermal,
                 "bench": cmd_bench, "inspect": cmd_inspect, "info": cmd_info,
                 "plot": _cmd_plot, "sweep": cmd_sweep}[args.command](args, par)
@@ -151,6 +152,15 @@ def main(argv=None):
         if par.size > 1:
             par.comm.Abort(1)
         raise
+
+
+def _load_hooks():
+    """``BOLTZPHLOW_HOOKS=module:function,...`` (docs/architecture.md, "Hooks")."""
+    try:
+        hooks.load_from_environment()
+    except (ImportError, AttributeError, ValueError, KeyError) as exc:
+        raise InputError("BOLTZPHLOW_HOOKS", os.environ.get("BOLTZPHLOW_HOOKS"),
+                         "importable module:function entries that register hooks", str(exc)) from None
 
 
 # -- run ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import os
 
 import numpy as np
 
-from boltzphlow_mpi import __version__
+from boltzphlow_mpi import __version__, hooks
 from boltzphlow_mpi.errors import InputError
 from boltzphlow_mpi.fileio.output import h5py_mpi
 
@@ -75,7 +75,7 @@ def write(sim, directory, keep, prefix="ckpt", t_record=None):
         h5.attrs["ranks"] = par.size
         h5.attrs["kind"] = "boltzphlow-checkpoint"
         h5.attrs["gap_model"] = sim.gap_model.name
-        _test_stall(par, tmp, sim.records)  # test-only: a kill -9 in the middle of a checkpoint write
+        hooks.fire("checkpoint_written", par=par, path=tmp, records=sim.records)  # (tests: a kill -9 here)
         h5.attrs["complete"] = 1
     par.comm.barrier()  # closed everywhere before the rename
     if par.rank == 0:
@@ -87,20 +87,6 @@ def write(sim, directory, keep, prefix="ckpt", t_record=None):
             os.remove(stale)
     par.comm.barrier()
     return name
-
-
-def _test_stall(par, tmp, records):
-    """``BOLTZPHLOW_TEST_CHECKPOINT_STALL=R``: at the checkpoint after record ``R`` every
-    rank stops before the file is complete, rank 0 writes ``<tmp>.stall``; the fault tests
-    kill the job there."""
-    stall = os.environ.get("BOLTZPHLOW_TEST_CHECKPOINT_STALL")
-    if stall is None or int(stall) != records:
-        return
-    import time
-    if par.rank == 0:
-        with open(tmp + ".stall", "w") as fh:
-            fh.write("stalled\n")
-    time.sleep(600)
 
 
 def _gap_state(sim):

@@ -12,7 +12,7 @@ import pytest
 from boltzphlow_mpi import cli
 from boltzphlow_mpi.physics.kinetics import CellKinetics
 
-from helpers import REPO
+from helpers import REPO, fault_env
 
 ROOT = str(REPO)
 VENV = os.path.join(ROOT, ".venv", "bin")
@@ -58,9 +58,8 @@ def datasets(path):
 
 
 def _mpirun(args, **kw):
-    env = dict(os.environ)
+    env = dict(kw.pop("env", os.environ))
     env.pop("OMPI_COMM_WORLD_SIZE", None)
-    env.update(kw.pop("env", {}))
     return subprocess.Popen([os.path.join(VENV, "mpirun"), "-n", "2", os.path.join(VENV, "boltzphlow")] + args,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, **kw)
 
@@ -78,7 +77,7 @@ def test_kill_during_checkpoint_write_keeps_previous_checkpoint_and_output(tmp_p
     # the uninterrupted reference (2 ranks, like the killed run)
     ref = _mpirun(["run", str(ref_dir / "job.toml"), "-o", str(ref_dir / "out.h5"), "-q"])
     job = _mpirun(["run", str(kill_dir / "job.toml"), "-o", str(kill_dir / "out.h5"), "-q"],
-                  env={"BOLTZPHLOW_TEST_CHECKPOINT_STALL": "4"})
+                  env=fault_env("stall_checkpoint", FAULT_RECORDS="4"))
     marker = kill_dir / "ck" / "ckpt_000004.h5.tmp.stall"
     try:
         deadline = time.time() + 240

@@ -7,7 +7,7 @@ import h5py
 import numpy as np
 import pytest
 
-from helpers import BOLTZPHLOW, MPIRUN, TINY_TOML, launch_env, needs_mpirun
+from helpers import BOLTZPHLOW, MPIRUN, TINY_TOML, fault_env, launch_env, needs_mpirun
 
 
 def run(args, cwd, mpi_ranks=None, timeout=120):
@@ -344,13 +344,12 @@ output_interval_ns = 0.25
 
 @needs_mpirun
 def test_exception_on_one_rank_ends_the_job_promptly(tmp_path):
-    """A rank that raises (test hook BOLTZPHLOW_FAIL_ON_RANK) while the other waits in a
-    collective: the job ends within 10 s, the error printed once, non-zero exit."""
+    """A rank that raises (the test hook ``fault_hooks:fail_on_rank``) while the other waits
+    in a collective: the job ends within 10 s, the error printed once, non-zero exit."""
     import time
     cfg = tmp_path / "sphere.toml"
     cfg.write_text(SPHERE_TOML)
-    env = launch_env()
-    env["BOLTZPHLOW_FAIL_ON_RANK"] = "1"
+    env = fault_env("fail_on_rank", FAULT_RANK="1")
     t0 = time.monotonic()
     res = subprocess.run([MPIRUN, "-n", "2"] + BOLTZPHLOW + ["run", str(cfg), "-o", str(tmp_path / "x.h5"), "-q"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
