@@ -8,13 +8,12 @@ collisions per cell, transport by ``radial`` with Strang splitting
 cell order (rank independent); for a point they are per um^3, for a sphere counts and eV.
 """
 import time as _time
-from contextlib import contextmanager
 
 import numpy as np
 
 from boltzphlow_mpi import hooks
-from boltzphlow_mpi.app import geometry
-from boltzphlow_mpi.app.config import material_overrides
+from boltzphlow_mpi.app import builder, geometry
+from boltzphlow_mpi.app.branches import Branches
 from boltzphlow_mpi.errors import InputError, SolverError
 from boltzphlow_mpi.numerics.steppers import StepController, clean_roundoff, make_stepper
 from boltzphlow_mpi.parallel.comm import stage
@@ -24,23 +23,10 @@ from boltzphlow_mpi.physics.energy_grid import EnergyGrid, cell_spectra
 from boltzphlow_mpi.physics.gap.models import make_gap_model
 from boltzphlow_mpi.physics.gap.remap import remap_occupation
 from boltzphlow_mpi.physics.kinetics import CellKinetics
-from boltzphlow_mpi.physics.materials import get_material
 from boltzphlow_mpi.physics.statistics import bose, fermi
 from boltzphlow_mpi.physics.units import Units
 
 OUT_KEYS = ("qp_number", "qp_energy", "phonon_energy")
-#: scalars of the step sequence (besides y, the spectra and the ledgers) that a branch restores
-STEP_STATE = ("t", "steps", "dt", "last_accepted_dt", "rejects_in_row", "limit_reason")
-
-
-def resolve_material(cfg, key="material.name"):
-    name = cfg["material"]["name"]
-    try:
-        return get_material(name, material_overrides(cfg))
-    except KeyError as exc:
-        raise InputError(key, name, "a known material", str(exc).strip("'\"")) from None
-    except ValueError as exc:
-        raise InputError("material", name, "valid overrides", str(exc)) from None
 
 
 class Simulation:
@@ -100,7 +86,7 @@ class Simulation:
 
     def __init__(self, cfg, par):
         self.cfg, self.par = cfg, par
-        mat = self.material = resolve_material(cfg)
+        mat = self.material = builder.resolve_material(cfg)
         self.units = Units.of(mat)
         self.delta0 = mat.delta0_over_kTc
         self.tau_ratio = mat.tau0_ratio
@@ -136,10 +122,10 @@ class Simulation:
             self.grid, self.kernel if cfg["collisions"]["enabled"] else None, np.full(self.local_cells, self.delta_bath),
             bath_temperature=self.temperature, escape_rate=escape_rate,
             escape_subgap_only=esc["only_subgap"], dynes_gamma=self.gamma, phonon_weight=self.weight,
-            qp_angles=geo.qp_angles, phonon_angles=geo.phonon_angles, drives=self._build_drives(cfg))
+            qp_angles=geo.qp_angles, phonon_angles=geo.phonon_angles, drives=builder.drives(self, cfg))
         self.transport = geo.transport(par, self.model, mat, cfg)
         self.set_spectra(self.bath_spectra.tile(self.local_cells))
-        self.y = self._initial_state()
+        self.y, self.deposit = builder.initial_state(self)
         self.condensate = np.zeros(self.local_cells)  # energy gained by QPs from gap changes
         self.out = dict.fromkeys(OUT_KEYS, 0.0)       # left through r = R (replicated)
         self.initial = self.totals()  # reference of the ledger: the deposit on the bath gap
@@ -151,7 +137,7 @@ class Simulation:
         to_int = 1.0 / mat.tau0_ns
         self.t_end = tm["t_end_ns"] * to_int
         self.fixed_dt = tm["dt_ns"] * to_int if tm["dt_ns"] else None
-        self.dt = tm["dt_initial_ns"] * to_int if tm["dt_initial_ns"] else self._initial_dt()
+        self.dt = tm["dt_initial_ns"] * to_int if tm["dt_initial_ns"] else builder.initial_dt(self)
         self.controller = StepController(self.stepper, rtol=tm["rtol"],
                                          dt_max=(tm["dt_max_ns"] * to_int if tm["dt_max_ns"] else np.inf))
         self.output_interval = (tm["output_interval_ns"] * to_int if tm["output_interval_ns"] else self.t_end / 100)
@@ -164,8 +150,7 @@ class Simulation:
         self.config_text = None   # the job file's text, when built from one (output attribute "config")
         self.steady_state = False  # set by solve_steady(): y is a steady state
         self.steady_result = None
-        self._trajectory = None  # the trajectory state while the state is a branch landed on an output time
-        self._landed = None
+        self.branches = Branches(self)  # the trajectory while the state is a branch landed on an output time
         self.steps = 0
         self.records = 0          # output records written (the next one has this index)
         self.output_origin = (0, 0.0)  # record k is at t0 + (k - k0) * interval; (k0, t0) moves
@@ -180,42 +165,6 @@ class Simulation:
         self.output_path = None
         self.last_checkpoint = None
 
-    def _initial_dt(self):
-        """First adaptive step: ``1e-3 / mu`` with ``mu`` the largest relaxation rate ``K`` of
-        the initial state over all cells (1e-3 tau_0 without any), so that it depends on
-        the state and not on ``t_end`` (docs/numerics.md, "Adaptive step control")."""
-        mu = 0.0
-        if self.local_cells:
-            _, K = self.model.split(self.y)
-            mu = max(float(np.max(K[:, s])) for _, s in self.model.occupation_slices)
-        mu = self.par.reduce_max(mu)
-        return 1e-3 / mu if mu > 1.0 else 1e-3
-
-    def _build_drives(self, cfg):
-        """``[[drive]]`` tables -> ``drives.Drive`` terms on the energy grid (docs/physics.md, "Drives (issue 6)")."""
-        from boltzphlow_mpi.physics.drives import PLANCK_MEV_PER_GHZ, Drive, power_to_internal
-        out = []
-        g, d_bath, top = self.grid, self.delta_bath, (self.grid.size - 1) * self.grid.step
-        for i, d in enumerate(cfg["drive"]):
-            key = f"drive.{i}." + ("energy_over_delta0" if d["energy_over_delta0"] is not None else "frequency_GHz")
-            value = d["energy_over_delta0"] if d["energy_over_delta0"] is not None else d["frequency_GHz"]
-            energy = (d["energy_over_delta0"] * self.delta0 if d["energy_over_delta0"] is not None
-                      else d["frequency_GHz"] * PLANCK_MEV_PER_GHZ / self.units.kTc_meV)
-            m = int(round(energy / g.step))
-            e = m * g.step
-            if d["kind"] == "photon" and not (e > 2 * d_bath and e - d_bath <= top):
-                raise InputError(key, value, f"a photon energy above 2 Delta = {2 * d_bath / self.delta0:.4g} Delta_0 "
-                                 f"with h nu - Delta below the grid top {top / self.delta0:.4g} Delta_0")
-            if d["kind"] == "microwave" and not (0 < m and e < 2 * d_bath):
-                raise InputError(key, value, f"a photon energy of at least one energy step and below 2 Delta = "
-                                 f"{2 * d_bath / self.delta0:.4g} Delta_0")
-            if d["kind"] == "phonon" and not (0 < m < g.size and g.phonon_mask[m]):
-                raise InputError(key, value, "a phonon energy on the grid's phonon band (0 < Omega <= Omega_D, "
-                                 "below the grid top)")
-            shape = self.geometry.drive_shape(d["radius_width_um"], f"drive.{i}.radius_width_um")
-            out.append(Drive(d["kind"], m, power_to_internal(d["power_W_per_um3"], self.units) * shape))
-        return out
-
     @property
     def sphere(self):
         return self.geometry.kind == "sphere"
@@ -223,7 +172,7 @@ class Simulation:
     @staticmethod
     def tau0_of(cfg):
         """tau_0 (ns) of a config's material: the time unit of a checkpoint."""
-        return resolve_material(cfg).tau0_ns
+        return builder.resolve_material(cfg).tau0_ns
 
     @property
     def controller_rejected(self):
@@ -277,50 +226,12 @@ class Simulation:
             self.next_checkpoint = self.t + self.checkpoint_interval if self.checkpoint_interval else np.inf
         self.out = {k: float(v) for k, v in meta["out"].items()}
         self.initial = {k: float(v) for k, v in meta["initial"].items()}
-        self._trajectory = None
+        self.branches.drop()
         t_record = float(meta.get("t_record", self.t))
         if t_record > self.t:  # the checkpoint holds the trajectory: land on the last record again
             self.advance_to(t_record)
 
     # -- set-up -----------------------------------------------------------------------
-    def _initial_state(self):
-        """Thermal state plus a Gaussian packet scaled to the deposit (docs/physics.md, "Initial condition")."""
-        x, grid, m = self.grid.x, self.grid, self.model
-        f = np.tile(fermi(x, self.temperature), (self.local_cells, 1))
-        n = np.tile(bose(x, self.temperature) * grid.phonon_mask, (self.local_cells, 1))
-        ini = self.cfg["initial"]
-        key = f"initial.{self.geometry.deposit_key}"
-        given = ini[self.geometry.deposit_key]
-        deposit = given / self.units.energy_density_eV_per_um3  # internal energy x um^3
-        self.deposit = deposit
-        if deposit > 0:
-            shape, integral = self.geometry.profile(ini["radius_width_um"])
-            centre = ini["energy_center_over_delta0"] * self.delta0
-            width = ini["energy_width_over_delta0"] * self.delta0
-            bump = np.exp(-0.5 * ((x - centre) / width) ** 2)
-            if ini["species"] == "phonon":
-                bump = bump * grid.phonon_mask
-                unit = float(dg.phonon_energy(grid, self.weight, bump))
-                if unit <= 0:
-                    raise InputError("initial.energy_center_over_delta0", ini["energy_center_over_delta0"],
-                                     "a packet on phonon modes (0 < Omega <= Omega_D)")
-                n = n + (deposit / (unit * integral)) * shape[:, None] * bump
-            else:
-                spec = self.bath_spectra
-                bump = bump * spec.active[0]
-                unit = float(dg.qp_energy(grid, spec, bump[None, :])[0])
-                if unit <= 0:
-                    raise InputError("initial.energy_center_over_delta0", ini["energy_center_over_delta0"],
-                                     "a packet above the gap")
-                amp = deposit / (unit * integral)  # at the peak of the profile (shape = 1)
-                room = np.min(np.where(bump > 1e-300, (1 - fermi(x, self.temperature)) / np.maximum(bump, 1e-300), np.inf))
-                if amp > room:
-                    most = room * unit * integral * self.units.energy_density_eV_per_um3
-                    raise InputError(key, given, f"a deposit that keeps f <= 1 (at most {most:.4g} "
-                                     f"{self.geometry.energy_unit} for this packet)")
-                f = f + amp * shape[:, None] * bump
-        return m.pack(f, n, 0.0, 0.0)
-
     # -- bookkeeping --------------------------------------------------------------------
     def totals(self):
         """Global totals (internal units x um^3), summed over cells in global cell order."""
@@ -480,64 +391,15 @@ class Simulation:
         on from that copy. A caller that changes ``y`` or the spectra in between continues
         from its own state instead.
         """
-        self._resume_trajectory()
+        self.branches.resume()
         if not self.t < t_target:
             return
         self._steps_to(t_target, land=False)
         if self.t != t_target:
-            self._trajectory = self._snapshot()
+            self.branches.fork()
             self._steps_to(t_target, land=True)
             self.t = t_target
-            self._mark_landed()
-
-    # -- the trajectory and its branches to output times --------------------------------
-    def _snapshot(self):
-        """Everything the steps after this point depend on (what a checkpoint holds)."""
-        snap = {k: getattr(self, k) for k in STEP_STATE}
-        snap.update(y=self.y.copy(), condensate=self.condensate.copy(), out=dict(self.out),
-                    spectra=self.model.spectra, gap=self.gap_model.snapshot(),
-                    rejected=self.controller.rejected, violation=self.controller.last_violation)
-        return snap
-
-    def _restore_snapshot(self, snap):
-        """Collective (the transport gathers every cell's gap)."""
-        for k in STEP_STATE:
-            setattr(self, k, snap[k])
-        self.y, self.condensate, self.out = snap["y"].copy(), snap["condensate"].copy(), dict(snap["out"])
-        self.controller.rejected, self.controller.last_violation = snap["rejected"], snap["violation"]
-        self.gap_model.resume(snap["gap"])
-        self.set_spectra(snap["spectra"])
-
-    def _mark_landed(self):
-        self._landed = (self.y, self.model.spectra, self.y.copy(), self.t)
-
-    def _on_branch(self):
-        """Collective: is the state the unchanged result of the last landing on a branch?"""
-        if self._trajectory is None:
-            return False
-        y, spectra, copy, t = self._landed
-        same = self.y is y and self.model.spectra is spectra and self.t == t and np.array_equal(self.y, copy)
-        return not self.par.reduce_max(0.0 if same else 1.0)
-
-    def _resume_trajectory(self):
-        if self._on_branch():
-            self._restore_snapshot(self._trajectory)
-        self._trajectory = None
-
-    @contextmanager
-    def _at_trajectory(self):
-        """Collective: the trajectory state in place of a landed branch (for a checkpoint),
-        yielding the time of the landed state (the last record)."""
-        if not self._on_branch():
-            yield self.t
-            return
-        t_record, landed = self.t, self._snapshot()
-        self._restore_snapshot(self._trajectory)
-        try:
-            yield t_record
-        finally:
-            self._restore_snapshot(landed)
-            self._mark_landed()
+            self.branches.landed()
 
     def _steps_to(self, t_target, land):
         """Accepted steps towards ``t_target``. ``land``: cut the last step to end on it;
@@ -552,59 +414,73 @@ class Simulation:
                 h = min(self.fixed_dt, remaining)
                 if not land and self.t + h >= t_target * (1 - 1e-13):
                     return
-                y1, out1, ok1 = self._transport(self.y, 0.5 * h)
-                with stage("collisions"):
-                    y2, _ = self.stepper.step(self.model, y1, h)
-                y3, out3, ok3 = self._transport(clean_roundoff(self.model, y2), 0.5 * h)
-                self.dt = h
-                self._check(y3)  # before the state is replaced: self.y stays the last good state
-                self.y = y3
-                self._book(out1, out3)
-                accepted = True
+                accepted = self._fixed_step(h)
             else:
                 limit, reason = self.step_limit(remaining)
                 planned = min(self.dt, limit)
-                if planned < self.controller.dt_min * max(self.t, 1e-3):
-                    why = (self._first_violation(self.controller.last_violation if self.local_cells else None)
-                           if self.rejects_in_row else None)
-                    raise SolverError(f"step size underflow (dt = {planned * self.units.tau0_ns:.3g} ns) at "
-                                      f"t = {self.t * self.units.tau0_ns:.6g} ns after {self.rejects_in_row} rejections"
-                                      + (f"; last inadmissible try: {why}" if why else ""))
+                self._check_underflow(planned)
                 if not land and self.t + planned >= t_target * (1 - 1e-13):
                     return
                 h = min(planned, remaining)
                 if h < remaining:  # a step cut short by an output time says nothing about the bound
                     self.limit_reason = reason
-                y1, out1, ok = self._transport(self.y, 0.5 * h)
-                accepted, dt_next = False, 0.5 * h
-                if ok:
-                    with stage("collisions"):
-                        accepted, y2, dt_next, _ = self.controller.attempt(self.model, y1, h)
-                    if accepted:
-                        y3, out3, ok = self._transport(y2, 0.5 * h)
-                        if ok:
-                            self.y = y3
-                            self._book(out1, out3)
-                        else:
-                            accepted, dt_next = False, 0.5 * h
-                if accepted:
-                    self.rejects_in_row = 0
-                    self.controller.last_violation = None
-                    self.last_accepted_dt = h
-                else:
-                    self.rejects_in_row += 1
-                    if self.rejects_in_row > self.controller.max_rejects:
-                        why = self._first_violation(self.controller.last_violation if self.local_cells else None)
-                        raise SolverError(f"{self.rejects_in_row} step rejections in a row at t = "
-                                          f"{self.t * self.units.tau0_ns:.6g} ns (dt = {h * self.units.tau0_ns:.3g} ns)"
-                                          + (f"; last inadmissible try: {why}" if why else ""))
-                if not (accepted and h == remaining and h < self.dt):
-                    self.dt = dt_next  # (a step cut short by an output time keeps the old dt)
+                accepted = self._adaptive_step(h, remaining)
             if accepted:
                 self.t += h
                 self.steps += 1
                 with stage("gap"):
                     self._after_step()
+
+    def _fixed_step(self, h):
+        """One Strang step ``T(h/2) C(h) T(h/2)`` of ``time.dt_ns``: no error control, and an
+        inadmissible state ends the run."""
+        y1, out1, _ = self._transport(self.y, 0.5 * h)
+        with stage("collisions"):
+            y2, _ = self.stepper.step(self.model, y1, h)
+        y3, out3, _ = self._transport(clean_roundoff(self.model, y2), 0.5 * h)
+        self.dt = h
+        self._check(y3)  # before the state is replaced: self.y stays the last good state
+        self.y = y3
+        self._book(out1, out3)
+        return True
+
+    def _adaptive_step(self, h, remaining):
+        """One attempted Strang step with error control; returns whether it was accepted and
+        sets the next ``dt`` (docs/numerics.md, "Adaptive step control")."""
+        y1, out1, ok = self._transport(self.y, 0.5 * h)
+        accepted, dt_next = False, 0.5 * h
+        if ok:
+            with stage("collisions"):
+                accepted, y2, dt_next, _ = self.controller.attempt(self.model, y1, h)
+            if accepted:
+                y3, out3, ok = self._transport(y2, 0.5 * h)
+                if ok:
+                    self.y = y3
+                    self._book(out1, out3)
+                else:
+                    accepted, dt_next = False, 0.5 * h
+        if accepted:
+            self.rejects_in_row = 0
+            self.controller.last_violation = None
+            self.last_accepted_dt = h
+        else:
+            self.rejects_in_row += 1
+            if self.rejects_in_row > self.controller.max_rejects:
+                why = self._first_violation(self.controller.last_violation if self.local_cells else None)
+                raise SolverError(f"{self.rejects_in_row} step rejections in a row at t = "
+                                  f"{self.t * self.units.tau0_ns:.6g} ns (dt = {h * self.units.tau0_ns:.3g} ns)"
+                                  + (f"; last inadmissible try: {why}" if why else ""))
+        if not (accepted and h == remaining and h < self.dt):
+            self.dt = dt_next  # (a step cut short by an output time keeps the old dt)
+        return accepted
+
+    def _check_underflow(self, planned):
+        if planned < self.controller.dt_min * max(self.t, 1e-3):
+            why = (self._first_violation(self.controller.last_violation if self.local_cells else None)
+                   if self.rejects_in_row else None)
+            raise SolverError(f"step size underflow (dt = {planned * self.units.tau0_ns:.3g} ns) at "
+                              f"t = {self.t * self.units.tau0_ns:.6g} ns after {self.rejects_in_row} rejections"
+                              + (f"; last inadmissible try: {why}" if why else ""))
 
     def output_time(self, k):
         k0, t0 = self.output_origin
@@ -723,7 +599,7 @@ class Simulation:
             while self.next_checkpoint <= self.t * (1 + 1e-12):
                 self.next_checkpoint += self.checkpoint_interval
             from boltzphlow_mpi.fileio import checkpoint
-            with self._at_trajectory() as t_record:
+            with self.branches.at_trajectory() as t_record:
                 self.last_checkpoint = checkpoint.write(self, self.checkpoint_dir, self.cfg["output"]["checkpoint_keep"],
                                                         t_record=t_record)
 

@@ -270,7 +270,7 @@ def cmd_restart(args, par):
 
 # -- lifetimes ---------------------------------------------------------------------
 def cmd_lifetimes(args, par):
-    from boltzphlow_mpi.app.simulation import resolve_material
+    from boltzphlow_mpi.app.builder import resolve_material
     from boltzphlow_mpi.physics.analysis import lifetimes as lt
     from boltzphlow_mpi.physics.gap.bcs import equilibrium_gap
 
@@ -322,7 +322,7 @@ def cmd_lifetimes(args, par):
 
 # -- thermal -----------------------------------------------------------------------
 def cmd_thermal(args, par):
-    from boltzphlow_mpi.app.simulation import resolve_material
+    from boltzphlow_mpi.app.builder import resolve_material
     from boltzphlow_mpi.physics.analysis import thermal_properties as thermal
     from boltzphlow_mpi.physics.gap.bcs import equilibrium_gap
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.special import spence
 
-from boltzphlow_mpi.app import config
+from boltzphlow_mpi.app import builder, config
 from boltzphlow_mpi.app.simulation import Simulation
 from boltzphlow_mpi.parallel.comm import Parallel
 from boltzphlow_mpi.physics.analysis import lifetimes
@@ -140,8 +140,9 @@ def test_power_to_phonons_integrates_to_phonon_energy_change(method):
 
 def test_thermal_state_stationary_with_self_consistent_gap():
     sim = _run({"initial.deposit_eV_per_um3": 0.0, "gap.mode": "self-consistent"}, "exp")
-    y0 = sim.model.pack(*[np.tile(a, (1, 1)) for a in (sim._initial_state()[:, :sim.grid.size],
-                                                        sim._initial_state()[:, sim.grid.size:2 * sim.grid.size])], 0.0)
+    start = builder.initial_state(sim)[0]
+    y0 = sim.model.pack(*[np.tile(a, (1, 1)) for a in (start[:, :sim.grid.size],
+                                                        start[:, sim.grid.size:2 * sim.grid.size])], 0.0)
     assert np.abs(sim.y[:, :-1] - y0[:, :-1]).max() <= 1e-12 * np.abs(y0[:, :-1]).max()
     assert sim.model.delta[0] == pytest.approx(sim.delta_bath, rel=1e-3)
 
