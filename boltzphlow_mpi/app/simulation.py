@@ -575,6 +575,17 @@ class Simulation:
             return reports.steady_summary(self, self.steady_result)
         return reports.run_summary(self, self.wall_s)
 
+    def checkpoint_state(self, t_record=None):
+        """What a checkpoint of the current state holds (``fileio.checkpoint.CheckpointState``);
+        ``t_record``: the time of the last record (default ``t``)."""
+        from boltzphlow_mpi.fileio import checkpoint
+        scalars = {k: getattr(self, "controller_rejected" if k == "rejected" else k) for k in checkpoint.SCALARS}
+        return checkpoint.CheckpointState(
+            n_cells=self.n_cells, cell_range=self.cell_range, y=self.y, delta=self.model.delta,
+            condensate=self.condensate, gap_state=self.gap_model.state_arrays(), scalars=scalars,
+            t_record=self.t if t_record is None else t_record, limit_reason=self.limit_reason, out=self.out,
+            initial=self.initial, config=self.cfg, output_path=self.output_path, gap_model=self.gap_model.name)
+
     def emergency_checkpoint(self):
         """Collective: the last good state (the state is only replaced by admissible ones) to
         ``CHECKPOINT_DIR/emergency_<records>.h5``; returns the path (None if it fails)."""
@@ -584,7 +595,7 @@ class Simulation:
         saved = self.dt, self.rejects_in_row
         self.dt, self.rejects_in_row = self.last_accepted_dt, 0
         try:
-            return checkpoint.write(self, directory, keep=None, prefix="emergency")
+            return checkpoint.write(self.checkpoint_state(), self.par, directory, keep=None, prefix="emergency")
         except (OSError, ValueError) as exc:  # raised alike on every rank (collective HDF5)
             self.par.print(f"boltzphlow: emergency checkpoint failed: {exc}")
             return None
@@ -600,8 +611,8 @@ class Simulation:
                 self.next_checkpoint += self.checkpoint_interval
             from boltzphlow_mpi.fileio import checkpoint
             with self.branches.at_trajectory() as t_record:
-                self.last_checkpoint = checkpoint.write(self, self.checkpoint_dir, self.cfg["output"]["checkpoint_keep"],
-                                                        t_record=t_record)
+                self.last_checkpoint = checkpoint.write(self.checkpoint_state(t_record), self.par, self.checkpoint_dir,
+                                                        self.cfg["output"]["checkpoint_keep"])
 
     def write_record(self, writer, tot=None):
         """Collective: append the current state (occupations, gaps, diagnostics) to ``writer``."""

@@ -16,6 +16,7 @@ restart may use any number of ranks. Rank 0 chooses every file name and broadcas
 import glob
 import json
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,54 +29,78 @@ SCALARS = ("t", "steps", "dt", "records", "grid_top_max", "rejected", "rejects_i
            "next_checkpoint")
 
 
-def write(sim, directory, keep, prefix="ckpt", t_record=None):
-    """Collective. Writes ``directory/<prefix>_<records>.h5``; for regular checkpoints
-    (``keep`` given) keeps the newest ``keep``. Emergency checkpoints (``prefix =
-    "emergency"``, ``keep = None``) are never pruned, and ``--latest`` does not pick them.
+@dataclass
+class CheckpointState:
+    """What a checkpoint holds (docs/output.md, "Checkpoints"): this rank's rows of the
+    global cell arrays and the run's scalars. The run builds it (``Simulation.checkpoint_state``);
+    this module never reads a simulation."""
 
-    ``sim`` is the trajectory state at ``t``; ``t_record`` (default ``t``) is the time of the
-    last record, which a restart lands on again from it (docs/numerics.md, "Checkpoints
-    and restart")."""
-    par = sim.par
+    n_cells: int
+    cell_range: tuple
+    y: np.ndarray           # (local cells, unknowns per cell)
+    delta: np.ndarray       # (local cells,)
+    condensate: np.ndarray  # (local cells,)
+    gap_state: dict         # the gap model's arrays (local cells, ...); the same keys on every rank
+    scalars: dict           # SCALARS
+    t_record: float
+    limit_reason: str
+    out: dict
+    initial: dict
+    config: dict
+    output_path: str
+    gap_model: str
+
+
+def write(state, par, directory, keep, prefix="ckpt"):
+    """Collective. Writes ``state`` to ``directory/<prefix>_<records>.h5``; for regular
+    checkpoints (``keep`` given) keeps the newest ``keep``. Emergency checkpoints
+    (``prefix = "emergency"``, ``keep = None``) are never pruned, and ``--latest`` does not
+    pick them.
+
+    The state is that of the trajectory at ``t``; ``t_record`` is the time of the last
+    record, which a restart lands on again from it (docs/numerics.md, "Checkpoints and
+    restart")."""
     h5py = h5py_mpi()
+    records = state.scalars["records"]
     name = None
     if par.rank == 0:
         os.makedirs(directory, exist_ok=True)
-        name = os.path.join(directory, PATTERN.replace("ckpt", prefix).format(sim.records))
+        name = os.path.join(directory, PATTERN.replace("ckpt", prefix).format(records))
     name = par.bcast(name)
     tmp = name + ".tmp"
-    c0, c1 = sim.cell_range
+    c0, c1 = state.cell_range
     with h5py.File(tmp, "w", driver="mpio", comm=par.comm) as h5:
-        y = h5.create_dataset("state/y", (sim.n_cells, sim.model.width), dtype="f8")
-        d = h5.create_dataset("state/delta", (sim.n_cells,), dtype="f8")
-        c = h5.create_dataset("state/condensate", (sim.n_cells,), dtype="f8")
+        y = h5.create_dataset("state/y", (state.n_cells, state.y.shape[1]), dtype="f8")
+        d = h5.create_dataset("state/delta", (state.n_cells,), dtype="f8")
+        c = h5.create_dataset("state/condensate", (state.n_cells,), dtype="f8")
         y.attrs["units"] = ("internal: occupations f, n (1), then the accumulators e_esc, e_qp->ph, e_abs "
                             "in N_0 (k_B T_c)^2 per um^3 (times um^3 for a sphere cell)")
         d.attrs["units"] = "k_B T_c"
         c.attrs["units"] = "N_0 (k_B T_c)^2 (internal energy density)"
         if c1 > c0:
-            y[c0:c1] = sim.y
-            d[c0:c1] = sim.model.delta
-            c[c0:c1] = sim.condensate
+            y[c0:c1] = state.y
+            d[c0:c1] = state.delta
+            c[c0:c1] = state.condensate
         # the gap model's own state (Eliashberg self-energies: the warm start of the next solve)
-        for key, arr in sorted(_gap_state(sim).items()):
-            ds = h5.create_dataset(f"state/gap_model/{key}", (sim.n_cells,) + arr.shape[1:], dtype="f8")
+        for key, arr in sorted(state.gap_state.items()):
+            arr = np.asarray(arr, float)
+            ds = h5.create_dataset(f"state/gap_model/{key}", (state.n_cells,) + arr.shape[1:], dtype="f8")
             ds.attrs["units"] = "k_B T_c (complex self-energy as (re, im) pairs on eps_k = k h)"
             if c1 > c0:
                 ds[c0:c1] = arr
         for k in SCALARS:
-            h5.attrs[k] = getattr(sim, _attr(k))
-        h5.attrs["t_record"] = sim.t if t_record is None else t_record
-        h5.attrs["limit_reason"] = sim.limit_reason
-        h5.attrs["out"] = json.dumps(sim.out)
-        h5.attrs["initial"] = json.dumps({k: v for k, v in sim.initial.items() if k != "gap_all"})
-        h5.attrs["config"] = json.dumps(sim.cfg)
-        h5.attrs["output_path"] = os.path.abspath(sim.output_path) if sim.output_path else ""
+            h5.attrs[k] = state.scalars[k]
+        h5.attrs["t_record"] = state.t_record
+        h5.attrs["limit_reason"] = state.limit_reason
+        h5.attrs["out"] = json.dumps(state.out)
+        h5.attrs["initial"] = json.dumps({k: v for k, v in state.initial.items() if k != "gap_all"})
+        h5.attrs["config"] = json.dumps(state.config)
+        h5.attrs["output_path"] = os.path.abspath(state.output_path) if state.output_path else ""
         h5.attrs["version"] = __version__
         h5.attrs["ranks"] = par.size
         h5.attrs["kind"] = "boltzphlow-checkpoint"
-        h5.attrs["gap_model"] = sim.gap_model.name
-        hooks.fire("checkpoint_written", par=par, path=tmp, records=sim.records)  # (tests: a kill -9 here)
+        h5.attrs["gap_model"] = state.gap_model
+        hooks.fire("checkpoint_written", par=par, path=tmp, records=records)  # (tests: a kill -9 here)
         h5.attrs["complete"] = 1
     par.comm.barrier()  # closed everywhere before the rename
     if par.rank == 0:
@@ -87,16 +112,6 @@ def write(sim, directory, keep, prefix="ckpt", t_record=None):
             os.remove(stale)
     par.comm.barrier()
     return name
-
-
-def _gap_state(sim):
-    """Every rank must create the same datasets: shapes come from the model, not the cells."""
-    arrays = sim.gap_model.state_arrays()
-    return {k: np.asarray(v, float) for k, v in arrays.items()}
-
-
-def _attr(k):
-    return {"rejected": "controller_rejected"}.get(k, k)
 
 
 def read_meta(path, par):
