@@ -12,7 +12,7 @@ import time as _time
 import numpy as np
 
 from boltzphlow_mpi import hooks
-from boltzphlow_mpi.app import builder, geometry
+from boltzphlow_mpi.app import builder, geometry, ledger
 from boltzphlow_mpi.app.branches import Branches
 from boltzphlow_mpi.errors import InputError, SolverError
 from boltzphlow_mpi.numerics.steppers import StepController, clean_roundoff, make_stepper
@@ -124,6 +124,8 @@ class Simulation:
             escape_subgap_only=esc["only_subgap"], dynes_gamma=self.gamma, phonon_weight=self.weight,
             qp_angles=geo.qp_angles, phonon_angles=geo.phonon_angles, drives=builder.drives(self, cfg))
         self.transport = geo.transport(par, self.model, mat, cfg)
+        self.steps = 0            # accepted steps (the gap is updated every gap.update_every of them)
+        self._bath_totals = None
         self.set_spectra(self.bath_spectra.tile(self.local_cells))
         self.y, self.deposit = builder.initial_state(self)
         self.condensate = np.zeros(self.local_cells)  # energy gained by QPs from gap changes
@@ -151,7 +153,6 @@ class Simulation:
         self.steady_state = False  # set by solve_steady(): y is a steady state
         self.steady_result = None
         self.branches = Branches(self)  # the trajectory while the state is a branch landed on an output time
-        self.steps = 0
         self.records = 0          # output records written (the next one has this index)
         self.output_origin = (0, 0.0)  # record k is at t0 + (k - k0) * interval; (k0, t0) moves
                                        # when a restart changes the output interval
@@ -232,74 +233,24 @@ class Simulation:
             self.advance_to(t_record)
 
     # -- set-up -----------------------------------------------------------------------
-    # -- bookkeeping --------------------------------------------------------------------
+    # -- bookkeeping (app/ledger.py) ----------------------------------------------------
     def totals(self):
-        """Global totals (internal units x um^3), summed over cells in global cell order."""
-        f, n, esc = self.model.unpack(self.y)
-        acc = self.model.accumulators(self.y)
-        spec, grid = self.model.spectra, self.grid
-        top = max(1, grid.size // 20)
-        per_cell = np.stack([
-            dg.qp_number(grid, spec, f), dg.qp_energy(grid, spec, f),
-            dg.phonon_energy(grid, self.weight, n), esc, acc["energy_qp_to_phonon"], acc["energy_absorbed"],
-            self.condensate if hasattr(self, "condensate") else np.zeros(len(f)),
-            # excitation energy in the top 5 % of the grid: report what reaches E_max
-            # (docs/physics.md, "Energy grid and cell-averaged spectral functions")
-            4 * grid.step * np.sum((grid.x * spec.mass * np.abs(f - self.model.f_bath))[:, -top:], axis=1)
-            + 4 * self.weight * grid.step * np.sum((grid.x ** 3 * np.abs(n - self.model.n_bath))[:, -top:], axis=1),
-        ], axis=1) * self.volumes[:, None] if len(f) else np.zeros((0, 8))
-        per_cell = np.concatenate([per_cell, self.model.delta[:, None]], axis=1)
-        allc = self.par.gather_cells(per_cell)
-        nq, eq, ep, ee, et, ea, ec, eg, dl = np.sum(allc, axis=0)
-        return {"qp_number": nq, "qp_energy": eq, "phonon_energy": ep, "energy_escaped": ee,
-                "energy_qp_to_phonon": et, "energy_absorbed": ea, "energy_condensate": ec, "gap_mean": dl / self.n_cells,
-                "energy_at_grid_top": eg, "energy_out": self.out["qp_energy"] + self.out["phonon_energy"],
-                "qp_number_out": self.out["qp_number"], "gap_all": allc[:, -1]}
+        """Collective. Global totals (internal units x um^3), summed over cells in global
+        cell order (``ledger.totals``)."""
+        return ledger.totals(self)
 
     def ledger_error(self, tot):
-        inside = (tot["qp_energy"] + tot["phonon_energy"] + tot["energy_escaped"] + tot["energy_out"]
-                  - tot["energy_condensate"] - tot["energy_absorbed"])
-        initial = self.initial["qp_energy"] + self.initial["phonon_energy"]
-        ref = max(self.deposit, tot["energy_absorbed"]) if (self.deposit > 0 or tot["energy_absorbed"] > 0) else initial
-        return (inside - initial) / ref
+        return ledger.ledger_error(self, tot)
 
     def record(self, tot=None):
-        """Diagnostics in physical units (point: per um^3; sphere: counts and eV)."""
-        tot = self.totals() if tot is None else tot
-        u = self.units
-        nd, ed = u.number_density_per_um3, u.energy_density_eV_per_um3
-        return {
-            "qp_number": tot["qp_number"] * nd,
-            "qp_number_excess": (tot["qp_number"] - self.initial_thermal_number) * nd,
-            "qp_energy": tot["qp_energy"] * ed,
-            "phonon_energy": tot["phonon_energy"] * ed,
-            "energy_escaped": tot["energy_escaped"] * ed,
-            "energy_out": tot["energy_out"] * ed,
-            "qp_number_out": tot["qp_number_out"] * nd,
-            "energy_qp_to_phonon": tot["energy_qp_to_phonon"] * ed,
-            "energy_absorbed": tot["energy_absorbed"] * ed,
-            "energy_condensate": tot["energy_condensate"] * ed,
-            "energy_at_grid_top": tot["energy_at_grid_top"] * ed,
-            # a steady state is not reached through time: it has no energy ledger
-            "energy_ledger_error": np.nan if getattr(self, "steady_state", False) else self.ledger_error(tot),
-            "gap_mean": tot["gap_mean"] * u.kTc_meV,
-            "dt": self.dt * u.tau0_ns,
-            "steps": float(self.steps),
-        }
+        """Collective. Diagnostics in physical units (point: per um^3; sphere: counts and eV)."""
+        return ledger.record(self, tot)
 
     @property
     def bath_totals(self):
         """QP number and energies of the bath state (bath gap), summed over the volume."""
-        if not hasattr(self, "_bath_totals"):
-            spec = self.bath_spectra
-            f = fermi(self.grid.x, self.temperature)[None]
-            n = bose(self.grid.x, self.temperature)[None] * self.grid.phonon_mask
-            vol = float(np.sum(self.volumes_all))
-            self._bath_totals = {
-                "qp_number": float(dg.qp_number(self.grid, spec, f)[0]) * vol,
-                "qp_energy": float(dg.qp_energy(self.grid, spec, f)[0]) * vol,
-                "phonon_energy": float(dg.phonon_energy(self.grid, self.weight, n)[0]) * vol,
-            }
+        if self._bath_totals is None:
+            self._bath_totals = ledger.bath_totals(self)
         return self._bath_totals
 
     @property
@@ -311,7 +262,7 @@ class Simulation:
         """Self-consistent gap (every ``gap.update_every`` steps): new spectra from the
         cells' occupations, the QPs remapped at fixed ``xi`` (``remap``: QP number
         conserved exactly), the energy change booked as exchanged with the condensate."""
-        if not self.self_consistent or getattr(self, "steps", 0) % self.gap_every:
+        if not self.self_consistent or self.steps % self.gap_every:
             return
         m = self.model
         if self.local_cells:
