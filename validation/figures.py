@@ -44,7 +44,7 @@ FIG_DIR = ROOT / "docs" / "figures"
 MD_PATH = ROOT / "docs" / "validation_figures.md"
 BIN = ROOT / ".venv" / "bin"
 D0 = BCS_RATIO            # Delta_0 / k_B T_c (BCS)
-AL_RATIO = 438.0 / 0.242  # tau_0 / tau_0^phi for Al (tests/test_collisions.py)
+AL_RATIO = 438.0 / 0.242  # tau_0 / tau_0^phi for Al (tests/physics/test_collisions.py)
 EPS = np.finfo(float).eps
 
 T_START = time.time()
@@ -68,7 +68,7 @@ def section(title, name, caption):
 
 
 def sphere_cfg(**over):
-    """tests/test_radial.py::sphere_cfg: a Sn sphere, overrides as section__key=value."""
+    """tests/parallel/test_radial.py::sphere_cfg: a Sn sphere, overrides as section__key=value."""
     base = {
         "material": {"name": "Sn"}, "bath": {"temperature_over_tc": 0.1},
         "grid": {"energy_step_over_delta0": 0.25, "energy_max_over_delta0": 8.0},
@@ -89,7 +89,7 @@ def sphere_cfg(**over):
 
 # -- 1. detailed balance --------------------------------------------------------------------
 def detailed_balance():
-    """tests/test_collisions.py: thermal f, n with the BCS gap of that T give zero rates."""
+    """tests/physics/test_collisions.py: thermal f, n with the BCS gap of that T give zero rates."""
     log("detailed balance: thermal f, n, h = Delta_0/16, E_max = 16 Delta_0, direct and FFT paths")
     g = EnergyGrid.from_max(D0 / 16, 16 * D0, 300.0)
     temps = np.array([0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95])
@@ -128,7 +128,7 @@ def detailed_balance():
         f"direct pointwise |gain - loss|/max(gain, loss) {worst_point:.2e} (tolerance 1e-12)")
     section("Detailed balance", "detailed_balance",
             f"Thermal `f`, `n` at `T/T_c` = 0.05 to 0.95 with the BCS gap of that `T` (`h = Delta_0/16`, "
-            f"`E_max = 16 Delta_0`, as in `tests/test_collisions.py`). Largest net rate relative to the largest "
+            f"`E_max = 16 Delta_0`, as in `tests/physics/test_collisions.py`). Largest net rate relative to the largest "
             f"rate: {worst['direct']:.1e} (direct), {worst['fft']:.1e} (FFT); worst point of the direct path, "
             f"`|gain - loss| / max(gain, loss)` = {worst_point:.1e}. Tolerance 1e-12 (reference: exact zero; "
             f"values at the floor of the plot, 1e-19, are exactly 0).")
@@ -136,7 +136,7 @@ def detailed_balance():
 
 # -- 2. conservation ------------------------------------------------------------------------
 def _point_run(method):
-    """tests/test_physics.py::_run: Al at 0.15 T_c, h = Delta_0/8, phonons at 9 Delta_0, escape 0.1 ns."""
+    """tests/physics/test_physics.py::_run: Al at 0.15 T_c, h = Delta_0/8, phonons at 9 Delta_0, escape 0.1 ns."""
     base = {"material": {"name": "Al"}, "bath": {"temperature_over_tc": 0.15},
             "grid": {"energy_step_over_delta0": 0.125, "energy_max_over_delta0": 12.0},
             "phonon_escape": {"tau_ns": 0.1, "only_subgap": True},
@@ -174,7 +174,7 @@ def conservation():
     w = ", ".join(f"{m} {v:.1e}" for m, v in worst.items())
     section("Energy conservation", "conservation",
             f"Relative energy ledger error (QPs + phonons + escaped - deposited, over the deposit) against time "
-            f"for the 0-D cascade of `tests/test_physics.py::_run` (Al, `0.15 T_c`, `h = Delta_0/8`, phonons at "
+            f"for the 0-D cascade of `tests/physics/test_physics.py::_run` (Al, `0.15 T_c`, `h = Delta_0/8`, phonons at "
             f"`9 Delta_0`, sub-gap escape in 0.1 ns, 5 ns; `exp` with its energy projection). Largest error: {w}. "
             f"Tolerance 1e-9 (reference: exact, `test_full_run_ledger_exact_with_conserving_steppers`); "
             f"zeros are drawn at 1e-18.")
@@ -223,7 +223,7 @@ def kaplan():
             f"{ci[i05] / kap[i05] - 1:+.2%} (0.05 `T_c`), {ci[i10] / kap[i10] - 1:+.2%} (0.1 `T_c`), "
             f"{ci[-1] / kap[-1] - 1:+.2%} (0.25 `T_c`); from the corrected form: {ci[i05] / corr[i05] - 1:+.2%}, "
             f"{ci[i10] / corr[i10] - 1:+.2%}, {ci[-1] / corr[-1] - 1:+.2%}. Tolerances "
-            f"(`tests/test_physics.py::test_recombination_time_vs_kaplan`, at 0.05 and 0.1 `T_c`): 1 % with the "
+            f"(`tests/physics/test_physics.py::test_recombination_time_vs_kaplan`, at 0.05 and 0.1 `T_c`): 1 % with the "
             f"correction; 2.5 % / 4 % bare. Above 0.1 `T_c` both forms, being low-`T` expansions, drift away.")
 
 
@@ -271,7 +271,7 @@ def efficiency():
             f"to `tau_0` = 438 ns) at three energy steps: eta = {txt}; ledger errors below "
             f"{max(abs(v) for v in ledgers):.0e}. Reference: about 0.59 (Kurakado 1982; Guruswamy et al. 2014); the "
             f"test requires 0.57 to 0.60 at `h <= Delta_0/16` and moving toward 0.59 as `h` halves "
-            f"(`tests/test_physics.py::test_down_conversion_efficiency_al`). Wall times "
+            f"(`tests/physics/test_physics.py::test_down_conversion_efficiency_al`). Wall times "
             + ", ".join(f"{w:.0f} s" for w in walls) + f" on this machine.{skipped}")
 
 
@@ -326,7 +326,7 @@ def diffusion():
         f"6 <D> t = {theory[-1]:.4g} um^2 ({rel:+.1e} relative); rms radius {np.sqrt(spread[-1] + r2_0):.3g} um")
     section("QP diffusion", "diffusion",
             f"Excess QPs at `3 Delta_0` deposited in a Gaussian of 5 um at the centre of a Sn sphere (R = 100 um, "
-            f"200 cells, `l = 0.01 um`), collisions and phonon transport off (`tests/test_radial.py::"
+            f"200 cells, `l = 0.01 um`), collisions and phonon transport off (`tests/parallel/test_radial.py::"
             f"test_pure_qp_diffusion_spreads_as_6Dt`). Each energy diffuses with `D_n / rho(E)`; the reference is "
             f"`<r^2> = r_0^2 + 6 <D> t`, `<D>` = {d_eff / tau0:.4g} um^2/ns weighted by the number at each energy. "
             f"Measured at {ts[-1]:g} ns: {rel:+.1e} relative (tolerance 2 %).")
@@ -384,7 +384,7 @@ def ballistic():
         f"({(t_half - R / vs) / crossing:+.2f} cell crossing times); out at the end {outs[-1]:.4f}")
     section("Ballistic phonon front", "ballistic_front",
             f"Sub-gap phonons (`1.5 Delta_0`) from a 0.5 um Gaussian at the centre of a Sn sphere (R = 30 um, 60 "
-            f"cells, 16 discrete ordinates), collisions off (`tests/test_radial.py::"
+            f"cells, 16 discrete ordinates), collisions off (`tests/parallel/test_radial.py::"
             f"test_ballistic_subgap_phonon_pulse_arrives_at_R_over_vs`). Left: radius of the energy peak against "
             f"`v_s t`; a linear fit gives {slope:.4g} um/ns against `v_s` = {vs:g} um/ns ({slope / vs - 1:+.1%}; the "
             f"ordinates stream at `v_s mu_max`, `mu_max` = 0.989). Right: half of the energy is out at {t_half:.3f} ns "
@@ -431,7 +431,7 @@ _KEEP = ("OMPI_ALLOW_RUN_AS_ROOT", "OMPI_MCA_btl", "OMPI_MCA_rmaps", "OMPI_MCA_m
 
 
 def _launch_env():
-    """The environment without what an MPI singleton (this process) leaves (tests/test_cli.py)."""
+    """The environment without what an MPI singleton (this process) leaves (tests/cli/test_cli.py)."""
     return {k: v for k, v in os.environ.items()
             if not k.startswith(("PMIX_", "ORTE_", "PRTE_"))
             and not (k.startswith("OMPI_") and not k.startswith(_KEEP))}
@@ -496,7 +496,7 @@ def rank_invariance():
         f" root attributes that differ: {attr_diff} (ranks = {ranks_attr})")
     section("Rank invariance", "rank_invariance",
             f"A 13-cell Sn sphere (self-consistent gap, sub-gap escape, `exp`, 0.4 ns; the `exp-selfconsistent` "
-            f"variant of `tests/test_mpi.py::test_sphere_results_independent_of_rank_count`) run with "
+            f"variant of `tests/parallel/test_mpi.py::test_sphere_results_independent_of_rank_count`) run with "
             f"`boltzphlow run` on one rank and with `mpirun -n 2` (cells split 7 + 6). Largest difference over all "
             f"{len(names)} datasets: {np.nanmax(diffs):.1g} — "
             f"{'every dataset is bitwise equal' if bitwise else 'NOT bitwise equal'} (reference: bitwise). Root "
@@ -555,7 +555,7 @@ def eliashberg_weak():
         f"max |varphi/rho - BCS| below 5 Delta_0 = {d_ratio:.1e} ({time.time() - t0:.1f} s)")
     section("Eliashberg, weak coupling", "eliashberg_weak",
             f"Al with a Debye `alpha^2F` (`Omega_D` = 355 `k_B T_c`, `lambda` = 0.43), `mu*` = {mu:.3f} fitted to "
-            f"the `T = 0` edge `Delta_0`, bath at 0.1 `T_c`, `h = Delta_0/16` (`tests/test_eliashberg.py::"
+            f"the `T = 0` edge `Delta_0`, bath at 0.1 `T_c`, `h = Delta_0/16` (`tests/physics/test_eliashberg.py::"
             f"test_weak_coupling_limit_is_bcs`), against BCS with the same gap edge. Max `|rho - rho_BCS|` = "
             f"{d_rho:.1e} over the grid; max coherence-ratio difference below `5 Delta_0` = {d_ratio:.1e}; "
             f"`Re Z(0)` = {z0:.4f} against `1 + lambda` = {1 + a2f.lam:.2f}. Tolerances 1e-3, 1e-3 and 1 %.")
@@ -577,7 +577,7 @@ def _strong_solve(h, width, lam):
 
 
 def eliashberg_strong():
-    """The setup of tests/test_eliashberg.py (h = 0.005 Omega_E, half width 0.03) for lambda = 1.0,
+    """The setup of tests/physics/test_eliashberg.py (h = 0.005 Omega_E, half width 0.03) for lambda = 1.0,
     1.5, 2.0, and the finer setup of docs/validation.md (h = 0.0025, width 0.02) at lambda = 1.5
     (with it, lambda = 1.0 and 2.0 do not converge in 400 iterations)."""
     log("Eliashberg strong coupling: Einstein alpha^2F, mu* = 0, T = 0, grid to 10 Omega_E")
@@ -640,17 +640,17 @@ def eliashberg_strong():
                     f" with it `lambda` = 1.0 and 2.0 do not converge in 400 iterations.")
     section("Eliashberg, strong coupling", "eliashberg_strong",
             "Einstein `alpha^2F` (`Omega_E` = 1, `mu*` = 0), `T = 0`, self-energy grid to `10 Omega_E`; dots: the "
-            "setup of `tests/test_eliashberg.py` (`h = 0.005 Omega_E`, Lorentzian half width 0.03). " + left +
+            "setup of `tests/physics/test_eliashberg.py` (`h = 0.005 Omega_E`, Lorentzian half width 0.03). " + left +
             f"Right: `2 Delta_0 / k_B T_c` (`T_c` from the linearised Matsubara equations, `matsubara_tc`) "
             f"against Carbotte, RMP 62, 1027 (1990): {txt}. Tolerance 4 % at `lambda` = 1.5 (the scatter of "
-            f"the fit; `tests/test_eliashberg.py::test_strong_coupling_gap_ratio_against_published_correlations`)."
+            f"the fit; `tests/physics/test_eliashberg.py::test_strong_coupling_gap_ratio_against_published_correlations`)."
             + fine_txt)
 
 
 # -- driver ---------------------------------------------------------------------------------
 # -- 10. steady states: generation efficiency and Rothwarf-Taylor -----------------------------
 def _steady_point(power, hnu, tau_ns, h=0.125, emax=12.0, temperature=0.15):
-    """tests/test_efficiency.py::point: an Al cell with a photon drive."""
+    """tests/physics/test_efficiency.py::point: an Al cell with a photon drive."""
     raw = {"material": {"name": "Al"}, "bath": {"temperature_over_tc": temperature},
            "grid": {"energy_step_over_delta0": h, "energy_max_over_delta0": emax},
            "phonon_escape": {"tau_ns": tau_ns}, "time": {"t_end_ns": 10.0, "method": "exp"},
@@ -724,7 +724,7 @@ def steady_efficiency():
             "Right: steady `n_qp` against the Rothwarf-Taylor `sqrt(I (1 + tau_esc/tau_B)/R)` with BCS "
             "`R = 2 Delta^2` and `tau_B = tau_0^phi Delta_0/Delta` (ratios "
             + ", ".join(f"{r:.3f}" for r in ratios)
-            + "; the test, at `h = Delta_0/80`, requires 5 %: `tests/test_efficiency.py`).")
+            + "; the test, at `h = Delta_0/80`, requires 5 %: `tests/physics/test_efficiency.py`).")
 
 
 def git_commit():

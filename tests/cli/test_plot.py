@@ -69,7 +69,7 @@ def point_file(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def sphere_file(tmp_path_factory):
-    """A sphere output written as ``boltzphlow run`` does (tests/test_mpi.py::run_to_file)."""
+    """A sphere output written as ``boltzphlow run`` does (tests/parallel/test_mpi.py::run_to_file)."""
     path = tmp_path_factory.mktemp("plot_sphere") / "sphere.h5"
     cfg = config.from_dict(SPHERE)
     par = Parallel(MPI.COMM_SELF)
