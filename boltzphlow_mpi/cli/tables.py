@@ -1,0 +1,99 @@
+"""``boltzphlow lifetimes`` and ``thermal``: tables of thermal lifetimes and thermal functions against published formulas."""
+import json
+
+import numpy as np
+
+from boltzphlow_mpi.errors import InputError
+
+
+# -- lifetimes ---------------------------------------------------------------------
+def cmd_lifetimes(args, par):
+    from boltzphlow_mpi.app.builder import resolve_material
+    from boltzphlow_mpi.physics.analysis import lifetimes as lt
+    from boltzphlow_mpi.physics.gap.bcs import equilibrium_gap
+
+    mat = resolve_material({"material": {"name": args.material}}, "--material")
+    T = args.temperature_over_tc
+    if not (0 < T < 1):
+        raise InputError("--temperature-over-tc", T, "a number in (0, 1)")
+    if not (0 < args.step_over_delta0 <= 0.25):
+        raise InputError("--step-over-delta0", args.step_over_delta0, "a number in (0, 0.25]")
+    d0 = mat.delta0_over_kTc
+    debye = mat.debye_meV / (mat.tc_K * 8.617333262e-2)
+    delta = float(equilibrium_gap(T, d0, debye))
+    if args.energies:
+        try:
+            e_over = [float(v) for v in args.energies.split(",")]
+        except ValueError:
+            raise InputError("--energies", args.energies, "comma-separated numbers (units of Delta)") from None
+        if not all(np.isfinite(e) and e >= 1 for e in e_over):
+            raise InputError("--energies", args.energies, "finite energies >= 1 (units of Delta)")
+    else:
+        e_over = [1.0]
+    h = args.step_over_delta0 * d0
+    emax = max(e_over) * delta + 60 * T + 4 * delta
+    rr, rs = lt.rates(np.array(e_over) * delta, delta, T, h, emax, debye)
+    t0 = mat.tau0_ns
+    kr = lt.kaplan_recombination_time(delta, T) * t0
+    ks = lt.kaplan_scattering_time(delta, T) * t0
+    avg_r = lt.thermal_average(h, emax, delta, T, lambda e: lt.rates(e, delta, T, h, emax + e.max(), debye)[0])
+    rows = [{"energy_over_delta": e, "energy_meV": e * delta * mat.kTc_meV,
+             "tau_r_ns": t0 / a, "tau_s_ns": t0 / b} for e, a, b in zip(e_over, rr, rs)]
+    result = {"material": mat.name, "temperature_over_tc": T, "gap_meV": delta * mat.kTc_meV,
+              "kaplan_tau_r_ns": kr, "kaplan_tau_s_ns": ks,
+              "tau_r_thermal_average_ns": t0 / avg_r, "rows": rows}
+    if args.json:
+        par.print(json.dumps(result, indent=2))
+        return 0
+    par.print(f"{mat.name} at T = {T:g} T_c ({T * mat.tc_K * 1e3:.4g} mK), Delta = {delta * mat.kTc_meV:.5g} meV, "
+              f"tau_0 = {t0:g} ns")
+    par.print(f"{'E/Delta':>8} {'E (meV)':>10} {'tau_r (ns)':>12} {'tau_s (ns)':>12}")
+    for r in rows:
+        par.print(f"{r['energy_over_delta']:8.4g} {r['energy_meV']:10.5g} {r['tau_r_ns']:12.5g} {r['tau_s_ns']:12.5g}")
+    par.print(f"Kaplan low-T formulas at E = Delta: tau_r = {kr:.5g} ns, tau_s = {ks:.5g} ns")
+    if e_over[0] == 1.0:
+        par.print(f"  ratio collision integral / Kaplan at the gap edge: tau_r {rows[0]['tau_r_ns'] / kr:.4f}, "
+                  f"tau_s {rows[0]['tau_s_ns'] / ks:.4f}")
+    par.print(f"tau_r averaged over the thermal QP population: {t0 / avg_r:.5g} ns")
+    return 0
+
+
+# -- thermal -----------------------------------------------------------------------
+def cmd_thermal(args, par):
+    from boltzphlow_mpi.app.builder import resolve_material
+    from boltzphlow_mpi.physics.analysis import thermal_properties as thermal
+    from boltzphlow_mpi.physics.gap.bcs import equilibrium_gap
+
+    mat = resolve_material({"material": {"name": args.material}}, "--material")
+    if args.points < 1 or args.points > 10000:
+        raise InputError("--points", args.points, "an integer in 1..10000")
+    if not (args.mean_free_path_um > 0 and np.isfinite(args.mean_free_path_um)):
+        raise InputError("--mean-free-path-um", args.mean_free_path_um, "a positive number (um)")
+    d0 = mat.delta0_over_kTc
+    # weak-coupling BCS functions of t = T / T_c, with T_c the material's
+    from boltzphlow_mpi.physics.gap.bcs import BCS_RATIO
+    dn = mat.fermi_velocity_um_per_ns * args.mean_free_path_um / 3
+    rows = []
+    for t in np.linspace(0, 1, args.points + 2)[1:-1]:
+        T = t * d0 / BCS_RATIO  # the model's T_c* scaled to the material's T_c
+        rows.append({"t": t, "gap_meV": float(equilibrium_gap(T, d0)) * mat.kTc_meV,
+                     "kappa_es_over_kappa_en": thermal.kappa_ratio(T, d0),
+                     "C_s_over_C_n": thermal.specific_heat_ratio(T, d0),
+                     "D_mean_um2_per_ns": dn * thermal.mean_diffusivity_factor(T, d0)})
+    jump = thermal.specific_heat_ratio((1 - 1e-5) * d0 / BCS_RATIO, d0) - 1
+    result = {"material": mat.name, "tc_star_K": mat.tc_K * d0 / BCS_RATIO,
+              "D_n_um2_per_ns": dn, "mean_free_path_um": args.mean_free_path_um,
+              "specific_heat_jump": jump, "rows": rows}
+    if args.json:
+        par.print(json.dumps(result, indent=2))
+        return 0
+    tcs = mat.tc_K * d0 / BCS_RATIO
+    par.print(f"{mat.name}: weak-coupling BCS with Delta_0 = {mat.delta0_meV:g} meV, so the gap closes at "
+              f"T_c* = Delta_0 e^gamma / (pi k_B) = {tcs:.4g} K (material T_c = {mat.tc_K:g} K); t = T / T_c*")
+    par.print(f"D_n = v_F l / 3 = {dn:.5g} um^2/ns (l = {args.mean_free_path_um:g} um); "
+              f"specific-heat jump at T_c*: Delta C / C_n = {jump:.4f}")
+    par.print(f"{'t':>6} {'T (K)':>7} {'Delta (meV)':>12} {'k_es/k_en':>10} {'C_s/C_n':>9} {'<D> (um^2/ns)':>14}")
+    for r in rows:
+        par.print(f"{r['t']:6.3f} {r['t'] * tcs:7.4g} {r['gap_meV']:12.5g} {r['kappa_es_over_kappa_en']:10.4g} "
+                  f"{r['C_s_over_C_n']:9.4g} {r['D_mean_um2_per_ns']:14.5g}")
+    return 0
