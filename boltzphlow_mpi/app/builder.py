@@ -4,6 +4,7 @@ import numpy as np
 
 from boltzphlow_mpi.app.config import material_overrides
 from boltzphlow_mpi.errors import InputError
+from boltzphlow_mpi.numerics.steppers import relaxation_rate
 from boltzphlow_mpi.physics.analysis import diagnostics as dg
 from boltzphlow_mpi.physics.drives import PLANCK_MEV_PER_GHZ, Drive, power_to_internal
 from boltzphlow_mpi.physics.materials import get_material
@@ -20,11 +21,11 @@ def resolve_material(cfg, key="material.name"):
         raise InputError("material", name, "valid overrides", str(exc)) from None
 
 
-def drives(sim, cfg):
+def drives(sim):
     """``[[drive]]`` tables -> ``drives.Drive`` terms on the energy grid (docs/physics.md, "Drives (issue 6)")."""
     out = []
     g, d_bath, top = sim.grid, sim.delta_bath, (sim.grid.size - 1) * sim.grid.step
-    for i, d in enumerate(cfg["drive"]):
+    for i, d in enumerate(sim.cfg["drive"]):
         key = f"drive.{i}." + ("energy_over_delta0" if d["energy_over_delta0"] is not None else "frequency_GHz")
         value = d["energy_over_delta0"] if d["energy_over_delta0"] is not None else d["frequency_GHz"]
         energy = (d["energy_over_delta0"] * sim.delta0 if d["energy_over_delta0"] is not None
@@ -90,7 +91,6 @@ def initial_dt(sim):
     the state and not on ``t_end`` (docs/numerics.md, "Adaptive step control")."""
     mu = 0.0
     if sim.local_cells:
-        _, K = sim.model.split(sim.y)
-        mu = max(float(np.max(K[:, s])) for _, s in sim.model.occupation_slices)
+        mu = relaxation_rate(sim.model, sim.model.split(sim.y)[1])
     mu = sim.par.reduce_max(mu)
     return 1e-3 / mu if mu > 1.0 else 1e-3

@@ -15,6 +15,7 @@ from boltzphlow_mpi import hooks
 from boltzphlow_mpi.app import builder, geometry, ledger
 from boltzphlow_mpi.app.branches import Branches
 from boltzphlow_mpi.errors import InputError, SolverError
+from boltzphlow_mpi.fileio import checkpoint
 from boltzphlow_mpi.numerics.steppers import StepController, clean_roundoff, make_stepper
 from boltzphlow_mpi.parallel.comm import stage
 from boltzphlow_mpi.physics.analysis import diagnostics as dg
@@ -27,6 +28,7 @@ from boltzphlow_mpi.physics.statistics import bose, fermi
 from boltzphlow_mpi.physics.units import Units
 
 OUT_KEYS = ("qp_number", "qp_energy", "phonon_energy")
+_ATTR = {"rejected": "controller_rejected"}  # checkpoint scalar -> Simulation attribute
 
 
 class Simulation:
@@ -122,7 +124,7 @@ class Simulation:
             self.grid, self.kernel if cfg["collisions"]["enabled"] else None, np.full(self.local_cells, self.delta_bath),
             bath_temperature=self.temperature, escape_rate=escape_rate,
             escape_subgap_only=esc["only_subgap"], dynes_gamma=self.gamma, phonon_weight=self.weight,
-            qp_angles=geo.qp_angles, phonon_angles=geo.phonon_angles, drives=builder.drives(self, cfg))
+            qp_angles=geo.qp_angles, phonon_angles=geo.phonon_angles, drives=builder.drives(self))
         self.transport = geo.transport(par, self.model, mat, cfg)
         self.steps = 0            # accepted steps (the gap is updated every gap.update_every of them)
         self._bath_totals = None
@@ -206,10 +208,9 @@ class Simulation:
         else:
             self.set_gap(delta)
         self.condensate = condensate.copy()
-        for k in ("t", "steps", "dt", "records", "grid_top_max", "controller_rejected", "rejects_in_row",
-                  "deposit", "next_checkpoint"):
-            v = meta["rejected" if k == "controller_rejected" else k]
-            setattr(self, k, int(v) if k in ("steps", "records", "rejects_in_row") else float(v))
+        for k in checkpoint.SCALARS:
+            v = meta[k]
+            setattr(self, _ATTR.get(k, k), int(v) if k in ("steps", "records", "rejects_in_row") else float(v))
         self.limit_reason = meta["limit_reason"]
         if self.fixed_dt is None:
             self.dt = min(self.dt, self.controller.dt_max)  # a restart may lower time.dt_max_ns
@@ -529,8 +530,7 @@ class Simulation:
     def checkpoint_state(self, t_record=None):
         """What a checkpoint of the current state holds (``fileio.checkpoint.CheckpointState``);
         ``t_record``: the time of the last record (default ``t``)."""
-        from boltzphlow_mpi.fileio import checkpoint
-        scalars = {k: getattr(self, "controller_rejected" if k == "rejected" else k) for k in checkpoint.SCALARS}
+        scalars = {k: getattr(self, _ATTR.get(k, k)) for k in checkpoint.SCALARS}
         return checkpoint.CheckpointState(
             n_cells=self.n_cells, cell_range=self.cell_range, y=self.y, delta=self.model.delta,
             condensate=self.condensate, gap_state=self.gap_model.state_arrays(), scalars=scalars,
@@ -540,7 +540,6 @@ class Simulation:
     def emergency_checkpoint(self):
         """Collective: the last good state (the state is only replaced by admissible ones) to
         ``CHECKPOINT_DIR/emergency_<records>.h5``; returns the path (None if it fails)."""
-        from boltzphlow_mpi.fileio import checkpoint
         directory = self.checkpoint_dir or self.cfg["output"]["checkpoint_dir"]
         # the step controller as it was after the last accepted step, not after the failed tries
         saved = self.dt, self.rejects_in_row
@@ -560,7 +559,6 @@ class Simulation:
         if self.t >= self.next_checkpoint * (1 - 1e-12) or at_end:
             while self.next_checkpoint <= self.t * (1 + 1e-12):
                 self.next_checkpoint += self.checkpoint_interval
-            from boltzphlow_mpi.fileio import checkpoint
             with self.branches.at_trajectory() as t_record:
                 self.last_checkpoint = checkpoint.write(self.checkpoint_state(t_record), self.par, self.checkpoint_dir,
                                                         self.cfg["output"]["checkpoint_keep"])

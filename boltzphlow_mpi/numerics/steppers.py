@@ -76,7 +76,7 @@ class Stepper:
         if self.stiff_limit is None:
             return np.inf
         _, K = problem.split(y)
-        mu = self.reduce_max(_relaxation_rate(problem, K))
+        mu = self.reduce_max(relaxation_rate(problem, K))
         return self.stiff_limit / mu if mu > 0 else np.inf
 
 
@@ -100,10 +100,10 @@ class RK4(Stepper):
         return y + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4), None
 
 
-def _relaxation_rate(problem, K):
-    """Global ``mu = max K`` over the controlled blocks (all ranks agree)."""
-    local = max((_local_max(K[:, s]) for _, s in problem.occupation_slices), default=0.0)
-    return local
+def relaxation_rate(problem, K):
+    """``max K`` over the controlled blocks of this rank's cells (0 without any); reduce it
+    over ranks for the global ``mu``."""
+    return max((_local_max(K[:, s]) for _, s in problem.occupation_slices), default=0.0)
 
 
 class TR1(Stepper):
@@ -123,7 +123,7 @@ class TR1(Stepper):
         G, K = problem.split(y)
         Q = G - K * y
         if self.mu_mode == "global":
-            mu = self.reduce_max(_relaxation_rate(problem, K))
+            mu = self.reduce_max(relaxation_rate(problem, K))
         else:
             mu = np.maximum(K, 0.0)  # per unknown: frees the step from the stiffest unknown
         # tau / mu = (1 - e^{-mu dt}) / mu = dt phi1(-mu dt)
@@ -145,7 +145,7 @@ class TR2(Stepper):
     def step(self, problem, y, dt):
         G, K = problem.split(y)
         Q = G - K * y
-        mu = self.reduce_max(_relaxation_rate(problem, K))
+        mu = self.reduce_max(relaxation_rate(problem, K))
         if mu <= 0:
             return y.copy(), None
         JQ = None
