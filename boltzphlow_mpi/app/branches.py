@@ -10,9 +10,6 @@ from contextlib import contextmanager
 
 import numpy as np
 
-#: scalars of the step sequence (besides y, the spectra and the ledgers) that a branch restores
-STEP_STATE = ("t", "steps", "dt", "last_accepted_dt", "rejects_in_row", "limit_reason")
-
 
 class Branches:
     def __init__(self, sim):
@@ -23,19 +20,16 @@ class Branches:
     def snapshot(self):
         """Everything the steps after this point depend on (what a checkpoint holds)."""
         sim = self.sim
-        snap = {k: getattr(sim, k) for k in STEP_STATE}
-        snap.update(y=sim.y.copy(), condensate=sim.condensate.copy(), out=dict(sim.out),
-                    spectra=sim.model.spectra, gap=sim.gap_model.snapshot(),
-                    rejected=sim.controller.rejected, violation=sim.controller.last_violation)
-        return snap
+        return {"t": sim.t, "steps": sim.steps, "step_sequence": sim.integrator.state(), "y": sim.y.copy(),
+                "condensate": sim.condensate.copy(), "out": dict(sim.out), "spectra": sim.model.spectra,
+                "gap": sim.gap_model.snapshot()}
 
     def restore(self, snap):
         """Collective (the transport gathers every cell's gap)."""
         sim = self.sim
-        for k in STEP_STATE:
-            setattr(sim, k, snap[k])
+        sim.t, sim.steps = snap["t"], snap["steps"]
+        sim.integrator.set_state(snap["step_sequence"])
         sim.y, sim.condensate, sim.out = snap["y"].copy(), snap["condensate"].copy(), dict(snap["out"])
-        sim.controller.rejected, sim.controller.last_violation = snap["rejected"], snap["violation"]
         sim.gap_model.resume(snap["gap"])
         sim.set_spectra(snap["spectra"])
 

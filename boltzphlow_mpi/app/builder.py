@@ -1,14 +1,77 @@
-"""Building a run from its validated config: the material, the drives, the initial
-state and the first step (the set-up ``Simulation`` runs once)."""
+"""Building a run from its validated config (the set-up ``Simulation`` runs once): the
+material, grid, geometry, gap model and kinetics (``physics``), the drives, the initial
+state, the first step and the integrator."""
 import numpy as np
 
+from boltzphlow_mpi.app import geometry
 from boltzphlow_mpi.app.config import material_overrides
 from boltzphlow_mpi.errors import InputError
-from boltzphlow_mpi.numerics.steppers import relaxation_rate
+from boltzphlow_mpi.numerics.integrator import SplitIntegrator
+from boltzphlow_mpi.numerics.steppers import StepController, make_stepper, relaxation_rate
 from boltzphlow_mpi.physics.analysis import diagnostics as dg
+from boltzphlow_mpi.physics.collisions import CollisionKernel
 from boltzphlow_mpi.physics.drives import PLANCK_MEV_PER_GHZ, Drive, power_to_internal
+from boltzphlow_mpi.physics.energy_grid import EnergyGrid
+from boltzphlow_mpi.physics.gap.models import make_gap_model
+from boltzphlow_mpi.physics.kinetics import CellKinetics
 from boltzphlow_mpi.physics.materials import get_material
 from boltzphlow_mpi.physics.statistics import bose, fermi
+from boltzphlow_mpi.physics.units import Units
+
+
+def physics(sim):
+    """The physical model of ``sim.cfg`` on ``sim``: material, units, bath temperature,
+    energy grid, geometry (cells of this rank), collision kernel, gap model and bath
+    spectra, the kinetics of the local cells and the transport (None for a point)."""
+    cfg = sim.cfg
+    mat = sim.material = resolve_material(cfg)
+    sim.units = Units.of(mat)
+    sim.delta0 = mat.delta0_over_kTc
+    sim.tau_ratio = mat.tau0_ratio
+    bath = cfg["bath"]
+    sim.temperature = (bath["temperature_over_tc"] if bath["temperature_over_tc"] is not None
+                       else bath["temperature_K"] / mat.tc_K)
+    if sim.temperature >= 1.0:
+        raise InputError("bath.temperature_K", bath["temperature_K"], f"a temperature below T_c = {mat.tc_K:g} K")
+    g = cfg["grid"]
+    sim.grid = EnergyGrid.from_max(g["energy_step_over_delta0"] * sim.delta0,
+                                   g["energy_max_over_delta0"] * sim.delta0, mat.debye_meV / sim.units.kTc_meV)
+    sim.gamma = g["dynes_gamma_over_delta0"] * sim.delta0
+    sim.cutoff = sim.grid.debye
+    sim.weight = dg.phonon_energy_weight(sim.delta0, sim.tau_ratio)
+    geo = sim.geometry = geometry.make(cfg, sim.par, sim.grid)
+    sim.mesh, sim.n_cells, sim.cell_range = geo.mesh, geo.n_cells, geo.cell_range
+    sim.local_cells, sim.volumes_all, sim.volumes = geo.local_cells, geo.volumes_all, geo.volumes
+    esc = cfg["phonon_escape"]
+    escape_rate = mat.tau0_ns / esc["tau_ns"] if esc["tau_ns"] else 0.0
+    sim.kernel = CollisionKernel(sim.grid, sim.tau_ratio, sim.delta0, method=g["kernel"])
+    # the gap model and the bath state's spectra (docs/physics.md, "BCS gap", "Eliashberg self-energies")
+    sim.self_consistent = cfg["gap"]["mode"] == "self-consistent"
+    sim.gap_model = make_gap_model(cfg, sim.grid, mat, sim.units, sim.temperature, sim.gamma, sim.delta0, sim.cutoff)
+    sim.bath_spectra = sim.gap_model.bath(
+        sim.temperature, fermi(sim.grid.x, sim.temperature),
+        bose(sim.grid.x, sim.temperature) * sim.grid.phonon_mask, sim.self_consistent)
+    sim.delta_bath = float(sim.bath_spectra.delta[0])
+    sim.gap_model.start(sim.local_cells)
+    sim.model = CellKinetics(
+        sim.grid, sim.kernel if cfg["collisions"]["enabled"] else None, np.full(sim.local_cells, sim.delta_bath),
+        bath_temperature=sim.temperature, escape_rate=escape_rate,
+        escape_subgap_only=esc["only_subgap"], dynes_gamma=sim.gamma, phonon_weight=sim.weight,
+        qp_angles=geo.qp_angles, phonon_angles=geo.phonon_angles, drives=drives(sim))
+    sim.transport = geo.transport(sim.par, sim.model, mat, cfg)
+
+
+def integrator(sim):
+    """The split integrator of ``[time]`` for the state ``sim.y`` (its first step depends
+    on that state)."""
+    tm, par, to_int = sim.cfg["time"], sim.par, 1.0 / sim.units.tau0_ns
+    stepper = make_stepper(tm["method"], par.reduce_max, mu_mode=tm["tr_mu"], project=tm["exp_energy_projection"])
+    fixed_dt = tm["dt_ns"] * to_int if tm["dt_ns"] else None
+    dt = tm["dt_initial_ns"] * to_int if tm["dt_initial_ns"] else initial_dt(sim)
+    controller = StepController(stepper, rtol=tm["rtol"],
+                                dt_max=(tm["dt_max_ns"] * to_int if tm["dt_max_ns"] else np.inf))
+    return SplitIntegrator(sim.model, controller, sim.transport, par, fixed_dt, dt, sim.cell_range[0],
+                           sim.grid.x * sim.units.kTc_meV, sim.units.tau0_ns)
 
 
 def resolve_material(cfg, key="material.name"):
@@ -89,8 +152,5 @@ def initial_dt(sim):
     """First adaptive step: ``1e-3 / mu`` with ``mu`` the largest relaxation rate ``K`` of
     the initial state over all cells (1e-3 tau_0 without any), so that it depends on
     the state and not on ``t_end`` (docs/numerics.md, "Adaptive step control")."""
-    mu = 0.0
-    if sim.local_cells:
-        mu = relaxation_rate(sim.model, sim.model.split(sim.y)[1])
-    mu = sim.par.reduce_max(mu)
+    mu = sim.par.reduce_max(relaxation_rate(sim.model, sim.model.split(sim.y)[1]))
     return 1e-3 / mu if mu > 1.0 else 1e-3

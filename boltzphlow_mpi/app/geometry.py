@@ -35,7 +35,6 @@ class Point(_Cells):
     number_unit, energy_unit = " um^-3", "eV/um^3"   # totals are densities
     deposit_key = "deposit_eV_per_um3"
     summary_parts = ("QPs (excess)", "phonons (excess)", "escaped", "condensate")
-    has_efficiency = True  # eta of a steady state (point cell with a pair-breaking drive)
 
     def __init__(self, cfg, par):
         from boltzphlow_mpi.parallel.comm import block_range
@@ -60,10 +59,11 @@ class Point(_Cells):
         return [("", 0)]
 
     def solve_steady(self, sim, tol, max_it):
-        """The point cell's Newton solve on the rank that owns it, broadcast to all."""
+        """The point cell's Newton solve on the rank that owns it, broadcast to all; the
+        owner's state becomes the steady state."""
         from boltzphlow_mpi.numerics import steady_point
         result = None
-        if sim.local_cells:
+        if self.local_cells:
             try:
                 result = steady_point.solve(sim, tol=tol, max_it=max_it)
             except SolverError as exc:
@@ -71,7 +71,16 @@ class Point(_Cells):
         result = sim.par.bcast(result)
         if isinstance(result, str):
             raise SolverError(result)
+        if self.local_cells:
+            sim.y = result["y"]
         return result
+
+    def efficiency(self, sim, absorbed):
+        """eta of the point cell's steady state (docs/physics.md, "Generation efficiency
+        `eta`"), on the rank that owns it, broadcast to all; NaN without pair breaking."""
+        from boltzphlow_mpi.app import sweep
+        eta = sweep.generation_efficiency_or_nan(sim, absorbed) if self.local_cells else np.nan
+        return float(sim.par.bcast(eta))
 
 
 class Sphere(_Cells):
@@ -79,7 +88,6 @@ class Sphere(_Cells):
     number_unit, energy_unit = "", "eV"               # totals are counts and energies
     deposit_key = "deposit_eV"
     summary_parts = ("QPs (excess)", "phonons (excess)", "escaped", "out through R", "condensate")
-    has_efficiency = False
 
     def __init__(self, cfg, par, grid):
         from boltzphlow_mpi.fileio.mesh import RadialMesh, load_mesh_file
@@ -122,5 +130,12 @@ class Sphere(_Cells):
         return [("centre cell", 0), ("outer cell", n_cells - 1)]
 
     def solve_steady(self, sim, tol, max_it):
+        """Newton on all cells on all ranks; the state becomes the steady state."""
         from boltzphlow_mpi.numerics import steady_radial
-        return steady_radial.solve(sim, tol=tol, max_it=max_it)  # raises alike on every rank
+        result = steady_radial.solve(sim, tol=tol, max_it=max_it)  # raises alike on every rank
+        sim.y = result["y"]
+        return result
+
+    def efficiency(self, sim, absorbed):
+        """eta is defined for a uniform cell (docs/physics.md, "Generation efficiency `eta`")."""
+        return np.nan

@@ -65,7 +65,7 @@ def run_summary(sim, wall_s):
         st = sim.gap_model.stats
         solves = par.comm.allreduce(st["cell_solves"])
         out["eliashberg"] = {
-            "cell_solves": solves, "updates_per_cell": st["updates"], "update_every": sim.gap_every,
+            "cell_solves": solves, "updates_per_cell": st["updates"], "update_every": sim.gap.every,
             "mean_iterations": par.comm.allreduce(st["iterations"]) / max(solves, 1),
             "max_iterations": par.comm.allreduce(st["max_iterations"], op=par.MPI.MAX),
             "max_residual_delta0": par.comm.allreduce(st["max_residual"], op=par.MPI.MAX)}
@@ -120,7 +120,7 @@ def steady_summary(sim, result):
         out["boundary_W"] = bal["boundary"] * to_W
         left = bal["escaped"] + bal["boundary"]
     out["balance"] = abs(left / bal["absorbed"] - 1) if bal["absorbed"] else 0.0
-    f = sim.model.unpack(sim.y)[0] if sim.local_cells else np.zeros((0, sim.grid.size))
+    f = sim.model.unpack(sim.y)[0]
     n_loc = dg.qp_number(sim.grid, sim.model.spectra, f)
     t_loc = [observables.effective_temperature(sim.grid, sim.model.spectra.row(i), float(n_loc[i]))
              for i in range(sim.local_cells)]
@@ -141,10 +141,7 @@ def steady_summary(sim, result):
             cell["sigma1_over_sigman"], cell["sigma2_over_sigman"] = (float(v) for v in readout[i])
         cells.append(cell)
     out["cells"] = cells
-    eta = np.nan
-    if sim.geometry.has_efficiency and sim.local_cells:
-        eta = sweep.generation_efficiency_or_nan(sim, bal["absorbed"])
-    out["eta"] = float(par.bcast(eta))
+    out["eta"] = sim.geometry.efficiency(sim, bal["absorbed"])
     return out
 
 

@@ -3,6 +3,7 @@ the Python API (``Simulation.run(output=...)``) and ``boltzphlow run``/``restart
 import json
 import os
 
+from boltzphlow_mpi.app.handlers import Checkpoints, Records
 from boltzphlow_mpi.errors import InputError, SolverError
 
 
@@ -44,16 +45,14 @@ def reopen_output(sim, path):
 
 
 def run_into(sim, writer, progress=None, until=None):
-    """Collective. ``sim.run_records`` into ``writer`` with checkpoints as configured; closes the file at the end. On a solver
+    """Collective. ``sim.run_records`` with the handlers of ``writer`` (``attach``) with checkpoints as configured; closes the file at the end. On a solver
     failure (every rank alike) the file is closed, the last good state is saved as an
     emergency checkpoint (its path in the exception's ``emergency_checkpoint``), and the
     ``SolverError`` goes on. Other exceptions may be on one rank only: no collective close.
     Returns the wall time (s)."""
-    sim.output_path = writer.path
-    if sim.checkpoint_interval is not None:
-        sim.checkpoint_dir = sim.cfg["output"]["checkpoint_dir"]
+    attach(sim, writer)
     try:
-        wall = sim.run_records(writer, progress, until=until)
+        wall = sim.run_records(progress, until=until)
     except InputError:
         _close(sim, writer)  # raised on every rank alike: the collective close is safe
         raise
@@ -66,7 +65,21 @@ def run_into(sim, writer, progress=None, until=None):
     return wall
 
 
+def attach(sim, writer):
+    """The handlers of a run into ``writer`` (once per writer): its records, and checkpoints
+    as ``[output]`` configures them, which name ``writer`` as their output file."""
+    if any(isinstance(h, Records) and h.writer is writer for h in sim.handlers):
+        return
+    sim.output_path = writer.path
+    sim.add_handler(Records(writer))
+    out = sim.cfg["output"]
+    if out["checkpoint_interval_ns"]:
+        sim.add_handler(Checkpoints(out["checkpoint_dir"], out["checkpoint_keep"]))
+
+
 def _close(sim, writer):
     writer.close()
+    for h in [h for h in sim.handlers if isinstance(h, Records) and h.writer is writer]:
+        sim.remove_handler(h)
     if sim.writer is writer:
         sim.writer = None

@@ -13,8 +13,6 @@ def solve(sim):
     if s["transient_ns"]:
         sim.advance_to(s["transient_ns"] / u.tau0_ns)
     result = sim.geometry.solve_steady(sim, s["tolerance"], s["max_iterations"])
-    if sim.local_cells:
-        sim.y = result["y"]
     sim.steady_state = True
     sim.steady_result = result
     return result

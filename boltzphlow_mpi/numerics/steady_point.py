@@ -32,8 +32,8 @@ class SteadyProblem:
     """The residual of one 0-D cell (``sim``: a point ``Simulation``) in log variables."""
 
     def __init__(self, sim):
-        if sim.sphere:
-            raise SolverError("steady state: only the point geometry is implemented so far")
+        if sim.transport is not None:
+            raise SolverError("steady state: this solver is for a point cell (no transport)")
         self.sim, self.model = sim, sim.model
         m = self.model
         # BCS: the gap is an unknown of the Newton system; Eliashberg: the spectra are held

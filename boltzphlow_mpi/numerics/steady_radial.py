@@ -45,7 +45,7 @@ from boltzphlow_mpi.physics.transport import diffusion_conductances
 class RadialSteadyProblem:
     def __init__(self, sim):
         tr = sim.transport
-        if not sim.sphere:
+        if tr is None:
             raise SolverError("radial steady state: needs geometry.kind = 'sphere'")
         if tr.qp == "kinetic":
             raise SolverError("radial steady state: transport.qp = 'kinetic' is not supported (use 'diffusive')")
@@ -327,18 +327,14 @@ def solve(sim, tol=1e-10, max_it=100, max_outer=60):
         sim.y = res["y"]
         old = m.spectra
         error = None
-        if sim.local_cells:
-            fbar, nbar, _ = m.unpack(sim.y)
-            try:
-                new = sim.gap_model.update(fbar, nbar, old)
-            except SolverError as exc:  # every rank must stop, not hang
-                new, error = old, str(exc)
-        else:
-            new = old
+        fbar, nbar, _ = m.unpack(sim.y)
+        try:
+            new = sim.gap_model.update(fbar, nbar, old)
+        except SolverError as exc:  # every rank must stop, not hang
+            new, error = old, str(exc)
         if par.reduce_max(1.0 if error else 0.0):
             raise SolverError(error or "radial steady state: gap update failed on another rank")
-        moved = par.reduce_max(float(np.max(np.abs(np.asarray(new.delta) - np.asarray(old.delta))))
-                               if sim.local_cells else 0.0)
+        moved = par.reduce_max(float(np.max(np.abs(np.asarray(new.delta) - np.asarray(old.delta)), initial=0.0)))
         sim.y = _fill_gained(m, sim.y, old.active, new.active)
         sim.set_spectra(new)  # collective: the transport gathers every cell's gap
         if moved < gap_tol:

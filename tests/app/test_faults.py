@@ -171,16 +171,17 @@ def test_nan_in_one_cell_rejects_smaller_steps_then_stops(tmp_path, capsys, monk
     monkeypatch.setattr(CellKinetics, "split", poisoned)
     job = tmp_path / "job.toml"
     job.write_text(POINT.format(time='method = "exp"', ckdir=tmp_path / "ck"))
-    from boltzphlow_mpi.app import simulation
-    real_after = simulation.Simulation._after_step
+    from boltzphlow_mpi import hooks
 
-    def arm(self):
-        real_after(self)
-        if self.t * self.units.tau0_ns > 30.0:
+    def arm(sim):
+        if sim.t * sim.units.tau0_ns > 30.0:
             poisoned.armed = True
 
-    monkeypatch.setattr(simulation.Simulation, "_after_step", arm)
-    assert cli.main(["run", str(job), "-o", str(tmp_path / "out.h5"), "-q"]) == 3
+    hooks.register("before_step", arm)
+    try:
+        assert cli.main(["run", str(job), "-o", str(tmp_path / "out.h5"), "-q"]) == 3
+    finally:
+        hooks.clear()
     text = capsys.readouterr().out
     (err,) = _one_error_line(text, "boltzphlow: integration failed")
     assert ("step rejections in a row" in err or "step size underflow" in err)

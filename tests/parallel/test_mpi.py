@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from mpi4py import MPI
 
-from boltzphlow_mpi.app import config
+from boltzphlow_mpi.app import config, runner
 from boltzphlow_mpi.app.simulation import Simulation
 from boltzphlow_mpi.errors import SolverError
 from boltzphlow_mpi.fileio.output import DIAGNOSTICS_UNITS, OutputFile, material_attrs
@@ -52,14 +52,15 @@ def all_agree(ok, detail=""):
 def run_to_file(cfg, par, path, checkpoints=False):
     """What ``boltzphlow run`` does, without the printing (checkpoints: the config's dir)."""
     sim = Simulation(cfg, par)
-    if checkpoints:
-        sim.checkpoint_dir = cfg["output"]["checkpoint_dir"]
-        sim.output_path = str(path)
     attrs = {"config": json.dumps(cfg), "config_resolved": json.dumps(cfg), **material_attrs(sim.material)}
     writer = OutputFile(path, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
                         energy_meV=sim.grid.x * sim.units.kTc_meV, attrs=attrs, mesh=sim.mesh)
     try:
-        sim.run(writer)
+        if checkpoints:  # what `boltzphlow run` attaches: records and checkpoints
+            runner.attach(sim, writer)
+            sim.run_records()
+        else:
+            sim.run(writer)
     finally:
         writer.close()
     return sim
@@ -257,7 +258,7 @@ def test_writer_with_rank_owning_no_cells(shared_dir, cells):
 def test_bad_state_on_one_rank_raises_on_all(where, value, name):
     cfg = config.from_dict(TINY)
     sim = Simulation(cfg, Parallel(COMM))
-    sim._check()  # a good state passes everywhere (and takes part in the reduction)
+    sim.integrator.check(sim.y)  # a good state passes everywhere (and takes part in the reduction)
 
     if COMM.rank == 0:  # only rank 0 owns the point cell
         assert sim.local_cells == 1
@@ -267,7 +268,7 @@ def test_bad_state_on_one_rank_raises_on_all(where, value, name):
     else:
         assert sim.local_cells == 0
     try:
-        sim._check()
+        sim.integrator.check(sim.y)
         outcome = ("no error", "")
     except SolverError as exc:
         outcome = ("SolverError", str(exc))

@@ -27,6 +27,8 @@ def remap_occupation(f, rho_old, rho_new, step):
     f = np.asarray(f, float)
     out = f.copy()
     cells, n = rho_old.shape
+    if cells == 0:  # a rank without cells (the point cell lives on one rank)
+        return out
     rows = f.reshape(cells, -1, n)
     res = out.reshape(cells, -1, n)
     for c in range(cells):
