@@ -35,8 +35,11 @@ from boltzphlow_mpi.physics.analysis import diagnostics as dg  # noqa: E402
 from boltzphlow_mpi.physics.analysis import lifetimes
 from boltzphlow_mpi.physics.collisions import CollisionKernel  # noqa: E402
 from boltzphlow_mpi.physics.energy_grid import EnergyGrid, cell_spectra  # noqa: E402
+from boltzphlow_mpi.physics.gap.alpha2f import Alpha2F  # noqa: E402
 from boltzphlow_mpi.physics.gap.bcs import BCS_RATIO, equilibrium_gap  # noqa: E402
-from boltzphlow_mpi.physics.gap.eliashberg import Alpha2F, EliashbergSolver, matsubara_tc  # noqa: E402
+from boltzphlow_mpi.physics.gap.eliashberg import EliashbergSolver  # noqa: E402
+from boltzphlow_mpi.physics.gap.matsubara import matsubara_tc  # noqa: E402
+from boltzphlow_mpi.physics.gap.mu_star import fit_mu_star  # noqa: E402
 from boltzphlow_mpi.physics.materials import get_material  # noqa: E402
 from boltzphlow_mpi.physics.statistics import bose, fermi  # noqa: E402
 
@@ -511,7 +514,7 @@ def eliashberg_weak():
     grid = EnergyGrid.from_max(D0 / 16, 20 * D0, 355.0)
     a2f = Alpha2F.debye(grid.step, 355.0, 0.43)
     s = EliashbergSolver(grid, a2f, delta_ref=D0, bath_temperature=0.1)
-    mu, _ = s.fit_mu_star(D0)
+    mu, _ = fit_mu_star(s, D0)
     f = fermi(grid.x, 0.1)[None]
     n = (bose(grid.x, 0.1) * grid.phonon_mask)[None]
     sol = s.solve(f, n)

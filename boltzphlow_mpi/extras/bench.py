@@ -110,7 +110,8 @@ def eliashberg_cost(step_over_delta0=1 / 16, top_over_delta0=20.0, debye=355.0, 
     same grid (Al: Debye alpha^2F, Omega_D = 355 k_B T_c, lambda = 0.43, mu* = 0.108). Warm:
     from the solution of the previous step's occupations (the excess changed by 0.1 %, as
     between two steps of a cascade); cold: from the BCS start."""
-    from boltzphlow_mpi.physics.gap.eliashberg import Alpha2F, EliashbergSolver
+    from boltzphlow_mpi.physics.gap.alpha2f import Alpha2F
+    from boltzphlow_mpi.physics.gap.eliashberg import EliashbergSolver
     d0 = BCS_RATIO
     grid = EnergyGrid.from_max(step_over_delta0 * d0, top_over_delta0 * d0, debye)
     x = grid.x

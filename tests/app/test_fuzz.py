@@ -482,7 +482,7 @@ for n, r in enumerate((1e200, 1e103, 1e-120, 5e-324)):  # cell volumes beyond th
               {"mesh.toml": f"radius_um = {r!r}\ncells = 4\n"}, ["radius_um"])
 
 ALL = {**CASES, **SETUP}
-XFAIL = {}  # case: why (none left: the empty alpha^2F table warning is suppressed in eliashberg.py)
+XFAIL = {}  # case: why (none left: the empty alpha^2F table warning is suppressed in physics/gap/alpha2f.py)
 
 
 def test_enough_cases_generated():

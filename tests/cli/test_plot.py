@@ -15,7 +15,7 @@ from boltzphlow_mpi import cli  # noqa: E402
 from boltzphlow_mpi.app import config
 from boltzphlow_mpi.app.simulation import Simulation  # noqa: E402
 from boltzphlow_mpi.errors import InputError  # noqa: E402
-from boltzphlow_mpi.extras import plot
+from boltzphlow_mpi.extras import plot, plot_data
 from boltzphlow_mpi.fileio.output import OutputFile, material_attrs  # noqa: E402
 from boltzphlow_mpi.parallel.comm import Parallel  # noqa: E402
 
@@ -110,14 +110,14 @@ def assert_pngs(outdir, lines, names):
 # -- the files written ------------------------------------------------------------------
 def test_point_writes_five_pngs_in_default_dir(point_plots):
     outdir, lines = point_plots
-    assert len(plot.FIGURES_POINT) == 5
-    assert_pngs(outdir, lines, plot.FIGURES_POINT)
+    assert len(plot.FIGURES["point"]) == 5
+    assert_pngs(outdir, lines, plot.FIGURES["point"])
 
 
 def test_sphere_writes_six_pngs_including_map(sphere_plots):
     outdir, lines = sphere_plots
-    assert len(plot.FIGURES_SPHERE) == 6 and "f_E_r" in plot.FIGURES_SPHERE
-    assert_pngs(outdir, lines, plot.FIGURES_SPHERE)
+    assert len(plot.FIGURES["sphere"]) == 6 and "f_E_r" in plot.FIGURES["sphere"]
+    assert_pngs(outdir, lines, plot.FIGURES["sphere"])
 
 
 def test_real_parallel_broadcasts_the_error(sphere_file, tmp_path):
@@ -138,25 +138,25 @@ def test_parser_defaults(point_file):
 
 # -- choice of records and cells --------------------------------------------------------
 def test_default_and_chosen_records_and_cells(sphere_file):
-    d = plot.read_output(sphere_file)
-    assert d.sphere and list(d.time) == pytest.approx([0, 0.05, 0.1, 0.15, 0.2])
+    d = plot_data.read_output(sphere_file)
+    assert d.geometry == "sphere" and list(d.time) == pytest.approx([0, 0.05, 0.1, 0.15, 0.2])
     assert d.records == [0, 2, 4]  # first, middle, last
     assert d.cells == [0, 2, 4]  # centre, R/2 = 10 um (cell 8..12 um), outer cell
-    d = plot.read_output(sphere_file, times=[0.11, 0.2, 0.2], radii=[20.0, 3.99, 4.0])
+    d = plot_data.read_output(sphere_file, times=[0.11, 0.2, 0.2], radii=[20.0, 3.99, 4.0])
     assert d.records == [2, 4]  # nearest record, duplicates dropped
     assert d.cells == [4, 0, 1]  # r = R is in the outer cell; a cell is [r_i, r_i+1)
     assert sorted(d.f) == [2, 4]  # only the chosen records of /qp/f are read
 
 
 def test_point_has_one_cell(point_file):
-    d = plot.read_output(point_file)
-    assert not d.sphere and d.cells == [0] and d.records == [0, 3, 5]
+    d = plot_data.read_output(point_file)
+    assert d.geometry == "point" and d.cells == [0] and d.records == [0, 3, 5]
 
 
 # -- labels and units -------------------------------------------------------------------
 def test_axis_labels_carry_units(sphere_file):
-    figs = plot.build_figures(plot.read_output(sphere_file))
-    assert sorted(figs) == sorted(plot.FIGURES_SPHERE)
+    figs = plot.build_figures(plot_data.read_output(sphere_file))
+    assert sorted(figs) == sorted(plot.FIGURES["sphere"])
     for name, fig in figs.items():
         assert fig._suptitle is not None or fig.axes[0].get_title(), name
         for ax in fig.axes:
@@ -181,8 +181,8 @@ def test_axis_labels_carry_units(sphere_file):
 
 
 def test_point_labels_use_density_units(point_file):
-    figs = plot.build_figures(plot.read_output(point_file))
-    assert sorted(figs) == sorted(plot.FIGURES_POINT)
+    figs = plot.build_figures(plot_data.read_output(point_file))
+    assert sorted(figs) == sorted(plot.FIGURES["point"])
     assert "um^-3" in figs["qp_number"].axes[0].get_ylabel()
     assert "eV/um^3" in figs["energy_ledger"].axes[0].get_ylabel()
     ax = figs["gap"].axes[0]
@@ -226,7 +226,7 @@ def test_error_names_the_run_span(point_file, tmp_path):
     with pytest.raises(InputError, match=r"0 \.\. 5 ns"):
         plot.command(parse([point_file, "-o", tmp_path / "p", "--times", "7"]), FakePar())
     with pytest.raises(InputError, match=r"R = 20\] um"):
-        plot.choose_cells([0.0, 10.0, 20.0], [21.0])
+        plot_data.choose_cells([0.0, 10.0, 20.0], [21.0])
 
 
 def test_outdir_that_is_a_file(point_file, tmp_path):

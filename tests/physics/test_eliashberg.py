@@ -9,8 +9,12 @@ from boltzphlow_mpi.app.simulation import Simulation
 from boltzphlow_mpi.errors import InputError, SolverError
 from boltzphlow_mpi.parallel.comm import Parallel
 from boltzphlow_mpi.physics.energy_grid import EnergyGrid, cell_spectra
+from boltzphlow_mpi.physics.gap.alpha2f import Alpha2F, read_alpha2f_table
 from boltzphlow_mpi.physics.gap.bcs import BCS_RATIO
-from boltzphlow_mpi.physics.gap.eliashberg import Alpha2F, EliashbergSolver, Hilbert, matsubara_tc, read_alpha2f_table
+from boltzphlow_mpi.physics.gap.eliashberg import EliashbergSolver
+from boltzphlow_mpi.physics.gap.hilbert import Hilbert
+from boltzphlow_mpi.physics.gap.matsubara import matsubara_tc
+from boltzphlow_mpi.physics.gap.mu_star import fit_mu_star
 from boltzphlow_mpi.physics.gap.remap import remap_occupation
 from boltzphlow_mpi.physics.statistics import bose, fermi
 
@@ -42,7 +46,7 @@ def weak():
     grid = EnergyGrid.from_max(D0 / 16, 20 * D0, 355.0)
     a2f = Alpha2F.debye(grid.step, 355.0, 0.43)
     s = EliashbergSolver(grid, a2f, delta_ref=D0, bath_temperature=0.1)
-    mu, sol0 = s.fit_mu_star(D0)
+    mu, sol0 = fit_mu_star(s, D0)
     f = fermi(grid.x, 0.1)[None]
     n = (bose(grid.x, 0.1) * grid.phonon_mask)[None]
     return grid, a2f, s, mu, sol0, s.solve(f, n), f, n

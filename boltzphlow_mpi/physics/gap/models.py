@@ -18,8 +18,11 @@ import numpy as np
 
 from boltzphlow_mpi.errors import InputError
 from boltzphlow_mpi.physics.energy_grid import Spectra, cell_spectra
+from boltzphlow_mpi.physics.gap.alpha2f import Alpha2F, read_alpha2f_table
 from boltzphlow_mpi.physics.gap.bcs import equilibrium_gap, solve_gap
-from boltzphlow_mpi.physics.gap.eliashberg import Alpha2F, EliashbergSolver, Solution, read_alpha2f_table
+from boltzphlow_mpi.physics.gap.eliashberg import EliashbergSolver
+from boltzphlow_mpi.physics.gap.eliashberg_spectra import Solution
+from boltzphlow_mpi.physics.gap.mu_star import fit_mu_star
 
 
 class BCSGap:
@@ -108,14 +111,17 @@ class EliashbergGap:
     def bath(self, temperature, f_bath, n_bath, self_consistent):
         s = self.solver
         if self.fit_target is not None and not self.fitted:
-            s.mu_star, _ = s.fit_mu_star(self.fit_target)
+            s.mu_star, _ = fit_mu_star(s, self.fit_target)
             self.fitted = True
         self.bath_solution = s.solve(f_bath[None, :], n_bath[None, :])
         return self._spectra(self.bath_solution)
 
     def start(self, cells):
         b = self.bath_solution
-        rep = lambda a: np.repeat(a, cells, axis=0)  # noqa: E731
+
+        def rep(a):
+            return np.repeat(a, cells, axis=0)
+
         self.solution = Solution(rep(b.Z), rep(b.phi), rep(b.rho), rep(b.varphi), rep(b.edge),
                                  rep(b.iterations), rep(b.residual))
 
