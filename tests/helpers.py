@@ -1,11 +1,10 @@
-"""Plain functions shared by the tests (tests/conftest.py makes fixtures of some): physics
-problems, writing and running jobs (the job texts are in tests/jobs), launching the CLI and
-mpirun from a test, reading outputs."""
+"""Plain functions shared by the tests (tests/conftest.py makes fixtures of some) and by
+validation/figures.py (no pytest here): physics problems, writing and running jobs (the job
+texts are in tests/jobs), launching the CLI and mpirun from a test, reading outputs."""
 import os
 import pathlib
 
 import numpy as np
-import pytest
 
 from boltzphlow_mpi.physics.analysis.diagnostics import phonon_energy, phonon_energy_weight, qp_energy
 from boltzphlow_mpi.physics.collisions import CollisionKernel
@@ -20,8 +19,6 @@ from jobs import BOLTZPHLOW, MPIRUN, command, launch, launch_env  # noqa: F401  
 REPO = pathlib.Path(__file__).resolve().parents[1]  # the repository root
 
 AL_TAU_RATIO = 438.0 / 0.242
-
-TINY_TOML = jobs.text("tiny")  # until the tests use tests/jobs
 
 
 def cascade_problem(step=BCS_RATIO / 8, emax=10 * BCS_RATIO, temperature=0.2, tau_ratio=AL_TAU_RATIO,
@@ -84,9 +81,6 @@ def mean_r2(sim, density):
 
 
 # -- jobs, runs and launching the command line and mpirun from a test ---------------------
-needs_mpirun = pytest.mark.skipif(MPIRUN is None, reason="no mpirun (run `make setup`)")
-
-
 def write_job(path, name, *changes, **keys):
     """Job ``name`` of tests/jobs with keys changed (``jobs.text``) written to ``path``."""
     return jobs.write(path, name, *changes, **keys)
