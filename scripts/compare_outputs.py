@@ -16,6 +16,7 @@ and a sweep of its power. The CLI is called as ``boltzphlow_mpi.cli.main(argv)``
 tree's root first on ``sys.path``. Runs take about a minute on two cores.
 """
 import argparse
+import importlib.util
 import json
 import os
 import pathlib
@@ -26,31 +27,20 @@ import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
-STEADY_JOB = """\
-[material]
-name = "Al"
-[bath]
-temperature_over_tc = 0.15
-[grid]
-energy_step_over_delta0 = 0.125
-energy_max_over_delta0 = 12.0
-[phonon_escape]
-tau_ns = 1.0
-[[drive]]
-kind = "photon"
-energy_over_delta0 = 5.0
-power_W_per_um3 = 1e-12
-[solve]
-mode = "steady"
-readout_GHz = 5.0
-[time]
-t_end_ns = 10.0
-"""
+
+
+def steady_job():
+    """The text of the steady job: tests/jobs/steady.toml of this tree with ``readout_GHz = 5``
+    (read from this tree whatever tree runs it; tests/jobs uses the standard library only)."""
+    spec = importlib.util.spec_from_file_location("_compare_outputs_jobs", ROOT / "tests" / "jobs" / "__init__.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.text("steady", solve__readout_GHz=5.0)
 
 
 def jobs(tree):
     """(name, ranks, argv) of the reference runs; paths relative to the output directory."""
-    j = lambda name: str(tree / "jobs" / name)  # noqa: E731
+    j = lambda name: str(tree / "jobs" / name)
     return [
         ("default", 1, ["run", j("default.toml"), "-o", "default.h5", "--set", "time.t_end_ns=20.0"]),
         ("eta_al", 1, ["run", j("eta_al.toml"), "-o", "eta_al.h5", "--set", "time.t_end_ns=43.8"]),
@@ -69,7 +59,7 @@ def run(tree, outdir, python=sys.executable, mpirun=None):
     """Run every reference job with the package of ``tree`` into ``outdir``."""
     tree, outdir = pathlib.Path(tree).resolve(), pathlib.Path(outdir).resolve()
     outdir.mkdir(parents=True, exist_ok=True)
-    (outdir / "steady.toml").write_text(STEADY_JOB)
+    (outdir / "steady.toml").write_text(steady_job())
     mpirun = mpirun or str(ROOT / ".venv" / "bin" / "mpirun")
     boot = (f"import sys; sys.path.insert(0, {str(tree)!r}); "
             "from boltzphlow_mpi import cli; sys.exit(cli.main(sys.argv[1:]))")
@@ -79,7 +69,7 @@ def run(tree, outdir, python=sys.executable, mpirun=None):
         if ranks > 1:
             cmd = [mpirun, "-n", str(ranks), *cmd]
         print(f"compare_outputs: {name} ({ranks} rank{'s' if ranks > 1 else ''})", flush=True)
-        done = subprocess.run(cmd, cwd=outdir, env=env, capture_output=True, text=True)
+        done = subprocess.run(cmd, cwd=outdir, env=env, capture_output=True, text=True, check=False)
         (outdir / f"{name}.log").write_text(done.stdout + done.stderr)
         if done.returncode != 0:
             raise SystemExit(f"compare_outputs: {name} failed (exit {done.returncode}); see {outdir / (name + '.log')}")
@@ -95,7 +85,23 @@ def _normal(value, roots):
             value = value.replace(root, tag)
         return value
     if isinstance(value, np.ndarray) and value.dtype.kind in "OSU":
-        return [_normal(v, roots) for v in value.tolist()]
+        return _normal(value.tolist(), roots)
+    if isinstance(value, (list, tuple)):
+        return [_normal(v, roots) for v in value]
+    return value
+
+
+def _comparable(h5, value):
+    """An attribute value comparable across files: object references (the dimension scales'
+    DIMENSION_LIST and REFERENCE_LIST) by the path of the object they point to."""
+    import h5py
+    import numpy as np
+    if isinstance(value, h5py.Reference):
+        return h5[value].name if value else None
+    if isinstance(value, np.ndarray) and value.dtype.kind in "OV":
+        return [_comparable(h5, v) for v in value.tolist()]
+    if isinstance(value, (tuple, list)):
+        return [_comparable(h5, v) for v in value]
     return value
 
 
@@ -109,8 +115,11 @@ def _same(a, b):
         return bool(np.array_equal(a, b))
 
 
-def file_differences(path_a, path_b, roots_a, roots_b, skip_attrs=("ranks",)):
-    """Every dataset and attribute of two HDF5 files that is not bitwise equal."""
+def file_differences(path_a, path_b, roots_a=(), roots_b=(), skip_attrs=("ranks",), equal_nan=True):
+    """Every object, dataset and attribute of two HDF5 files that is not bitwise equal (serial
+    h5py): strings with the directories of ``roots`` (pairs of path and tag) replaced, object
+    references by the path they point to, ``skip_attrs`` (the rank count) left out; NaN equals
+    NaN in float datasets unless ``equal_nan`` is false. (tests/parallel/test_mpi.py uses it too.)"""
     import h5py
     import numpy as np
     diffs = []
@@ -125,17 +134,21 @@ def file_differences(path_a, path_b, roots_a, roots_b, skip_attrs=("ranks",)):
             if ob is None:
                 continue
             if isinstance(oa, h5py.Dataset):
-                va, vb = oa[()], ob[()]
-                if va.dtype.kind in "OSU" or va.dtype.names:
+                va = oa[()]
+                vb = ob[()] if isinstance(ob, h5py.Dataset) else None
+                if vb is None:
+                    same = False
+                elif va.dtype.kind in "OSU" or va.dtype.names:
                     same = str(_normal(va, roots_a)) == str(_normal(vb, roots_b))
                 else:
-                    same = va.shape == vb.shape and np.array_equal(va, vb, equal_nan=va.dtype.kind in "fc")
+                    same = va.shape == vb.shape and np.array_equal(va, vb, equal_nan=equal_nan and va.dtype.kind in "fc")
                 if not same:
                     diffs.append(f"dataset {name}")
-            for k in oa.attrs:
-                if k in skip_attrs or k in ("DIMENSION_LIST", "REFERENCE_LIST"):
+            for k in sorted(set(oa.attrs) | set(ob.attrs)):
+                if k in skip_attrs:
                     continue
-                if k not in ob.attrs or not _same(_normal(oa.attrs[k], roots_a), _normal(ob.attrs[k], roots_b)):
+                if k not in oa.attrs or k not in ob.attrs or not _same(_normal(_comparable(a, oa.attrs[k]), roots_a),
+                                                                      _normal(_comparable(b, ob.attrs[k]), roots_b)):
                     diffs.append(f"attribute {name}@{k}")
     return diffs
 

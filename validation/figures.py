@@ -21,31 +21,33 @@ import time
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 os.chdir(ROOT)  # jobs/eta_al.toml and friends are named relative to the repository root
+sys.path.insert(0, str(ROOT / "tests"))  # the jobs and set-ups of the tests (tests/jobs, tests/helpers.py)
 
-from boltzphlow_mpi.app import config  # noqa: E402
-from boltzphlow_mpi.app.simulation import Simulation  # noqa: E402
-from boltzphlow_mpi.errors import SolverError  # noqa: E402
-from boltzphlow_mpi.parallel.comm import Parallel  # noqa: E402
-from boltzphlow_mpi.physics.analysis import diagnostics as dg  # noqa: E402
+from boltzphlow_mpi.app import config
+from boltzphlow_mpi.app.simulation import Simulation
+from boltzphlow_mpi.errors import SolverError
+from boltzphlow_mpi.parallel.comm import Parallel
+from boltzphlow_mpi.physics.analysis import diagnostics as dg
 from boltzphlow_mpi.physics.analysis import lifetimes
-from boltzphlow_mpi.physics.collisions import CollisionKernel  # noqa: E402
-from boltzphlow_mpi.physics.energy_grid import EnergyGrid, cell_spectra  # noqa: E402
-from boltzphlow_mpi.physics.gap.alpha2f import Alpha2F  # noqa: E402
-from boltzphlow_mpi.physics.gap.bcs import BCS_RATIO, equilibrium_gap  # noqa: E402
-from boltzphlow_mpi.physics.gap.eliashberg import EliashbergSolver  # noqa: E402
-from boltzphlow_mpi.physics.gap.matsubara import matsubara_tc  # noqa: E402
-from boltzphlow_mpi.physics.gap.mu_star import fit_mu_star  # noqa: E402
-from boltzphlow_mpi.physics.materials import get_material  # noqa: E402
-from boltzphlow_mpi.physics.statistics import bose, fermi  # noqa: E402
+from boltzphlow_mpi.physics.collisions import CollisionKernel
+from boltzphlow_mpi.physics.energy_grid import EnergyGrid, cell_spectra
+from boltzphlow_mpi.physics.gap.alpha2f import Alpha2F
+from boltzphlow_mpi.physics.gap.bcs import BCS_RATIO, equilibrium_gap
+from boltzphlow_mpi.physics.gap.eliashberg import EliashbergSolver
+from boltzphlow_mpi.physics.gap.matsubara import matsubara_tc
+from boltzphlow_mpi.physics.materials import get_material
+from boltzphlow_mpi.physics.statistics import bose, fermi
+
+import jobs
+from helpers import excess_qp_number_per_cell, mean_r2, weak_coupling_al
 
 FIG_DIR = ROOT / "docs" / "figures"
 MD_PATH = ROOT / "docs" / "validation_figures.md"
-BIN = ROOT / ".venv" / "bin"
 D0 = BCS_RATIO            # Delta_0 / k_B T_c (BCS)
 AL_RATIO = 438.0 / 0.242  # tau_0 / tau_0^phi for Al (tests/physics/test_collisions.py)
 EPS = np.finfo(float).eps
@@ -71,23 +73,18 @@ def section(title, name, caption):
 
 
 def sphere_cfg(**over):
-    """tests/parallel/test_radial.py::sphere_cfg: a Sn sphere, overrides as section__key=value."""
-    base = {
-        "material": {"name": "Sn"}, "bath": {"temperature_over_tc": 0.1},
-        "grid": {"energy_step_over_delta0": 0.25, "energy_max_over_delta0": 8.0},
-        "geometry": {"kind": "sphere", "radius_um": 50.0, "cells": 50},
-        "transport": {"qp": "diffusive", "qp_mean_free_path_um": 0.01, "phonon": "kinetic", "angles": 4},
-        "initial": {"species": "phonon", "energy_center_over_delta0": 5.0, "energy_width_over_delta0": 0.3,
-                    "deposit_eV": 100.0, "radius_width_um": 3.0},
-        "time": {"t_end_ns": 1.0, "method": "exp", "rtol": 1e-4, "output_interval_ns": 0.5},
-    }
-    for dotted, value in over.items():
-        s, k = dotted.split("__")
-        if value is None:
-            base.get(s, {}).pop(k, None)
-        else:
-            base.setdefault(s, {})[k] = value
-    return config.from_dict(base)
+    """The sphere of tests/parallel/test_radial.py (tests/jobs: "sphere_transport"), keys changed
+    as section__key=value."""
+    return config.from_dict(jobs.table("sphere_transport", **over))
+
+
+def deviation_panel(ax, band, label, xlabel, fontsize):
+    """The lower panel of a comparison: the relative deviation and the tolerance band of the test."""
+    ax.axhspan(-band, band, color="g", alpha=0.15, label=label)
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("relative deviation")
+    ax.legend(fontsize=fontsize)
 
 
 # -- 1. detailed balance --------------------------------------------------------------------
@@ -139,13 +136,9 @@ def detailed_balance():
 
 # -- 2. conservation ------------------------------------------------------------------------
 def _point_run(method):
-    """tests/physics/test_physics.py::_run: Al at 0.15 T_c, h = Delta_0/8, phonons at 9 Delta_0, escape 0.1 ns."""
-    base = {"material": {"name": "Al"}, "bath": {"temperature_over_tc": 0.15},
-            "grid": {"energy_step_over_delta0": 0.125, "energy_max_over_delta0": 12.0},
-            "phonon_escape": {"tau_ns": 0.1, "only_subgap": True},
-            "initial": {"species": "phonon", "energy_center_over_delta0": 9.0, "deposit_eV_per_um3": 1e-3},
-            "time": {"t_end_ns": 5.0, "method": method, "output_interval_ns": 1.0}}
-    return Simulation(config.from_dict(base), Parallel())
+    """tests/physics/test_physics.py::_run (tests/jobs: "cascade"): Al at 0.15 T_c, h = Delta_0/8,
+    phonons at 9 Delta_0, escape 0.1 ns."""
+    return Simulation(config.from_dict(jobs.table("cascade", time__method=method)), Parallel())
 
 
 def conservation():
@@ -208,11 +201,7 @@ def kaplan():
     a1.legend(fontsize=8)
     a2.plot(temps, ci / kap - 1, "o-", label="vs Kaplan")
     a2.plot(temps, ci / corr - 1, "s-", label="vs corrected form")
-    a2.axhspan(-0.01, 0.01, color="g", alpha=0.15, label="1 % (test, corrected)")
-    a2.axhline(0, color="k", lw=0.5)
-    a2.set_xlabel("T / T_c")
-    a2.set_ylabel("relative deviation")
-    a2.legend(fontsize=7)
+    deviation_panel(a2, 0.01, "1 % (test, corrected)", "T / T_c", 7)
     save(fig, "kaplan_lifetimes")
     i10, i05 = int(np.argmin(abs(temps - 0.1))), 0
     log(f"  tau_r/Kaplan - 1: {ci[i05] / kap[i05] - 1:+.2%} at 0.05 T_c, {ci[i10] / kap[i10] - 1:+.2%} at 0.1 T_c, "
@@ -279,17 +268,6 @@ def efficiency():
 
 
 # -- 5. diffusion ---------------------------------------------------------------------------
-def _excess_qp_number_per_cell(sim):
-    f, _, _ = sim.model.unpack(sim.y)
-    return 4 * sim.grid.step * np.sum(sim.model.spectra.rho * (f - sim.model.f_bath), axis=1)
-
-
-def _mean_r2(sim, density):
-    r = sim.mesh.centres
-    w = density * sim.mesh.volumes
-    return float(np.sum(w * r ** 2) / np.sum(w))
-
-
 def diffusion():
     log("diffusion: QPs in a Sn sphere (R = 100 um, 200 cells), collisions off, 20 ns")
     sim = Simulation(sphere_cfg(collisions__enabled=False, transport__phonon="off", initial__species="qp",
@@ -297,7 +275,7 @@ def diffusion():
                                 geometry__radius_um=100.0, initial__radius_width_um=5.0, time__t_end_ns=20.0,
                                 time__dt_max_ns=0.05), Parallel())
     tau0 = sim.units.tau0_ns
-    r2_0 = _mean_r2(sim, _excess_qp_number_per_cell(sim))
+    r2_0 = mean_r2(sim, excess_qp_number_per_cell(sim))
     f, _, _ = sim.model.unpack(sim.y)
     per_energy = np.sum((sim.model.spectra.rho * (f - sim.model.f_bath)) * sim.volumes[:, None], axis=0)
     dn = sim.transport.diffusivity
@@ -307,7 +285,7 @@ def diffusion():
     for t_ns in np.linspace(1.0, 20.0, 20):
         sim.advance_to(t_ns / tau0)
         ts.append(sim.t * tau0)
-        spread.append(_mean_r2(sim, _excess_qp_number_per_cell(sim)) - r2_0)
+        spread.append(mean_r2(sim, excess_qp_number_per_cell(sim)) - r2_0)
     ts, spread = np.array(ts), np.array(spread)
     theory = 6 * d_eff * ts / tau0
     rel = spread[-1] / theory[-1] - 1
@@ -319,11 +297,7 @@ def diffusion():
     a1.legend(fontsize=8)
     with np.errstate(invalid="ignore", divide="ignore"):
         a2.plot(ts[1:], spread[1:] / theory[1:] - 1, "o-")
-    a2.axhspan(-0.02, 0.02, color="g", alpha=0.15, label="2 % (test)")
-    a2.axhline(0, color="k", lw=0.5)
-    a2.set_xlabel("t (ns)")
-    a2.set_ylabel("relative deviation")
-    a2.legend(fontsize=8)
+    deviation_panel(a2, 0.02, "2 % (test)", "t (ns)", 8)
     save(fig, "diffusion")
     log(f"  <D> = {d_eff / tau0:.4g} um^2/ns; at t = {ts[-1]:g} ns: <r^2> - r0^2 = {spread[-1]:.4g} um^2 vs "
         f"6 <D> t = {theory[-1]:.4g} um^2 ({rel:+.1e} relative); rms radius {np.sqrt(spread[-1] + r2_0):.3g} um")
@@ -396,68 +370,23 @@ def ballistic():
 
 
 # -- 7. rank invariance ---------------------------------------------------------------------
-RANK_TOML = """\
-[material]
-name = "Sn"
-[bath]
-temperature_over_tc = 0.15
-[grid]
-energy_step_over_delta0 = 0.25
-energy_max_over_delta0 = 8.0
-[geometry]
-kind = "sphere"
-radius_um = 20.0
-cells = 13
-[transport]
-qp = "diffusive"
-qp_mean_free_path_um = 0.3
-phonon = "kinetic"
-angles = 4
-[gap]
-mode = "self-consistent"
-[phonon_escape]
-tau_ns = 0.5
-only_subgap = true
-[initial]
-species = "phonon"
-energy_center_over_delta0 = 5.0
-energy_width_over_delta0 = 0.3
-deposit_eV = 50.0
-radius_width_um = 3.0
-[time]
-t_end_ns = 0.4
-method = "exp"
-rtol = 1e-3
-output_interval_ns = 0.1
-"""
-_KEEP = ("OMPI_ALLOW_RUN_AS_ROOT", "OMPI_MCA_btl", "OMPI_MCA_rmaps", "OMPI_MCA_mpi_yield", "OMPI_MCA_hwloc")
-
-
-def _launch_env():
-    """The environment without what an MPI singleton (this process) leaves (tests/cli/test_cli.py)."""
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith(("PMIX_", "ORTE_", "PRTE_"))
-            and not (k.startswith("OMPI_") and not k.startswith(_KEEP))}
+# the exp-selfconsistent variant of tests/parallel/test_mpi.py::test_sphere_results_independent_of_rank_count
+RANK_JOB = {"gap__mode": "self-consistent", "phonon_escape__tau_ns": 0.5, "phonon_escape__only_subgap": True}
 
 
 def rank_invariance():
     import h5py
     log("rank invariance: 13-cell Sn sphere (self-consistent gap, escape) on 1 and 2 ranks via the CLI")
-    exe = str(BIN / "boltzphlow") if (BIN / "boltzphlow").exists() else None
-    cmd = [exe] if exe else [sys.executable, "-m", "boltzphlow_mpi.cli"]
     with tempfile.TemporaryDirectory(prefix="boltzphlow_validation_") as tmp:
         tmp = pathlib.Path(tmp)
-        job = tmp / "sphere.toml"
-        job.write_text(RANK_TOML)
+        job = jobs.write(tmp / "sphere.toml", "sphere", RANK_JOB)
         paths = {1: tmp / "one.h5", 2: tmp / "two.h5"}
         for ranks, path in paths.items():
             t0 = time.time()
-            argv = cmd + ["run", str(job), "-o", str(path), "-q"]
-            if ranks > 1:
-                argv = [str(BIN / "mpirun"), "-n", str(ranks)] + argv
-            res = subprocess.run(argv, cwd=tmp, env=_launch_env(), capture_output=True, text=True, timeout=300)
+            argv = ["run", job, "-o", path, "-q"]
+            res = jobs.launch(argv, tmp, ranks=ranks if ranks > 1 else None, timeout=300)
             if res.returncode != 0:
-                raise RuntimeError(f"{' '.join(argv)} failed:\n{res.stdout}\n{res.stderr}")
+                raise RuntimeError(f"{' '.join(res.args)} failed:\n{res.stdout}\n{res.stderr}")
             log(f"  {ranks} rank(s): {time.time() - t0:.1f} s")
         names, diffs, attr_diff = [], [], []
         with h5py.File(paths[1], "r") as a, h5py.File(paths[2], "r") as b:
@@ -511,14 +440,8 @@ def rank_invariance():
 def eliashberg_weak():
     log("Eliashberg weak coupling: Al Debye alpha^2F (lambda = 0.43), h = Delta_0/16, bath 0.1 T_c")
     t0 = time.time()
-    grid = EnergyGrid.from_max(D0 / 16, 20 * D0, 355.0)
-    a2f = Alpha2F.debye(grid.step, 355.0, 0.43)
-    s = EliashbergSolver(grid, a2f, delta_ref=D0, bath_temperature=0.1)
-    mu, _ = fit_mu_star(s, D0)
-    f = fermi(grid.x, 0.1)[None]
-    n = (bose(grid.x, 0.1) * grid.phonon_mask)[None]
-    sol = s.solve(f, n)
-    rho, varphi, ell = s.kinetic_factors(sol)
+    grid, a2f, s, mu, _, sol, _f, _n = weak_coupling_al()  # the setup of tests/physics/test_eliashberg.py
+    rho, varphi, _ell = s.kinetic_factors(sol)
     edge = sol.edge[0]
     bcs = cell_spectra(grid, [edge])
     act = bcs.active[0] & (rho[0] > 0)
@@ -653,11 +576,11 @@ def eliashberg_strong():
 # -- driver ---------------------------------------------------------------------------------
 # -- 10. steady states: generation efficiency and Rothwarf-Taylor -----------------------------
 def _steady_point(power, hnu, tau_ns, h=0.125, emax=12.0, temperature=0.15):
-    """tests/physics/test_efficiency.py::point: an Al cell with a photon drive."""
-    raw = {"material": {"name": "Al"}, "bath": {"temperature_over_tc": temperature},
-           "grid": {"energy_step_over_delta0": h, "energy_max_over_delta0": emax},
-           "phonon_escape": {"tau_ns": tau_ns}, "time": {"t_end_ns": 10.0, "method": "exp"},
-           "drive": [{"kind": "photon", "energy_over_delta0": hnu, "power_W_per_um3": power}]}
+    """tests/physics/test_efficiency.py::point (the steady job of tests/jobs in time, here with
+    the default rtol): an Al cell with a photon drive."""
+    raw = jobs.table("steady", solve__mode=None, time__method="exp", bath__temperature_over_tc=temperature,
+                     grid__energy_step_over_delta0=h, grid__energy_max_over_delta0=emax, phonon_escape__tau_ns=tau_ns,
+                     drive__0__energy_over_delta0=hnu, drive__0__power_W_per_um3=power)
     return Simulation(config.from_dict(raw), Parallel())
 
 
@@ -735,7 +658,7 @@ def git_commit():
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                              check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip()
+                               capture_output=True, text=True, check=False).stdout.strip()
         return rev + (" (with uncommitted changes)" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -746,12 +669,12 @@ def write_markdown(wall):
     lines = [
         "# Validation figures",
         "",
-        "Generated by `make validation` (`validation/figures.py`) on "
-        f"{datetime.date.today().isoformat()} at commit `{git_commit()}`, in {wall:.0f} s "
-        f"(Python {platform.python_version()}, numpy {np.__version__}, matplotlib {matplotlib.__version__}). "
-        "Each figure recomputes a check of [validation.md](validation.md) with the library, with the setup of "
-        "its test; the captions give the numbers measured in this run. Physics numbers are deterministic; wall "
-        "times are not.",
+        ("Generated by `make validation` (`validation/figures.py`) on "
+         f"{datetime.date.today().isoformat()} at commit `{git_commit()}`, in {wall:.0f} s "
+         f"(Python {platform.python_version()}, numpy {np.__version__}, matplotlib {matplotlib.__version__}). "
+         "Each figure recomputes a check of [validation.md](validation.md) with the library, with the setup of "
+         "its test; the captions give the numbers measured in this run. Physics numbers are deterministic; wall "
+         "times are not."),
         "",
     ]
     for title, name, caption in SECTIONS:

@@ -3,23 +3,22 @@ import numpy as np
 import pytest
 
 import boltzphlow_mpi as bp
-from boltzphlow_mpi import cli
 
-from helpers import REPO, TINY_TOML
+import jobs
+from helpers import REPO
 
 
 @pytest.fixture
-def job(tmp_path):
-    path = tmp_path / "job.toml"
-    path.write_text(TINY_TOML)
-    return path
+def tiny(job):
+    """The tiny job (tests/jobs/tiny.toml) in tmp_path / job.toml."""
+    return job("tiny", file="job.toml")
 
 
-def test_api_run_writes_the_file_the_cli_writes(job, tmp_path):
+def test_api_run_writes_the_file_the_cli_writes(tiny, tmp_path, run):
     """``Simulation.from_toml(...).run(output=...)`` and ``boltzphlow run`` give bitwise the
     same datasets, and ``summary()`` holds the numbers the CLI prints."""
-    assert cli.main(["run", str(job), "-o", str(tmp_path / "cli.h5"), "-q"]) == 0
-    sim = bp.Simulation.from_toml(job)
+    run(tiny, "cli.h5")
+    sim = bp.Simulation.from_toml(tiny)
     sim.run(output=tmp_path / "api.h5")
     a, b = bp.open_output(tmp_path / "cli.h5"), bp.open_output(tmp_path / "api.h5")
     for name in ("time", "energy", "f", "n", "gap"):
@@ -37,11 +36,11 @@ def test_api_run_writes_the_file_the_cli_writes(job, tmp_path):
     assert b.config["time"]["t_end_ns"] == 5.0 and b.attrs["material_name"] == "Al"
 
 
-def test_run_until_then_on_is_the_straight_run(job):
+def test_run_until_then_on_is_the_straight_run(tiny):
     """``run(until_ns=...)`` stops between records; a later ``run()`` goes on bitwise."""
-    one = bp.Simulation.from_toml(job, overrides={"time.t_end_ns": 3.0})
+    one = bp.Simulation.from_toml(tiny, overrides={"time.t_end_ns": 3.0})
     one.run()
-    two = bp.Simulation.from_toml(job, overrides={"time.t_end_ns": 3.0})
+    two = bp.Simulation.from_toml(tiny, overrides={"time.t_end_ns": 3.0})
     two.run(until_ns=1.5)
     assert two.t_ns == pytest.approx(1.5) and two.records == 2  # records at 0 and 1 ns
     two.run()
@@ -51,10 +50,7 @@ def test_run_until_then_on_is_the_straight_run(job):
 def test_steady_state_from_a_dict():
     """``solve_steady`` on a dict job: the QP density grows as the square root of the
     absorbed power when recombination limits (Rothwarf-Taylor: exponent 0.5, within 0.02)."""
-    raw = {"material": {"name": "Al"}, "bath": {"temperature_over_tc": 0.15},
-           "grid": {"energy_step_over_delta0": 0.125, "energy_max_over_delta0": 12.0},
-           "phonon_escape": {"tau_ns": 1.0}, "solve": {"mode": "steady"}, "time": {"t_end_ns": 10.0},
-           "drive": [{"kind": "photon", "energy_over_delta0": 5.0, "power_W_per_um3": 1e-12}]}
+    raw = jobs.table("steady")
     n = []
     for p in (1e-12, 1e-11):
         s = bp.Simulation.from_dict(raw, overrides={"drive.0.power_W_per_um3": p}).solve_steady()
@@ -63,22 +59,21 @@ def test_steady_state_from_a_dict():
     assert np.log10(n[1] / n[0]) == pytest.approx(0.5, abs=0.02)
 
 
-def test_bad_input_names_the_key(job):
+def test_bad_input_names_the_key(tiny):
     with pytest.raises(bp.InputError, match="time.t_end_ns"):
-        bp.Simulation.from_toml(job, overrides={"time.t_end_ns": -1.0})
+        bp.Simulation.from_toml(tiny, overrides={"time.t_end_ns": -1.0})
     with pytest.raises(bp.InputError, match="overrides"):
-        bp.Simulation.from_toml(job, overrides={"t_end_ns": 1.0})
+        bp.Simulation.from_toml(tiny, overrides={"t_end_ns": 1.0})
     with pytest.raises(bp.InputError, match="PATH"):
         bp.open_output(REPO / "README.md")
 
 
 def test_from_checkpoint_continues(tmp_path, job):
     """A run with checkpoints, continued from its checkpoint to a later end through the API."""
-    text = TINY_TOML + f'\n[output]\ncheckpoint_interval_ns = 5.0\ncheckpoint_dir = "{tmp_path / "ck"}"\n'
-    job.write_text(text)
-    sim = bp.Simulation.from_toml(job)
+    path = job("tiny", file="job.toml", output__checkpoint_interval_ns=5.0, output__checkpoint_dir=tmp_path / "ck")
+    sim = bp.Simulation.from_toml(path)
     sim.run(output=tmp_path / "a.h5")
-    longer = bp.Simulation.from_toml(job, overrides={"time.t_end_ns": 7.0})
+    longer = bp.Simulation.from_toml(path, overrides={"time.t_end_ns": 7.0})
     longer.run()
     more = bp.Simulation.from_checkpoint(sim.last_checkpoint, t_end_ns=7.0)
     assert more.t_ns == pytest.approx(5.0)

@@ -12,60 +12,20 @@ import pytest
 from boltzphlow_mpi import cli
 from boltzphlow_mpi.physics.kinetics import CellKinetics
 
-from helpers import REPO, fault_env
+from helpers import MPIRUN, command, datasets, fault_env, launch_env
 
-ROOT = str(REPO)
-VENV = os.path.join(ROOT, ".venv", "bin")
-
-SPHERE = """
-[material]
-name = "Sn"
-[bath]
-temperature_over_tc = 0.15
-[grid]
-energy_step_over_delta0 = 0.25
-energy_max_over_delta0 = 8.0
-[geometry]
-kind = "sphere"
-radius_um = 20.0
-cells = 8
-[transport]
-qp_mean_free_path_um = 0.3
-angles = 4
-[gap]
-mode = "self-consistent"
-[initial]
-species = "phonon"
-energy_center_over_delta0 = 5.0
-deposit_eV = 50.0
-radius_width_um = 3.0
-[time]
-t_end_ns = 0.5
-output_interval_ns = 0.1
-rtol = 1e-3
-[output]
-checkpoint_interval_ns = 0.1
-checkpoint_keep = 10
-checkpoint_dir = "{ckdir}"
-"""
+# the sphere with a self-consistent gap, 8 cells, to 0.5 ns, a checkpoint after every record
+SPHERE = {"geometry__cells": 8, "gap__mode": "self-consistent", "initial__energy_width_over_delta0": 0.5,
+          "time__t_end_ns": 0.5, "output__checkpoint_interval_ns": 0.1, "output__checkpoint_keep": 10}
 
 
-def datasets(path):
-    out = {}
-    with h5py.File(path, "r") as h5:
-        h5.visititems(lambda n, o: out.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
-    return out
+def _mpirun(args, env=None):
+    return subprocess.Popen(command(args, ranks=2), env=env or launch_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def _mpirun(args, **kw):
-    env = dict(kw.pop("env", os.environ))
-    env.pop("OMPI_COMM_WORLD_SIZE", None)
-    return subprocess.Popen([os.path.join(VENV, "mpirun"), "-n", "2", os.path.join(VENV, "boltzphlow")] + args,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, **kw)
-
-
-@pytest.mark.skipif(not os.path.exists(os.path.join(VENV, "mpirun")), reason="needs the .venv mpirun wrapper")
-def test_kill_during_checkpoint_write_keeps_previous_checkpoint_and_output(tmp_path):
+@pytest.mark.skipif(MPIRUN is None, reason="no mpirun (run `make setup`)")
+def test_kill_during_checkpoint_write_keeps_previous_checkpoint_and_output(tmp_path, job):
     """``mpirun -n 2`` killed with SIGKILL while the checkpoint after record 4 is being
     written: the output file opens and holds the records flushed before the kill, the
     checkpoint after record 3 is intact, ``restart --latest`` picks it (skipping the
@@ -73,23 +33,23 @@ def test_kill_during_checkpoint_write_keeps_previous_checkpoint_and_output(tmp_p
     ref_dir, kill_dir = tmp_path / "ref", tmp_path / "kill"
     for d in (ref_dir, kill_dir):
         d.mkdir()
-        (d / "job.toml").write_text(SPHERE.format(ckdir=d / "ck"))
+        job("sphere", SPHERE, file=f"{d.name}/job.toml", output__checkpoint_dir=d / "ck")
     # the uninterrupted reference (2 ranks, like the killed run)
     ref = _mpirun(["run", str(ref_dir / "job.toml"), "-o", str(ref_dir / "out.h5"), "-q"])
-    job = _mpirun(["run", str(kill_dir / "job.toml"), "-o", str(kill_dir / "out.h5"), "-q"],
-                  env=fault_env("stall_checkpoint", FAULT_RECORDS="4"))
+    killed = _mpirun(["run", str(kill_dir / "job.toml"), "-o", str(kill_dir / "out.h5"), "-q"],
+                     env=fault_env("stall_checkpoint", FAULT_RECORDS="4"))
     marker = kill_dir / "ck" / "ckpt_000004.h5.tmp.stall"
     try:
         deadline = time.time() + 240
         while not marker.exists():
-            assert job.poll() is None, job.stdout.read().decode()
+            assert killed.poll() is None, killed.stdout.read().decode()
             assert time.time() < deadline, "the run never reached the stalled checkpoint"
             time.sleep(0.2)
-        os.killpg(job.pid, signal.SIGKILL)
-        job.wait(timeout=30)
+        os.killpg(killed.pid, signal.SIGKILL)
+        killed.wait(timeout=30)
     finally:
-        if job.poll() is None:
-            os.killpg(job.pid, signal.SIGKILL)
+        if killed.poll() is None:
+            os.killpg(killed.pid, signal.SIGKILL)
     assert ref.wait(timeout=300) == 0, ref.stdout.read().decode()
     # the output file: readable, every record before the kill (t = 0 .. 0.3 ns)
     with h5py.File(kill_dir / "out.h5", "r") as h5:
@@ -107,23 +67,9 @@ def test_kill_during_checkpoint_write_keeps_previous_checkpoint_and_output(tmp_p
         assert np.array_equal(a[k], b[k]), k
 
 
-POINT = """
-[bath]
-temperature_over_tc = 0.1
-[grid]
-energy_step_over_delta0 = 0.25
-energy_max_over_delta0 = 10.0
-[initial]
-species = "qp"
-energy_center_over_delta0 = 3.0
-deposit_eV_per_um3 = 0.5
-[time]
-t_end_ns = 100.0
-output_interval_ns = 20.0
-{time}
-[output]
-checkpoint_dir = "{ckdir}"
-"""
+# the tiny job with QPs at 3 Delta_0, to 100 ns
+POINT = {"grid__energy_max_over_delta0": 10.0, "initial__species": "qp", "initial__energy_center_over_delta0": 3.0,
+         "initial__deposit_eV_per_um3": 0.5, "time__t_end_ns": 100.0, "time__output_interval_ns": 20.0}
 
 
 def _one_error_line(text, start):
@@ -132,13 +78,13 @@ def _one_error_line(text, start):
     return [ln for ln in lines if ln.startswith(start)]
 
 
-def test_negative_occupation_with_fixed_step_stops_with_emergency_checkpoint(tmp_path, capsys):
+def test_negative_occupation_with_fixed_step_stops_with_emergency_checkpoint(tmp_path, capsys, job, run):
     """Explicit Euler with a step far beyond its stability limit: the step that makes f < 0
     is not accepted; the run names the cell, energy and time, saves the last good state and
     exits 3; the emergency checkpoint restarts (here with a stable method)."""
-    job = tmp_path / "job.toml"
-    job.write_text(POINT.format(time='method = "euler"\ndt_ns = 20.0', ckdir=tmp_path / "ck"))
-    assert cli.main(["run", str(job), "-o", str(tmp_path / "out.h5")]) == 3
+    path = job("tiny", POINT, file="job.toml", time__method="euler", time__dt_ns=20.0,
+               output__checkpoint_dir=tmp_path / "ck")
+    run(path, "out.h5", code=3, quiet=False)
     text = capsys.readouterr().out
     (err,) = _one_error_line(text, "boltzphlow: integration failed")
     assert "f[cell 0, E = " in err and "meV] = -" in err and "from t = 0 ns" in err
@@ -152,7 +98,7 @@ def test_negative_occupation_with_fixed_step_stops_with_emergency_checkpoint(tmp
         assert h5["time"].shape[0] == 1
 
 
-def test_nan_in_one_cell_rejects_smaller_steps_then_stops(tmp_path, capsys, monkeypatch):
+def test_nan_in_one_cell_rejects_smaller_steps_then_stops(tmp_path, capsys, monkeypatch, job, run):
     """A NaN appears in the rates of cell 0 at one energy after t = 30 ns: the controller
     retries with smaller steps (bounded by max_rejects), then stops naming the cell and energy,
     writes the emergency checkpoint of the last good state and exits 3."""
@@ -169,8 +115,7 @@ def test_nan_in_one_cell_rejects_smaller_steps_then_stops(tmp_path, capsys, monk
 
     poisoned.armed = False
     monkeypatch.setattr(CellKinetics, "split", poisoned)
-    job = tmp_path / "job.toml"
-    job.write_text(POINT.format(time='method = "exp"', ckdir=tmp_path / "ck"))
+    path = job("tiny", POINT, file="job.toml", output__checkpoint_dir=tmp_path / "ck")
     from boltzphlow_mpi import hooks
 
     def arm(sim):
@@ -179,7 +124,7 @@ def test_nan_in_one_cell_rejects_smaller_steps_then_stops(tmp_path, capsys, monk
 
     hooks.register("before_step", arm)
     try:
-        assert cli.main(["run", str(job), "-o", str(tmp_path / "out.h5"), "-q"]) == 3
+        run(path, "out.h5", code=3)
     finally:
         hooks.clear()
     text = capsys.readouterr().out

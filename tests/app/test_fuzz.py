@@ -28,19 +28,13 @@ from boltzphlow_mpi.app import config
 from boltzphlow_mpi.app.config import REQUIRED, SCHEMA
 from boltzphlow_mpi.errors import InputError
 
+import jobs
 from helpers import REPO
 
 rng = np.random.default_rng(20240611)  # every random choice below comes from this one seed
 DIR = "@DIR@"  # replaced by the test's tmp_path in the job text and the extra files
 
-POINT = {
-    "material": {"name": "Al"},
-    "bath": {"temperature_over_tc": 0.1},
-    "grid": {"energy_step_over_delta0": 0.25, "energy_max_over_delta0": 12.0},
-    "initial": {"species": "phonon", "energy_center_over_delta0": 8.0,
-                "energy_width_over_delta0": 0.5, "deposit_eV_per_um3": 1e-3},
-    "time": {"t_end_ns": 1.0, "method": "exp", "output_interval_ns": 0.5},
-}
+POINT = jobs.table("tiny", time__t_end_ns=1.0, time__output_interval_ns=0.5)
 SPHERE = {
     "material": {"name": "Al"},
     "bath": {"temperature_over_tc": 0.1},
@@ -632,7 +626,7 @@ def checkpointed(tmp_path_factory):
 
 @pytest.mark.parametrize("t_end", ["0.5", "0.999", "0", "-1", "nan", "inf", "-inf", "1e-300"])
 def test_restart_t_end_before_checkpoint(t_end, checkpointed, tmp_path, capsys, monkeypatch):
-    d, out, ckpt = checkpointed
+    d, _out, ckpt = checkpointed
     monkeypatch.chdir(tmp_path)
     stamp = {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in d.rglob("*") if p.is_file()}
     new = tmp_path / "new.h5"

@@ -7,8 +7,6 @@ from boltzphlow_mpi.app import config
 from boltzphlow_mpi.app.simulation import Simulation
 from boltzphlow_mpi.parallel.comm import Parallel
 
-from helpers import TINY_TOML
-
 
 @pytest.fixture
 def clean_hooks():
@@ -17,9 +15,8 @@ def clean_hooks():
     hooks.clear()
 
 
-def test_before_step_sees_every_attempt_and_can_stop_the_run(clean_hooks, tmp_path):
-    path = tmp_path / "job.toml"
-    path.write_text(TINY_TOML)
+def test_before_step_sees_every_attempt_and_can_stop_the_run(clean_hooks, job):
+    path = job("tiny", file="job.toml")
     seen = []
     hooks.register("before_step", lambda sim: seen.append(sim.steps))
     sim = Simulation(config.load(path)[0], Parallel())

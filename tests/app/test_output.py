@@ -6,7 +6,7 @@ import h5py
 import numpy as np
 import pytest
 
-from boltzphlow_mpi import __version__, cli
+from boltzphlow_mpi import __version__
 from boltzphlow_mpi.app import config
 from boltzphlow_mpi.fileio.output import DIAGNOSTICS_UNITS
 from boltzphlow_mpi.physics.analysis import diagnostics as dg
@@ -15,17 +15,14 @@ from boltzphlow_mpi.physics.materials import Material, get_material
 from boltzphlow_mpi.physics.statistics import bose, fermi
 from boltzphlow_mpi.physics.units import Units
 
-from helpers import TINY_TOML  # noqa: E402  (the small 0-D job shared by the CLI and output tests)
+import jobs
+from helpers import run_job
 
-# QPs deposited at 4 Delta_0; sub-gap phonons escape, so /diagnostics/energy_escaped moves.
-QP_TOML = TINY_TOML.replace('species = "phonon"', 'species = "qp"').replace(
-    "energy_center_over_delta0 = 8.0", "energy_center_over_delta0 = 4.0") + """
-[phonon_escape]
-tau_ns = 0.1
-only_subgap = true
-"""
-
-RUNS = {"phonon": TINY_TOML, "qp": QP_TOML}
+# The tiny job, and the same with QPs deposited at 4 Delta_0 and sub-gap phonons escaping (so
+# /diagnostics/energy_escaped moves).
+RUNS = {"phonon": jobs.text("tiny"),
+        "qp": jobs.text("tiny", initial__species="qp", initial__energy_center_over_delta0=4.0,
+                        phonon_escape__tau_ns=0.1, phonon_escape__only_subgap=True)}
 N_RECORDS = 6  # t = 0, 1, ..., 5 ns
 
 
@@ -35,9 +32,7 @@ def run_file(request, tmp_path_factory):
     d = tmp_path_factory.mktemp(f"out_{request.param}")
     cfg = d / "job.toml"
     cfg.write_text(RUNS[request.param])
-    out = d / "run.h5"
-    assert cli.main(["run", str(cfg), "-o", str(out), "-q"]) == 0
-    return out, RUNS[request.param]
+    return run_job(cfg, d / "run.h5"), RUNS[request.param]
 
 
 @pytest.fixture

@@ -7,53 +7,17 @@ import pytest
 
 from boltzphlow_mpi import cli
 
-CONFIG = """
-[material]
-name = "Sn"
-[bath]
-temperature_over_tc = 0.15
-[grid]
-energy_step_over_delta0 = 0.25
-energy_max_over_delta0 = 8.0
-[geometry]
-kind = "sphere"
-radius_um = 20.0
-cells = 12
-[transport]
-qp_mean_free_path_um = 0.3
-angles = 4
-[gap]
-mode = "self-consistent"
-[initial]
-species = "phonon"
-energy_center_over_delta0 = 5.0
-deposit_eV = 50.0
-radius_width_um = 3.0
-[time]
-t_end_ns = 0.6
-output_interval_ns = 0.1
-rtol = 1e-3
-[output]
-checkpoint_interval_ns = 0.2
-checkpoint_keep = 2
-checkpoint_dir = "{ckdir}"
-"""
+from helpers import datasets, write_job
 
-
-def datasets(path):
-    out = {}
-    with h5py.File(path, "r") as h5:
-        h5.visititems(lambda n, o: out.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
-    return out
+# the sphere with a self-consistent gap, 12 cells, to 0.6 ns, checkpoints every 0.2 ns, two kept
+SPHERE = {"geometry__cells": 12, "gap__mode": "self-consistent", "initial__energy_width_over_delta0": 0.5,
+          "time__t_end_ns": 0.6, "output__checkpoint_interval_ns": 0.2, "output__checkpoint_keep": 2}
 
 
 @pytest.fixture
-def finished_run(tmp_path):
+def finished_run(tmp_path, job, run):
     ck = tmp_path / "ck"
-    job = tmp_path / "job.toml"
-    job.write_text(CONFIG.format(ckdir=ck))
-    out = tmp_path / "run.h5"
-    assert cli.main(["run", str(job), "-o", str(out), "-q"]) == 0
+    out = run(job("sphere", SPHERE, file="job.toml", output__checkpoint_dir=ck), "run.h5")
     return tmp_path, out, ck
 
 
@@ -91,7 +55,7 @@ def test_restart_to_new_file_and_later_end(finished_run):
 
 
 def test_restart_bad_input(finished_run, capsys):
-    tmp, out, ck = finished_run
+    tmp, _out, ck = finished_run
     capsys.readouterr()
     assert cli.main(["restart", str(ck / "ckpt_000007.h5"), "--t-end", "0.1"]) == 2
     assert "--t-end" in capsys.readouterr().out
@@ -137,38 +101,29 @@ def test_inspect_output_and_checkpoint(finished_run, capsys):
 def test_restart_with_changed_config(finished_run, capsys):
     """Run-control keys may change on restart (end time, output cadence); physics keys are
     refused with the key, both values and what may change; t_end before the checkpoint too."""
-    tmp, out, ck = finished_run
-    base = CONFIG.format(ckdir=ck)
-    more = tmp / "more.toml"
-    more.write_text(base.replace("t_end_ns = 0.6", "t_end_ns = 1.0").replace("output_interval_ns = 0.1",
-                                                                             "output_interval_ns = 0.2")
-                    .replace(str(ck), str(tmp / "ck2")))
+    tmp, _out, ck = finished_run
+    more = write_job(tmp / "more.toml", "sphere", SPHERE, output__checkpoint_dir=tmp / "ck2", time__t_end_ns=1.0,
+                     time__output_interval_ns=0.2)
     new = tmp / "more.h5"
     assert cli.main(["restart", str(ck / "ckpt_000007.h5"), "--config", str(more), "-o", str(new), "-q"]) == 0
     assert np.allclose(datasets(new)["time"], [0.6, 0.8, 1.0])
     capsys.readouterr()
-    for old, changed, key in (('name = "Sn"', 'name = "Al"', "material.name"),
-                              ("energy_step_over_delta0 = 0.25", "energy_step_over_delta0 = 0.125",
-                               "grid.energy_step_over_delta0"),
-                              ("t_end_ns = 0.6", "t_end_ns = 0.3", "time.t_end_ns")):
-        bad = tmp / "bad.toml"
-        bad.write_text(base.replace(old, changed))
+    for key, changed in (("material.name", "Al"), ("grid.energy_step_over_delta0", 0.125), ("time.t_end_ns", 0.3)):
+        bad = write_job(tmp / "bad.toml", "sphere", SPHERE, {key.replace(".", "__"): changed}, output__checkpoint_dir=ck)
         assert cli.main(["restart", str(ck / "ckpt_000007.h5"), "--config", str(bad), "-o", str(tmp / "x.h5")]) == 2
         lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("boltzphlow: error")]
         assert len(lines) == 1 and key in lines[0]
         assert not (tmp / "x.h5").exists()
 
 
-def test_extending_a_finished_run_is_the_longer_run(finished_run):
+def test_extending_a_finished_run_is_the_longer_run(finished_run, job, run):
     """``restart --t-end 0.8`` of the run that ended at 0.6 ns gives bitwise the records of
     the run straight to 0.8 ns at 0.7 and 0.8 ns (the first record of the new file is the
     landing at 0.6 ns again, the old run's last record)."""
-    tmp, out, ck = finished_run
+    tmp, _out, ck = finished_run
     new = tmp / "more.h5"
     assert cli.main(["restart", str(ck / "ckpt_000007.h5"), "--t-end", "0.8", "-o", str(new), "-q"]) == 0
-    job = tmp / "long.toml"
-    job.write_text(CONFIG.format(ckdir=tmp / "ck_long").replace("t_end_ns = 0.6", "t_end_ns = 0.8"))
-    assert cli.main(["run", str(job), "-o", str(tmp / "long.h5"), "-q"]) == 0
+    run(job("sphere", SPHERE, file="long.toml", output__checkpoint_dir=tmp / "ck_long", time__t_end_ns=0.8), "long.h5")
     ext, ref = datasets(new), datasets(tmp / "long.h5")
     # 0.6 ns is t_end inside the first run and 6 x 0.1 ns in the second: an ulp apart, so
     # that record agrees to round-off; the later ones are the same times and bitwise equal

@@ -4,11 +4,6 @@ The writer marks ``/time``, ``/grid/energy`` and ``/grid/r`` (sphere) or ``/grid
 (point) as HDF5 dimension scales, attaches them to the data and links them into every group
 (docs/output.md, "Opening with xarray"). Serial tests here; the MPI test runs under mpirun.
 """
-import json
-import pathlib
-import shutil
-import tempfile
-
 import h5py
 import numpy as np
 import pytest
@@ -16,47 +11,23 @@ import pytest
 xr = pytest.importorskip("xarray")
 pytest.importorskip("h5netcdf")
 
-from mpi4py import MPI  # noqa: E402
+from mpi4py import MPI
 
-from boltzphlow_mpi.app import config  # noqa: E402
-from boltzphlow_mpi.app.simulation import Simulation  # noqa: E402
-from boltzphlow_mpi.fileio.output import DIAGNOSTICS, OutputFile, material_attrs  # noqa: E402
-from boltzphlow_mpi.parallel.comm import Parallel  # noqa: E402
+from boltzphlow_mpi.app import config
+from boltzphlow_mpi.fileio.output import DIAGNOSTICS, OutputFile
+from boltzphlow_mpi.parallel.comm import Parallel
 
-POINT = {
-    "material": {"name": "Al"},
-    "bath": {"temperature_over_tc": 0.1},
-    "grid": {"energy_step_over_delta0": 0.25, "energy_max_over_delta0": 12.0},
-    "initial": {"species": "phonon", "energy_center_over_delta0": 8.0, "energy_width_over_delta0": 0.5,
-                "deposit_eV_per_um3": 1e-3},
-    "time": {"t_end_ns": 1.0, "method": "exp", "rtol": 1e-3, "output_interval_ns": 0.5},
-}
-SPHERE = {
-    "material": {"name": "Sn"},
-    "bath": {"temperature_over_tc": 0.15},
-    "grid": {"energy_step_over_delta0": 0.25, "energy_max_over_delta0": 8.0},
-    "geometry": {"kind": "sphere", "radius_um": 20.0, "cells": 13},
-    "transport": {"qp": "diffusive", "qp_mean_free_path_um": 0.3, "phonon": "kinetic", "angles": 4},
-    "initial": {"species": "phonon", "energy_center_over_delta0": 5.0, "energy_width_over_delta0": 0.3,
-                "deposit_eV": 50.0, "radius_width_um": 3.0},
-    "time": {"t_end_ns": 0.2, "method": "exp", "rtol": 1e-3, "output_interval_ns": 0.1},
-}
+import jobs
+from helpers import run_to_file
+
+POINT = jobs.table("tiny", time__t_end_ns=1.0, time__rtol=1e-3, time__output_interval_ns=0.5)
+SPHERE = jobs.table("sphere", time__t_end_ns=0.2)
 GEOMETRIES = {"point": POINT, "sphere": SPHERE}
 
 
-def run_to_file(raw, comm, path):
-    """What ``boltzphlow run`` does, without the printing (as in test_mpi.py)."""
-    cfg = config.from_dict(json.loads(json.dumps(raw)))
-    par = Parallel(comm)
-    sim = Simulation(cfg, par)
-    attrs = {"config": json.dumps(cfg), "config_resolved": json.dumps(cfg), **material_attrs(sim.material)}
-    writer = OutputFile(path, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
-                        energy_meV=sim.grid.x * sim.units.kTc_meV, attrs=attrs, mesh=sim.mesh)
-    try:
-        sim.run(writer)
-    finally:
-        writer.close()
-    return sim
+def run_file(raw, comm, path):
+    """``boltzphlow run`` of the job ``raw`` on ``comm`` into ``path`` (helpers.run_to_file)."""
+    return run_to_file(config.from_dict(raw), Parallel(comm), path)
 
 
 def open_group(path, group=None):
@@ -132,7 +103,7 @@ def check_file(path, sphere):
 @pytest.mark.parametrize("geometry", sorted(GEOMETRIES))
 def test_opens_in_xarray(tmp_path, geometry):
     path = tmp_path / f"{geometry}.h5"
-    sim = run_to_file(GEOMETRIES[geometry], MPI.COMM_SELF, path)
+    sim = run_file(GEOMETRIES[geometry], MPI.COMM_SELF, path)
     assert check_file(path, sphere=geometry == "sphere") == []
     with open_group(path, "qp") as ds:
         assert ds.sizes["time"] == 3 and ds.sizes["energy"] == sim.grid.size
@@ -144,7 +115,7 @@ def test_opens_in_xarray(tmp_path, geometry):
 def test_opens_in_xarray_after_restart(tmp_path):
     """OutputFile.reopen (restart) cuts the file back and appends; the scales stay valid."""
     path = tmp_path / "sphere.h5"
-    sim = run_to_file(SPHERE, MPI.COMM_SELF, path)
+    sim = run_file(SPHERE, MPI.COMM_SELF, path)
     par = Parallel(MPI.COMM_SELF)
     writer = OutputFile.reopen(path, par, cell_range=sim.cell_range, records=2)
     h5 = writer.h5
@@ -162,7 +133,7 @@ def test_opens_in_xarray_after_restart(tmp_path):
 def test_reopen_adds_scales_to_an_old_file(tmp_path):
     """A file written before the dimension scales gets them when a restart reopens it."""
     path = tmp_path / "old.h5"
-    sim = run_to_file(POINT, MPI.COMM_SELF, path)
+    sim = run_file(POINT, MPI.COMM_SELF, path)
     with h5py.File(path, "r+") as h5:  # strip the netCDF metadata: the layout of older versions
         for name in ("energy", "cell", "qp/time", "qp/energy", "qp/cell", "phonon/time", "phonon/energy",
                      "phonon/cell", "gap/time", "gap/cell", "diagnostics/time"):
@@ -187,24 +158,17 @@ def test_reopen_adds_scales_to_an_old_file(tmp_path):
 # -- MPI --------------------------------------------------------------------------------
 @pytest.mark.mpi(min_size=2)
 @pytest.mark.parametrize("geometry", sorted(GEOMETRIES))
-def test_parallel_file_opens_in_xarray(geometry):
+def test_parallel_file_opens_in_xarray(geometry, shared_dir):
     comm = MPI.COMM_WORLD
-    d = tempfile.mkdtemp(prefix="boltzphlow_xr_") if comm.rank == 0 else None
-    d = pathlib.Path(comm.bcast(d, root=0))
-    try:
-        path = d / f"{geometry}.h5"
-        run_to_file(GEOMETRIES[geometry], comm, path)
-        comm.barrier()
-        if comm.rank == 0:
-            problems = check_file(path, sphere=geometry == "sphere")
-            with h5py.File(path, "r") as h5:
-                if h5.attrs["ranks"] != comm.size:
-                    problems.append("ranks attribute")
-        else:
-            problems = None
-        problems = comm.bcast(problems, root=0)
-    finally:
-        comm.barrier()
-        if comm.rank == 0:
-            shutil.rmtree(d, ignore_errors=True)
+    path = shared_dir / f"{geometry}.h5"
+    run_file(GEOMETRIES[geometry], comm, path)
+    comm.barrier()
+    if comm.rank == 0:
+        problems = check_file(path, sphere=geometry == "sphere")
+        with h5py.File(path, "r") as h5:
+            if h5.attrs["ranks"] != comm.size:
+                problems.append("ranks attribute")
+    else:
+        problems = None
+    problems = comm.bcast(problems, root=0)
     assert problems == []

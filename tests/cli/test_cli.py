@@ -7,14 +7,8 @@ import h5py
 import numpy as np
 import pytest
 
-from helpers import BOLTZPHLOW, MPIRUN, TINY_TOML, fault_env, launch_env, needs_mpirun
-
-
-def run(args, cwd, mpi_ranks=None, timeout=120):
-    cmd = BOLTZPHLOW + [str(a) for a in args]
-    if mpi_ranks:
-        cmd = [MPIRUN, "-n", str(mpi_ranks)] + cmd
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=launch_env())
+import helpers
+from helpers import fault_env, write_job
 
 
 def output_lines(res):
@@ -45,16 +39,15 @@ def assert_one_error_line(res, *fragments):
 def tiny(tmp_path_factory):
     """One serial tiny run shared by the tests that only look at it."""
     d = tmp_path_factory.mktemp("cli")
-    cfg = d / "tiny.toml"
-    cfg.write_text(TINY_TOML)
+    cfg = write_job(d / "tiny.toml", "tiny")
     out = d / "tiny.h5"
-    res = run(["run", cfg, "-o", out], cwd=d)
+    res = helpers.launch(["run", cfg, "-o", out], d)
     return d, cfg, out, res
 
 
 # -- run -------------------------------------------------------------------------------
 def test_run_succeeds_with_summary(tiny):
-    d, cfg, out, res = tiny
+    _d, _cfg, out, res = tiny
     assert res.returncode == 0, res.stderr
     assert "Traceback" not in res.stderr
     text = res.stdout
@@ -75,19 +68,19 @@ def test_rerun_without_force_refuses_and_keeps_file(tiny):
     assert res0.returncode == 0
     before_stat = out.stat()
     before_bytes = out.read_bytes()
-    res = run(["run", cfg, "-o", out], cwd=d)
+    res = helpers.launch(["run", cfg, "-o", out], d)
     assert_one_error_line(res, str(out), "--force")
     after_stat = out.stat()
     assert after_stat.st_mtime_ns == before_stat.st_mtime_ns
     assert out.read_bytes() == before_bytes
 
 
-def test_force_overwrites(tiny, tmp_path):
-    d, cfg, out, res0 = tiny
+def test_force_overwrites(tiny, tmp_path, launch):
+    _d, cfg, out, res0 = tiny
     assert res0.returncode == 0
     target = tmp_path / "again.h5"
     target.write_bytes(b"not an HDF5 file")
-    res = run(["run", cfg, "-o", target, "--force", "-q"], cwd=tmp_path)
+    res = launch("run", cfg, "-o", target, "--force", "-q")
     assert res.returncode == 0, res.stderr
     assert " step " not in res.stdout  # -q: no progress lines
     assert "done:" in res.stdout
@@ -97,10 +90,9 @@ def test_force_overwrites(tiny, tmp_path):
         assert np.array_equal(f["qp/f"][()], g["qp/f"][()])
 
 
-def test_output_path_from_config_and_verbose(tmp_path):
-    cfg = tmp_path / "job.toml"
-    cfg.write_text(TINY_TOML + '\n[output]\npath = "from_config.h5"\n')
-    res = run(["run", cfg, "-v", "--set", "time.t_end_ns=2"], cwd=tmp_path)
+def test_output_path_from_config_and_verbose(tmp_path, job, launch):
+    cfg = job("tiny", file="job.toml", output__path="from_config.h5")
+    res = launch("run", cfg, "-v", "--set", "time.t_end_ns=2")
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "from_config.h5").is_file()
     assert sum(1 for line in res.stdout.splitlines() if line.lstrip().startswith("step")) == 2  # -v: every record
@@ -119,22 +111,20 @@ SUBPROCESS_BAD_RUNS = ["bad-method", "unknown-material", "qp-deposit-too-large"]
 
 
 @pytest.mark.parametrize("case", SUBPROCESS_BAD_RUNS)
-def test_bad_config_exits_2_with_one_line_and_no_file(tmp_path, case):
+def test_bad_config_exits_2_with_one_line_and_no_file(tmp_path, case, job, launch):
     extra, fragments = BAD_RUNS[case]
-    cfg = tmp_path / "tiny.toml"
-    cfg.write_text(TINY_TOML)
+    cfg = job("tiny")
     out = tmp_path / "bad.h5"
-    res = run(["run", cfg, "-o", out] + extra, cwd=tmp_path)
+    res = launch("run", cfg, "-o", out, *extra)
     assert_one_error_line(res, *fragments)
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
 
 
 @pytest.mark.parametrize("case", sorted(BAD_RUNS))
-def test_bad_config_in_process(tmp_path, capsys, case):
+def test_bad_config_in_process(tmp_path, capsys, case, job):
     extra, fragments = BAD_RUNS[case]
-    cfg = tmp_path / "tiny.toml"
-    cfg.write_text(TINY_TOML)
+    cfg = job("tiny")
     res = run_in_process(["run", cfg, "-o", tmp_path / "bad.h5"] + extra, capsys)
     assert_one_error_line(res, *fragments)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
@@ -154,18 +144,16 @@ def test_invalid_toml(tmp_path, capsys):
     assert not (tmp_path / "x.h5").exists()
 
 
-def test_output_in_missing_directory(tmp_path, capsys):
-    cfg = tmp_path / "tiny.toml"
-    cfg.write_text(TINY_TOML)
+def test_output_in_missing_directory(tmp_path, capsys, job):
+    cfg = job("tiny")
     out = tmp_path / "no" / "such" / "dir" / "x.h5"
     res = run_in_process(["run", cfg, "-o", out], capsys)
     assert_one_error_line(res, "-o", "existing directory")
     assert not (tmp_path / "no").exists()
 
 
-def test_output_is_a_directory_even_with_force(tmp_path, capsys):
-    cfg = tmp_path / "tiny.toml"
-    cfg.write_text(TINY_TOML)
+def test_output_is_a_directory_even_with_force(tmp_path, capsys, job):
+    cfg = job("tiny")
     out = tmp_path / "a_dir"
     out.mkdir()
     res = run_in_process(["run", cfg, "-o", out, "--force"], capsys)
@@ -173,10 +161,9 @@ def test_output_is_a_directory_even_with_force(tmp_path, capsys):
     assert out.is_dir() and not any(out.iterdir())
 
 
-def test_integration_failure_exits_3(tmp_path):
-    cfg = tmp_path / "tiny.toml"
-    cfg.write_text(TINY_TOML)
-    res = run(["run", cfg, "-o", tmp_path / "x.h5", "--set", "time.max_steps=3", "-q"], cwd=tmp_path)
+def test_integration_failure_exits_3(tmp_path, job, launch):
+    cfg = job("tiny")
+    res = launch("run", cfg, "-o", tmp_path / "x.h5", "--set", "time.max_steps=3", "-q")
     assert res.returncode == 3, (res.stdout, res.stderr)
     assert "Traceback" not in res.stderr
     errors = [line for line in output_lines(res) if line.startswith("boltzphlow:")]
@@ -184,15 +171,15 @@ def test_integration_failure_exits_3(tmp_path):
 
 
 # -- other commands -------------------------------------------------------------------------
-def test_version(tmp_path):
+def test_version(launch):
     from boltzphlow_mpi import __version__
-    res = run(["--version"], cwd=tmp_path)
+    res = launch("--version")
     assert res.returncode == 0 and res.stdout.strip() == f"boltzphlow {__version__}"
 
 
-def test_info_lists_versions_and_materials(tmp_path):
+def test_info_lists_versions_and_materials(launch):
     from boltzphlow_mpi import __version__
-    res = run(["info"], cwd=tmp_path)
+    res = launch("info")
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
     assert lines[0] == f"boltzphlow {__version__}"
@@ -206,8 +193,8 @@ def test_info_lists_versions_and_materials(tmp_path):
     assert sorted(names) == sorted(["Al", "Ta", "Nb", "Sn", "Pb", "In"])
 
 
-def test_lifetimes_json(tmp_path):
-    res = run(["lifetimes", "--material", "Al", "--temperature-over-tc", "0.1", "--json"], cwd=tmp_path)
+def test_lifetimes_json(launch):
+    res = launch("lifetimes", "--material", "Al", "--temperature-over-tc", "0.1", "--json")
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
     assert data["material"] == "Al" and data["temperature_over_tc"] == 0.1
@@ -237,8 +224,8 @@ def test_lifetimes_bad_input(capsys, args, fragments):
     assert_one_error_line(res, *fragments)
 
 
-def test_thermal_json(tmp_path):
-    res = run(["thermal", "--material", "Sn", "--json", "--points", "5"], cwd=tmp_path)
+def test_thermal_json(launch):
+    res = launch("thermal", "--material", "Sn", "--json", "--points", "5")
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
     assert data["material"] == "Sn"
@@ -260,8 +247,8 @@ def test_thermal_bad_points(capsys):
     assert_one_error_line(res, "--points", "0")
 
 
-def test_bench_kernels_json(tmp_path):
-    res = run(["bench", "kernels", "--n", "256", "--repeat", "1", "--json"], cwd=tmp_path)
+def test_bench_kernels_json(launch):
+    res = launch("bench", "kernels", "--n", "256", "--repeat", "1", "--json")
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
     rows, el = data["kernels"], data["eliashberg"]
@@ -288,26 +275,22 @@ def test_bench_bad_input(capsys, args, fragments):
 
 
 # -- under mpirun (launched from this serial test) -------------------------------------
-@needs_mpirun
-def test_mpirun_bad_config_prints_error_once(tmp_path):
-    cfg = tmp_path / "tiny.toml"
-    cfg.write_text(TINY_TOML)
+def test_mpirun_bad_config_prints_error_once(tmp_path, job, mpirun):
+    cfg = job("tiny")
     out = tmp_path / "bad.h5"
-    res = run(["run", cfg, "-o", out, "--set", "time.method=rk5"], cwd=tmp_path, mpi_ranks=2)
+    res = mpirun(2, "run", cfg, "-o", out, "--set", "time.method=rk5")
     assert res.returncode == 2, (res.stdout, res.stderr)
     errors = [line for line in output_lines(res) if "boltzphlow: error" in line]
-    assert errors == ["boltzphlow: error: time.method = 'rk5': expected one of 'euler', 'rk4', 'tr1', 'tr2', "
-                      "'exp' (did you mean 'rk4'?)"], output_lines(res)
+    assert errors == [("boltzphlow: error: time.method = 'rk5': expected one of 'euler', 'rk4', 'tr1', 'tr2', "
+                       "'exp' (did you mean 'rk4'?)")], output_lines(res)
     assert "Traceback" not in res.stderr
     assert not out.exists()
 
 
-@needs_mpirun
-def test_mpirun_tiny_run(tmp_path):
-    cfg = tmp_path / "tiny.toml"
-    cfg.write_text(TINY_TOML)
+def test_mpirun_tiny_run(tmp_path, job, mpirun):
+    cfg = job("tiny")
     out = tmp_path / "mpi.h5"
-    res = run(["run", cfg, "-o", out, "-q"], cwd=tmp_path, mpi_ranks=2)
+    res = mpirun(2, "run", cfg, "-o", out, "-q")
     assert res.returncode == 0, (res.stdout, res.stderr)
     assert res.stdout.count("done: t = 5 ns") == 1  # rank 0 prints, once
     assert res.stdout.count("2 rank(s)") == 1
@@ -318,41 +301,22 @@ def test_mpirun_tiny_run(tmp_path):
         assert np.all(np.isfinite(f["qp/f"][()]))
 
 
-SPHERE_TOML = """
-[material]
-name = "Sn"
-[bath]
-temperature_over_tc = 0.15
-[grid]
-energy_step_over_delta0 = 0.5
-energy_max_over_delta0 = 8.0
-[geometry]
-kind = "sphere"
-radius_um = 10.0
-cells = 6
-[transport]
-angles = 2
-[initial]
-deposit_eV = 10.0
-energy_center_over_delta0 = 5.0
-radius_width_um = 2.0
-[time]
-t_end_ns = 0.5
-output_interval_ns = 0.25
-"""
+# the sphere of tests/jobs, smaller and coarser: 6 cells (R = 10 um), h = Delta_0/2, 10 eV at
+# 5 Delta_0 in 2 um; 0.5 ns
+SPHERE = {"grid__energy_step_over_delta0": 0.5, "geometry__radius_um": 10.0, "geometry__cells": 6,
+          "transport__qp_mean_free_path_um": None, "transport__angles": 2, "initial__energy_width_over_delta0": None,
+          "initial__deposit_eV": 10.0, "initial__radius_width_um": 2.0, "time__t_end_ns": 0.5, "time__rtol": None,
+          "time__output_interval_ns": 0.25}
 
 
-@needs_mpirun
-def test_exception_on_one_rank_ends_the_job_promptly(tmp_path):
+def test_exception_on_one_rank_ends_the_job_promptly(tmp_path, job, mpirun):
     """A rank that raises (the test hook ``fault_hooks:fail_on_rank``) while the other waits
     in a collective: the job ends within 10 s, the error printed once, non-zero exit."""
     import time
-    cfg = tmp_path / "sphere.toml"
-    cfg.write_text(SPHERE_TOML)
+    cfg = job("sphere", SPHERE)
     env = fault_env("fail_on_rank", FAULT_RANK="1")
     t0 = time.monotonic()
-    res = subprocess.run([MPIRUN, "-n", "2"] + BOLTZPHLOW + ["run", str(cfg), "-o", str(tmp_path / "x.h5"), "-q"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
+    res = mpirun(2, "run", cfg, "-o", tmp_path / "x.h5", "-q", timeout=60, env=env)
     elapsed = time.monotonic() - t0
     assert res.returncode != 0
     assert elapsed < 10, elapsed
@@ -360,12 +324,10 @@ def test_exception_on_one_rank_ends_the_job_promptly(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("boltzphlow: error on rank 1: RuntimeError"), output_lines(res)
 
 
-@needs_mpirun
-def test_sphere_run_under_mpirun(tmp_path):
-    cfg = tmp_path / "sphere.toml"
-    cfg.write_text(SPHERE_TOML)
+def test_sphere_run_under_mpirun(tmp_path, job, mpirun):
+    cfg = job("sphere", SPHERE)
     out = tmp_path / "s.h5"
-    res = run(["run", cfg, "-o", out, "-q"], cwd=tmp_path, mpi_ranks=3)
+    res = mpirun(3, "run", cfg, "-o", out, "-q")
     assert res.returncode == 0, (res.stdout, res.stderr)
     assert "out through R" in res.stdout and " eV " in res.stdout
     with h5py.File(out, "r") as f:

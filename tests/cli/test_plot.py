@@ -1,7 +1,6 @@
 """``boltzphlow plot``: PNGs of a tiny point and a tiny sphere output, axis labels with
 units, and one-line input errors that leave no output directory behind."""
 import argparse
-import json
 import sys
 
 import h5py
@@ -9,31 +8,21 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from mpi4py import MPI  # noqa: E402
+from mpi4py import MPI
 
-from boltzphlow_mpi import cli  # noqa: E402
 from boltzphlow_mpi.app import config
-from boltzphlow_mpi.app.simulation import Simulation  # noqa: E402
-from boltzphlow_mpi.errors import InputError  # noqa: E402
+from boltzphlow_mpi.errors import InputError
 from boltzphlow_mpi.extras import plot, plot_data
-from boltzphlow_mpi.fileio.output import OutputFile, material_attrs  # noqa: E402
-from boltzphlow_mpi.parallel.comm import Parallel  # noqa: E402
+from boltzphlow_mpi.parallel.comm import Parallel
 
-from helpers import TINY_TOML  # noqa: E402  (the small 0-D job: records at t = 0, 1, ..., 5 ns)
+import jobs
+from helpers import run_job, run_to_file, write_job
 
 PNG = b"\x89PNG\r\n\x1a\n"
-# 5 cells of 4 um, 17 energies, records every 0.05 ns to 0.2 ns: about a second.
-SPHERE = {
-    "material": {"name": "Sn"},
-    "bath": {"temperature_over_tc": 0.15},
-    "grid": {"energy_step_over_delta0": 0.5, "energy_max_over_delta0": 8.0},
-    "geometry": {"kind": "sphere", "radius_um": 20.0, "cells": 5},
-    "transport": {"qp": "diffusive", "qp_mean_free_path_um": 0.3, "phonon": "kinetic", "angles": 2},
-    "initial": {"species": "phonon", "energy_center_over_delta0": 5.0, "energy_width_over_delta0": 0.3,
-                "deposit_eV": 50.0, "radius_width_um": 3.0},
-    "time": {"t_end_ns": 0.2, "method": "exp", "rtol": 1e-3, "output_interval_ns": 0.05},
-    "gap": {"mode": "self-consistent"},
-}
+# The sphere of tests/jobs with 5 cells of 4 um, 17 energies, records every 0.05 ns to 0.2 ns:
+# about a second.
+SPHERE = jobs.table("sphere", grid__energy_step_over_delta0=0.5, geometry__cells=5, transport__angles=2,
+                    gap__mode="self-consistent", time__t_end_ns=0.2, time__output_interval_ns=0.05)
 
 
 class FakePar:
@@ -60,27 +49,16 @@ def parse(argv):
 
 @pytest.fixture(scope="module")
 def point_file(tmp_path_factory):
+    """The tiny job (records at t = 0, 1, ..., 5 ns) run through the CLI."""
     d = tmp_path_factory.mktemp("plot_point")
-    (d / "job.toml").write_text(TINY_TOML)
-    out = d / "run.h5"
-    assert cli.main(["run", str(d / "job.toml"), "-o", str(out), "-q"]) == 0
-    return out
+    return run_job(write_job(d / "job.toml", "tiny"), d / "run.h5")
 
 
 @pytest.fixture(scope="module")
 def sphere_file(tmp_path_factory):
-    """A sphere output written as ``boltzphlow run`` does (tests/parallel/test_mpi.py::run_to_file)."""
+    """A sphere output written as ``boltzphlow run`` does (helpers.run_to_file)."""
     path = tmp_path_factory.mktemp("plot_sphere") / "sphere.h5"
-    cfg = config.from_dict(SPHERE)
-    par = Parallel(MPI.COMM_SELF)
-    sim = Simulation(cfg, par)
-    attrs = {"config": json.dumps(cfg), "config_resolved": json.dumps(cfg), **material_attrs(sim.material)}
-    writer = OutputFile(path, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
-                        energy_meV=sim.grid.x * sim.units.kTc_meV, attrs=attrs, mesh=sim.mesh)
-    try:
-        sim.run(writer)
-    finally:
-        writer.close()
+    run_to_file(config.from_dict(SPHERE), Parallel(MPI.COMM_SELF), path)
     return path
 
 

@@ -12,6 +12,8 @@ from boltzphlow_mpi.numerics.steady_common import exact_sums
 from boltzphlow_mpi.parallel.comm import Parallel
 from boltzphlow_mpi.physics.analysis import diagnostics as dg
 
+import jobs
+
 
 @pytest.fixture(autouse=True, scope="module")
 def _petsc():
@@ -34,14 +36,8 @@ def broyden():
 
 
 def point(power, tau_ns=1.0, **over):
-    raw = {"material": {"name": "Al"}, "bath": {"temperature_over_tc": 0.15},
-           "grid": {"energy_step_over_delta0": 0.125, "energy_max_over_delta0": 12.0},
-           "phonon_escape": {"tau_ns": tau_ns},
-           "time": {"t_end_ns": 10.0, "method": "exp", "rtol": 1e-6},
-           "drive": [{"kind": "photon", "energy_over_delta0": 5.0, "power_W_per_um3": power}]}
-    for k, v in over.items():
-        sec, key = k.split("__")
-        raw.setdefault(sec, {})[key] = v
+    """The steady job of tests/jobs in time ("driven"): Al at 0.15 T_c, photons at 5 Delta_0."""
+    raw = jobs.table("driven", drive__0__power_W_per_um3=power, phonon_escape__tau_ns=tau_ns, **over)
     return Simulation(config.from_dict(raw), Parallel())
 
 
@@ -142,35 +138,11 @@ def test_self_consistent_eliashberg_steady_state_matches_bcs():
     assert sim.model.delta[0] == pytest.approx(res["delta"], rel=1e-9)
 
 
-STEADY_JOB = """
-[material]
-name = "Al"
-[bath]
-temperature_over_tc = 0.15
-[grid]
-energy_step_over_delta0 = 0.125
-energy_max_over_delta0 = 12.0
-[phonon_escape]
-tau_ns = 1.0
-[[drive]]
-kind = "photon"
-energy_over_delta0 = 5.0
-power_W_per_um3 = 1e-12
-[solve]
-mode = "steady"
-[time]
-t_end_ns = 10.0
-"""
-
-
-def test_steady_run_from_the_command_line(tmp_path, capsys):
+def test_steady_run_from_the_command_line(tmp_path, capsys, job, run):
     import h5py
 
-    from boltzphlow_mpi import cli
-    job = tmp_path / "job.toml"
-    job.write_text(STEADY_JOB)
-    out = tmp_path / "ss.h5"
-    assert cli.main(["run", str(job), "-o", str(out)]) == 0
+    path = job("steady", file="job.toml")
+    out = run(path, "ss.h5", quiet=False)
     text = capsys.readouterr().out
     assert "steady state: " in text and "Newton iterations" in text and "W/um^3" in text and "T*_N" in text
     with h5py.File(out, "r") as h5:
@@ -179,21 +151,20 @@ def test_steady_run_from_the_command_line(tmp_path, capsys):
     # the Mattis-Bardeen readout at 5 GHz: the driven QPs raise sigma_1 above, and lower
     # sigma_2 below, the values of the bath state (observables.mattis_bardeen with thermal f)
     from boltzphlow_mpi.physics.analysis import observables as ob
-    assert cli.main(["run", str(job), "-o", str(tmp_path / "mb.h5"), "--set", "solve.readout_GHz=5"]) == 0
+    run(path, "mb.h5", "--set", "solve.readout_GHz=5", quiet=False)
     line = next(x for x in capsys.readouterr().out.splitlines() if "Mattis-Bardeen at 5 GHz" in x)
     s1, s2 = (float(v.split("=")[1]) for v in line.split(":")[1].split(","))
     sim = point(0.0)
     hw = 5 * 4.135667696e-3 / sim.units.kTc_meV
     t1, t2 = ob.mattis_bardeen(float(sim.model.delta[0]), hw, lambda e: ob.fermi(e, sim.temperature))
     assert s1 > 10 * t1 and s2 < t2
-    bad = tmp_path / "bad.toml"
-    bad.write_text(STEADY_JOB.replace('[material]', '[geometry]\nkind = "sphere"\nradius_um = 5.0\ncells = 4\n'
-                                      '[transport]\nqp = "kinetic"\n[material]'))
-    assert cli.main(["run", str(bad), "-o", str(tmp_path / "x.h5")]) == 2
+    bad = job("steady", file="bad.toml", geometry__kind="sphere", geometry__radius_um=5.0, geometry__cells=4,
+              transport__qp="kinetic")
+    run(bad, "x.h5", code=2, quiet=False)
     assert "solve.mode" in capsys.readouterr().out and not (tmp_path / "x.h5").exists()
 
 
-def test_sweep_of_the_photon_power(tmp_path, capsys):
+def test_sweep_of_the_photon_power(tmp_path, capsys, job):
     """`boltzphlow sweep` over the absorbed power: one file with the sweep axis; in this
     recombination-limited regime n_qp grows as the square root of the power (Rothwarf-Taylor
     scaling: measured ratio 3.18 per decade against sqrt(10) = 3.16, within 5 %); sigma_1 rises
@@ -201,10 +172,9 @@ def test_sweep_of_the_photon_power(tmp_path, capsys):
     import h5py
 
     from boltzphlow_mpi import cli
-    job = tmp_path / "job.toml"
-    job.write_text(STEADY_JOB)
+    path = job("steady", file="job.toml")
     out = tmp_path / "sweep.h5"
-    assert cli.main(["sweep", str(job), "--param", "drive.0.power_W_per_um3", "--values", "1e-13", "1e-12", "1e-11",
+    assert cli.main(["sweep", str(path), "--param", "drive.0.power_W_per_um3", "--values", "1e-13", "1e-12", "1e-11",
                      "-o", str(out)]) == 0
     with h5py.File(out, "r") as h5:
         assert h5["sweep/values"].attrs["parameter"] == "drive.0.power_W_per_um3"
@@ -215,12 +185,12 @@ def test_sweep_of_the_photon_power(tmp_path, capsys):
     assert np.all(np.abs(ratios / np.sqrt(10) - 1) < 0.05)
     assert np.all(np.diff(s1) > 0) and np.all(np.diff(s2) < 0)
     capsys.readouterr()
-    assert cli.main(["sweep", str(job), "--param", "drive.3.power_W_per_um3", "--values", "1e-12",
+    assert cli.main(["sweep", str(path), "--param", "drive.3.power_W_per_um3", "--values", "1e-12",
                      "-o", str(tmp_path / "x.h5")]) == 2
     assert "--param" in capsys.readouterr().out and not (tmp_path / "x.h5").exists()
 
 
-def test_temperature_sweep_with_eta_and_plot_choice(tmp_path, capsys):
+def test_temperature_sweep_with_eta_and_plot_choice(tmp_path, capsys, job):
     """A bath-temperature sweep: with zero drive every point is the thermal state, so x_qp
     follows the thermal 2 K_1(Delta/kT)-type law (checked against observables.x_qp of the
     thermal n_qp within 1e-8); with a drive eta is stored per point; --observable picks the
@@ -229,11 +199,10 @@ def test_temperature_sweep_with_eta_and_plot_choice(tmp_path, capsys):
 
     from boltzphlow_mpi import cli
     from boltzphlow_mpi.physics.analysis import observables as ob
-    job = tmp_path / "job.toml"
-    job.write_text(STEADY_JOB.replace("power_W_per_um3 = 1e-12", "power_W_per_um3 = 0.0"))
+    path = job("steady", file="job.toml", drive__0__power_W_per_um3=0.0)
     out = tmp_path / "t.h5"
     temps = [0.15, 0.2, 0.25]
-    assert cli.main(["sweep", str(job), "--param", "bath.temperature_over_tc", "--values", *map(str, temps),
+    assert cli.main(["sweep", str(path), "--param", "bath.temperature_over_tc", "--values", *map(str, temps),
                      "-o", str(out)]) == 0
     with h5py.File(out, "r") as h5:
         x = h5["sweep/x_qp"][()]
@@ -243,18 +212,16 @@ def test_temperature_sweep_with_eta_and_plot_choice(tmp_path, capsys):
         n = float(dg.qp_number(sim.grid, sim.model.spectra, sim.model.f_bath[None])[0])
         assert xq == pytest.approx(ob.x_qp(n, float(sim.model.delta[0])), rel=1e-8)
     assert np.all(np.diff(x) > 0)
-    job.write_text(STEADY_JOB)
+    path = job("steady", file="job.toml")
     pytest.importorskip("matplotlib")
-    assert cli.main(["sweep", str(job), "--param", "drive.0.energy_over_delta0", "--values", "3", "5",
+    assert cli.main(["sweep", str(path), "--param", "drive.0.energy_over_delta0", "--values", "3", "5",
                      "-o", str(tmp_path / "e.h5"), "--plot", str(tmp_path / "eta.png"), "--observable", "eta"]) == 0
     with h5py.File(tmp_path / "e.h5", "r") as h5:
         eta = h5["sweep/eta"][()]
     assert eta[0] == pytest.approx(2 / 3, rel=0.02) and 0.3 < eta[1] < 0.6
     assert (tmp_path / "eta.png").stat().st_size > 1000
     capsys.readouterr()
-    sphere = tmp_path / "sphere.toml"
-    sphere.write_text(STEADY_JOB.replace('[material]', '[geometry]\nkind = "sphere"\nradius_um = 5.0\ncells = 4\n'
-                                         '[material]'))
+    sphere = job("steady", file="sphere.toml", geometry__kind="sphere", geometry__radius_um=5.0, geometry__cells=4)
     assert cli.main(["sweep", str(sphere), "--param", "drive.0.power_W_per_um3", "--values", "1e-12",
                      "-o", str(tmp_path / "s.h5")]) == 2
     assert "geometry.kind" in capsys.readouterr().out and not (tmp_path / "s.h5").exists()

@@ -10,6 +10,8 @@ from boltzphlow_mpi.numerics import steady_radial
 from boltzphlow_mpi.parallel.comm import Parallel
 from boltzphlow_mpi.physics.analysis import diagnostics as dg
 
+import jobs
+
 
 @pytest.fixture(autouse=True, scope="module")
 def _petsc():
@@ -18,16 +20,11 @@ def _petsc():
 
 
 def sphere_raw(power=1e-12, tau_ns=1.0, width=5.0, boundary="bath", cells=8):
-    drive = {"kind": "photon", "energy_over_delta0": 5.0, "power_W_per_um3": power}
-    if width:
-        drive["radius_width_um"] = width
-    return {"material": {"name": "Al"}, "bath": {"temperature_over_tc": 0.15},
-            "grid": {"energy_step_over_delta0": 0.25, "energy_max_over_delta0": 8.0},
-            "geometry": {"kind": "sphere", "radius_um": 20.0, "cells": cells},
-            "transport": {"qp": "diffusive", "phonon": "kinetic", "angles": 2, "qp_mean_free_path_um": 0.05,
-                          "outer_boundary": boundary},
-            "initial": {"deposit_eV": 0.0}, "phonon_escape": {"tau_ns": tau_ns},
-            "time": {"t_end_ns": 10.0, "method": "exp", "rtol": 1e-6}, "drive": [drive]}
+    """The radial steady job of tests/jobs in time ("driven_sphere"): an Al sphere of 20 um, a
+    photon drive at 5 Delta_0 (in a Gaussian of ``width`` um at the centre; None: uniform)."""
+    return jobs.table("driven_sphere", time__rtol=1e-6, transport__outer_boundary=boundary, geometry__cells=cells,
+                      phonon_escape__tau_ns=tau_ns, drive__0__power_W_per_um3=power,
+                      drive__0__radius_width_um=width or None)
 
 
 def qp_numbers(sim, y):
@@ -116,47 +113,10 @@ def test_radial_steady_state_scope_is_checked(over, expected):
         config.from_dict(raw)
 
 
-RADIAL_JOB = """
-[material]
-name = "Al"
-[bath]
-temperature_over_tc = 0.15
-[grid]
-energy_step_over_delta0 = 0.25
-energy_max_over_delta0 = 8.0
-[geometry]
-kind = "sphere"
-radius_um = 20.0
-cells = 8
-[transport]
-qp = "diffusive"
-qp_mean_free_path_um = 0.05
-phonon = "kinetic"
-angles = 2
-[initial]
-deposit_eV = 0.0
-[phonon_escape]
-tau_ns = 1.0
-[[drive]]
-kind = "photon"
-energy_over_delta0 = 5.0
-power_W_per_um3 = 1e-12
-radius_width_um = 5.0
-[time]
-t_end_ns = 1.0
-[solve]
-mode = "steady"
-"""
-
-
-def test_radial_steady_run_from_the_command_line(tmp_path, capsys):
+def test_radial_steady_run_from_the_command_line(tmp_path, capsys, job, run):
     import h5py
 
-    from boltzphlow_mpi.cli.main import main
-    job = tmp_path / "radial.toml"
-    job.write_text(RADIAL_JOB)
-    out = tmp_path / "radial.h5"
-    assert main(["run", str(job), "-o", str(out)]) == 0
+    out = run(job("steady_sphere", file="radial.toml"), "radial.h5", quiet=False)
     text = capsys.readouterr().out
     assert "GMRES iterations" in text and "out through R" in text and "centre cell" in text
     with h5py.File(out, "r") as h5:

@@ -1,5 +1,7 @@
 """The Newton steady state (steady.solve) is the long-time limit of the transient run with the
 same drive (issue 6): both computed independently from the thermal bath state."""
+import itertools
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,8 @@ from boltzphlow_mpi.numerics import steady_point as steady
 from boltzphlow_mpi.numerics.steady_common import exact_sums
 from boltzphlow_mpi.parallel.comm import Parallel
 from boltzphlow_mpi.physics.analysis import diagnostics as dg
+
+import jobs
 
 TOL = 1e-10  # the steady solver's tolerance on max |ln(G/(K y))|
 
@@ -26,11 +30,8 @@ def point():
     # 1e-13 and below, the FFT transient's own balance differs from the exact one at the 1e-6
     # level); rtol 3e-3 only sets the path, not the limit (a fixed point of the exp step is a
     # zero of G - K y); dt_max keeps the exp steps below the slowest relaxation time
-    raw = {"material": {"name": "Al"}, "bath": {"temperature_over_tc": 0.15},
-           "grid": {"energy_step_over_delta0": 0.125, "energy_max_over_delta0": 12.0, "kernel": "direct"},
-           "phonon_escape": {"tau_ns": 1.0},
-           "time": {"t_end_ns": 8000.0, "method": "exp", "rtol": 3e-3, "dt_max_ns": 50.0},
-           "drive": [{"kind": "photon", "energy_over_delta0": 5.0, "power_W_per_um3": 1e-10}]}
+    raw = jobs.table("driven", grid__kernel="direct", time__t_end_ns=8000.0, time__rtol=3e-3, time__dt_max_ns=50.0,
+                     drive__0__power_W_per_um3=1e-10)
     return Simulation(config.from_dict(raw), Parallel())
 
 
@@ -76,7 +77,7 @@ def test_steady_state_is_the_long_time_limit_of_the_transient():
     assert t_end > 3000.0  # it is the transient that got there (from an imbalance of order 1)
     # late times: the imbalance falls every check, at the slowest relaxation rate
     late = [r for t, r in history if t >= 2500.0]
-    assert len(late) >= 4 and all(b < 0.5 * a for a, b in zip(late, late[1:])), history
+    assert len(late) >= 4 and all(b < 0.5 * a for a, b in itertools.pairwise(late)), history
     (t1, r1), (t2, r2) = history[-3], history[-1]
     assert (t2 - t1) / np.log(r1 / r2) == pytest.approx(tau_slow, rel=0.05)
 

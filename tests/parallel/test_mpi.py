@@ -5,42 +5,26 @@ rank 0 can see are broadcast before anyone asserts, so a failing check fails on 
 rank instead of leaving the others waiting in a collective call.
 """
 import json
-import pathlib
 import shutil
-import tempfile
 
 import h5py
 import numpy as np
 import pytest
 from mpi4py import MPI
 
-from boltzphlow_mpi.app import config, runner
+from boltzphlow_mpi.app import config
 from boltzphlow_mpi.app.simulation import Simulation
 from boltzphlow_mpi.errors import SolverError
 from boltzphlow_mpi.fileio.output import DIAGNOSTICS_UNITS, OutputFile, material_attrs
 from boltzphlow_mpi.parallel.comm import Parallel, block_range
 
+import compare_outputs
+import jobs
+from helpers import run_to_file
+
 COMM = MPI.COMM_WORLD
 
-TINY = {
-    "material": {"name": "Al"},
-    "bath": {"temperature_over_tc": 0.1},
-    "grid": {"energy_step_over_delta0": 0.25, "energy_max_over_delta0": 12.0},
-    "initial": {"species": "phonon", "energy_center_over_delta0": 8.0, "energy_width_over_delta0": 0.5,
-                "deposit_eV_per_um3": 1e-3},
-    "time": {"t_end_ns": 2.0, "method": "exp", "rtol": 1e-3, "output_interval_ns": 0.5},
-}
-
-
-@pytest.fixture
-def shared_dir():
-    """A temporary directory made by rank 0, known to every rank, removed by rank 0."""
-    path = tempfile.mkdtemp(prefix="boltzphlow_mpi_test_") if COMM.rank == 0 else None
-    path = COMM.bcast(path, root=0)
-    yield pathlib.Path(path)
-    COMM.barrier()  # nobody is still using it
-    if COMM.rank == 0:
-        shutil.rmtree(path, ignore_errors=True)
+TINY = {"time__t_end_ns": 2.0, "time__rtol": 1e-3, "time__output_interval_ns": 0.5}  # the tiny job, to 2 ns
 
 
 def all_agree(ok, detail=""):
@@ -49,79 +33,24 @@ def all_agree(ok, detail=""):
     return all(r[0] for r in results), [f"rank {i}: {r[1]}" for i, r in enumerate(results) if not r[0]]
 
 
-def run_to_file(cfg, par, path, checkpoints=False):
-    """What ``boltzphlow run`` does, without the printing (checkpoints: the config's dir)."""
-    sim = Simulation(cfg, par)
-    attrs = {"config": json.dumps(cfg), "config_resolved": json.dumps(cfg), **material_attrs(sim.material)}
-    writer = OutputFile(path, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
-                        energy_meV=sim.grid.x * sim.units.kTc_meV, attrs=attrs, mesh=sim.mesh)
-    try:
-        if checkpoints:  # what `boltzphlow run` attaches: records and checkpoints
-            runner.attach(sim, writer)
-            sim.run_records()
-        else:
-            sim.run(writer)
-    finally:
-        writer.close()
-    return sim
-
-
-def _comparable(f, v):
-    """An attribute value comparable across files: object references (dimension scales'
-    DIMENSION_LIST and REFERENCE_LIST) by the path of the object they point to."""
-    if isinstance(v, h5py.Reference):
-        return f[v].name if v else None
-    if isinstance(v, np.ndarray) and v.dtype.kind in "OV":
-        return [_comparable(f, x) for x in v.tolist()]
-    if isinstance(v, (tuple, list)):
-        return [_comparable(f, x) for x in v]
-    return v
-
-
-def _attr_equal(a, b, obj, k):
-    va, vb = _comparable(a, obj[0].attrs[k]), _comparable(b, obj[1].attrs[k])
-    return va == vb if isinstance(va, list) else np.array_equal(va, vb)
-
-
-def file_differences(path_a, path_b, skip_attrs=("ranks",)):
-    """Every dataset and attribute that is not bitwise equal (serial h5py)."""
-    diffs = []
+def file_differences(path_a, path_b):
+    """Every dataset and attribute that is not bitwise equal (compare_outputs.file_differences,
+    NaN unequal to NaN; serial h5py), and the rank counts of the two files."""
     with h5py.File(path_a, "r") as a, h5py.File(path_b, "r") as b:
-        names_a, names_b = [], []
-        a.visit(names_a.append)
-        b.visit(names_b.append)
-        if sorted(names_a) != sorted(names_b):
-            diffs.append(f"objects differ: {sorted(set(names_a) ^ set(names_b))}")
-        for name in names_a:
-            oa, ob = a[name], b.get(name)
-            if isinstance(oa, h5py.Dataset):
-                if ob is None or oa.shape != ob.shape or not np.array_equal(oa[()], ob[()]):
-                    diffs.append(f"dataset {name}")
-            for k in oa.attrs:
-                if ob is None or k not in ob.attrs or not _attr_equal(a, b, (oa, ob), k):
-                    diffs.append(f"attribute {name}@{k}")
-        for k in set(a.attrs) | set(b.attrs):
-            if k in skip_attrs:
-                continue
-            if k not in a.attrs or k not in b.attrs or a.attrs[k] != b.attrs[k]:
-                diffs.append(f"root attribute {k}")
         ranks = (int(a.attrs["ranks"]), int(b.attrs["ranks"]))
-    return diffs, ranks
+    return compare_outputs.file_differences(path_a, path_b, equal_nan=False), ranks
 
 
 # -- (a) results do not depend on the number of ranks ----------------------------------
 @pytest.mark.mpi(min_size=2)
 @pytest.mark.parametrize("variant", [
-    {"time": {"method": "exp"}},
-    {"time": {"method": "tr2"}},   # TR: global relaxation rate mu through reduce_max
-    {"time": {"method": "exp"}, "gap": {"mode": "self-consistent"},
-     "phonon_escape": {"tau_ns": 0.1, "only_subgap": True}},
+    {"time__method": "exp"},
+    {"time__method": "tr2"},   # TR: global relaxation rate mu through reduce_max
+    {"time__method": "exp", "gap__mode": "self-consistent", "phonon_escape__tau_ns": 0.1,
+     "phonon_escape__only_subgap": True},
 ], ids=["exp", "tr2", "exp-selfconsistent-escape"])
 def test_results_independent_of_rank_count(shared_dir, variant):
-    raw = json.loads(json.dumps(TINY))
-    for section, table in variant.items():
-        raw.setdefault(section, {}).update(table)
-    cfg = config.from_dict(raw)
+    cfg = config.from_dict(jobs.table("tiny", TINY, variant))
     parallel_file = shared_dir / "world.h5"
     serial_file = shared_dir / "self.h5"
 
@@ -145,36 +74,18 @@ def test_results_independent_of_rank_count(shared_dir, variant):
     assert diffs == [], diffs
 
 
-SPHERE = {
-    "material": {"name": "Sn"},
-    "bath": {"temperature_over_tc": 0.15},
-    "grid": {"energy_step_over_delta0": 0.25, "energy_max_over_delta0": 8.0},
-    "geometry": {"kind": "sphere", "radius_um": 20.0, "cells": 13},
-    "transport": {"qp": "diffusive", "qp_mean_free_path_um": 0.3, "phonon": "kinetic", "angles": 4},
-    "initial": {"species": "phonon", "energy_center_over_delta0": 5.0, "energy_width_over_delta0": 0.3,
-                "deposit_eV": 50.0, "radius_width_um": 3.0},
-    "time": {"t_end_ns": 0.4, "method": "exp", "rtol": 1e-3, "output_interval_ns": 0.1},
-}
-
-
 @pytest.mark.mpi(min_size=2)
-@pytest.mark.parametrize("variant", [
-    {"gap": {"mode": "self-consistent"}, "phonon_escape": {"tau_ns": 0.5, "only_subgap": True}},
-    {"time": {"method": "tr2"}},
-    {"time": {"dt_ns": 0.01, "method": "exp"}, "transport": {"outer_boundary": "reflecting"}},
-    {"transport": {"qp": "kinetic"}, "time": {"t_end_ns": 0.02, "output_interval_ns": 0.01}},
-    {"material": {"name": "Al"}, "grid": {"energy_step_over_delta0": 0.125, "energy_max_over_delta0": 8.0},
-     "gap": {"mode": "self-consistent", "model": "eliashberg", "cutoff_over_omega_max": 1.2, "update_every": 2},
-     "initial": {"species": "qp", "energy_center_over_delta0": 3.0, "deposit_eV": 2.0},
-     "time": {"t_end_ns": 0.2, "output_interval_ns": 0.1}},
+@pytest.mark.parametrize("name, variant", [
+    ("sphere", {"gap__mode": "self-consistent", "phonon_escape__tau_ns": 0.5, "phonon_escape__only_subgap": True}),
+    ("sphere", {"time__method": "tr2"}),
+    ("sphere", {"time__dt_ns": 0.01, "time__method": "exp", "transport__outer_boundary": "reflecting"}),
+    ("sphere", {"transport__qp": "kinetic", "time__t_end_ns": 0.02, "time__output_interval_ns": 0.01}),
+    ("sphere_eliashberg", {"time__t_end_ns": 0.2, "time__output_interval_ns": 0.1}),
 ], ids=["exp-selfconsistent", "tr2", "exp-fixed-reflecting", "qp-kinetic", "eliashberg"])
-def test_sphere_results_independent_of_rank_count(shared_dir, variant):
+def test_sphere_results_independent_of_rank_count(shared_dir, name, variant):
     """The radial solver: cells split by the DMDA, QP diffusion through the all-to-all
     transpose, phonon ghosts through the DMDA; the output is bitwise the one of one rank."""
-    raw = json.loads(json.dumps(SPHERE))
-    for section, table in variant.items():
-        raw.setdefault(section, {}).update(table)
-    cfg = config.from_dict(raw)
+    cfg = config.from_dict(jobs.table(name, variant))
     sim = run_to_file(cfg, Parallel(COMM), shared_dir / "world.h5")
     cells = COMM.allgather(sim.local_cells)
     assert sum(cells) == 13 and min(cells) >= 2
@@ -256,7 +167,7 @@ def test_writer_with_rank_owning_no_cells(shared_dir, cells):
     ("n", np.inf, "n"),
 ])
 def test_bad_state_on_one_rank_raises_on_all(where, value, name):
-    cfg = config.from_dict(TINY)
+    cfg = config.from_dict(jobs.table("tiny", TINY))
     sim = Simulation(cfg, Parallel(COMM))
     sim.integrator.check(sim.y)  # a good state passes everywhere (and takes part in the reduction)
 
@@ -302,11 +213,8 @@ def test_parallel_primitives():
 
 # -- restart on a different number of ranks ----------------------------------------------
 def _sphere_with_checkpoints(directory):
-    raw = json.loads(json.dumps(SPHERE))
-    raw["gap"] = {"mode": "self-consistent"}
-    raw["time"]["t_end_ns"] = 0.4
-    raw["output"] = {"checkpoint_interval_ns": 0.2, "checkpoint_dir": str(directory / "ck"), "checkpoint_keep": 5}
-    return config.from_dict(raw)
+    return config.from_dict(jobs.table("sphere", gap__mode="self-consistent", output__checkpoint_interval_ns=0.2,
+                                       output__checkpoint_dir=str(directory / "ck"), output__checkpoint_keep=5))
 
 
 def _restart(checkpoint_path, par, output):
@@ -369,24 +277,18 @@ def _records(path):
 @pytest.mark.mpi(min_size=2)
 @pytest.mark.parametrize("variant", [
     {},
-    {"time": {"method": "tr2"}},
-    {"time": {"dt_ns": 0.004}},
+    {"time__method": "tr2"},
+    {"time__dt_ns": 0.004},
 ], ids=["exp-selfconsistent", "tr2", "fixed-dt"])
 def test_extending_a_finished_run_on_another_rank_count_is_the_longer_run(shared_dir, variant):
     """A sphere run to T1 = 0.1 ns on one rank, extended to T2 = 0.2 ns on all ranks (as
     ``restart --t-end``), is bitwise the run straight to T2 on all ranks: at T2 and at every
     record time the two share bitwise. The default output interval (t_end / 100) gives the
     runs different output times: output times do not steer the steps."""
-    raw = json.loads(json.dumps(SPHERE))
-    raw["gap"] = {"mode": "self-consistent"}
-    raw["time"].pop("output_interval_ns")
-    for section, values in variant.items():
-        raw[section].update(values)
-    raw["time"]["t_end_ns"] = 0.2
-    straight = config.from_dict(raw)
-    raw["time"]["t_end_ns"] = 0.1
-    raw["output"] = {"checkpoint_interval_ns": 0.1, "checkpoint_dir": str(shared_dir / "ck"), "checkpoint_keep": 1}
-    short = config.from_dict(raw)
+    sphere = dict(gap__mode="self-consistent", time__output_interval_ns=None, **variant)
+    straight = config.from_dict(jobs.table("sphere", sphere, time__t_end_ns=0.2))
+    short = config.from_dict(jobs.table("sphere", sphere, time__t_end_ns=0.1, output__checkpoint_interval_ns=0.1,
+                                        output__checkpoint_dir=str(shared_dir / "ck"), output__checkpoint_keep=1))
     from petsc4py import PETSc  # noqa: F401  (PETSc initialization is collective on the world)
     if COMM.rank == 0:
         run_to_file(short, Parallel(MPI.COMM_SELF), shared_dir / "short.h5", checkpoints=True)
@@ -438,14 +340,7 @@ def test_radial_steady_state_independent_of_rank_count():
     from petsc4py import PETSc  # noqa: F401
 
     from boltzphlow_mpi.numerics import steady_radial
-    raw = {"material": {"name": "Al"}, "bath": {"temperature_over_tc": 0.15},
-           "grid": {"energy_step_over_delta0": 0.25, "energy_max_over_delta0": 8.0},
-           "geometry": {"kind": "sphere", "radius_um": 20.0, "cells": 8},
-           "transport": {"qp": "diffusive", "phonon": "kinetic", "angles": 2, "qp_mean_free_path_um": 0.05},
-           "initial": {"deposit_eV": 0.0}, "phonon_escape": {"tau_ns": 1.0},
-           "time": {"t_end_ns": 10.0, "method": "exp"},
-           "drive": [{"kind": "photon", "energy_over_delta0": 5.0, "power_W_per_um3": 1e-12,
-                      "radius_width_um": 5.0}]}
+    raw = jobs.table("driven_sphere")
     cfg = config.from_dict(raw)
     sim = Simulation(cfg, Parallel(COMM))
     res = steady_radial.solve(sim)

@@ -12,39 +12,14 @@ from boltzphlow_mpi.parallel.comm import Parallel
 from boltzphlow_mpi.physics.energy_grid import cell_spectra
 from boltzphlow_mpi.physics.transport import Streaming, ghosted_edges, ordinates
 
-
-def sphere_cfg(**over):
-    base = {
-        "material": {"name": "Sn"}, "bath": {"temperature_over_tc": 0.1},
-        "grid": {"energy_step_over_delta0": 0.25, "energy_max_over_delta0": 8.0},
-        "geometry": {"kind": "sphere", "radius_um": 50.0, "cells": 50},
-        "transport": {"qp": "diffusive", "qp_mean_free_path_um": 0.01, "phonon": "kinetic", "angles": 4},
-        "initial": {"species": "phonon", "energy_center_over_delta0": 5.0, "energy_width_over_delta0": 0.3,
-                    "deposit_eV": 100.0, "radius_width_um": 3.0},
-        "time": {"t_end_ns": 1.0, "method": "exp", "rtol": 1e-4, "output_interval_ns": 0.5},
-    }
-    for dotted, value in over.items():
-        s, k = dotted.split("__")
-        if value is None:
-            base.get(s, {}).pop(k, None)
-        else:
-            base.setdefault(s, {})[k] = value
-    return config.from_dict(base)
+import jobs
+from helpers import excess_qp_number_per_cell, mean_r2
 
 
 def build(**over):
-    return Simulation(sphere_cfg(**over), Parallel())
-
-
-def excess_qp_number_per_cell(sim):
-    f, _, _ = sim.model.unpack(sim.y)
-    return 4 * sim.grid.step * np.sum(sim.model.spectra.rho * (f - sim.model.f_bath), axis=1)
-
-
-def mean_r2(sim, density):
-    r = sim.mesh.centres
-    w = density * sim.mesh.volumes
-    return float(np.sum(w * r ** 2) / np.sum(w))
+    """The sphere of the transport checks (tests/jobs: "sphere_transport": Sn, R = 50 um, 50
+    cells, l = 0.01 um, 100 eV of phonons at 5 Delta_0) with keys changed (section__key=value)."""
+    return Simulation(config.from_dict(jobs.table("sphere_transport", **over)), Parallel())
 
 
 def test_pure_qp_diffusion_spreads_as_6Dt():
@@ -118,7 +93,7 @@ def test_uniform_isotropic_field_stays_uniform():
 
 
 def test_streaming_operator_properties():
-    mu, w, alpha = ordinates(8)
+    _mu, w, alpha = ordinates(8)
     assert np.isclose(w.sum(), 2.0) and np.all(alpha >= 0) and alpha[0] == 0 == alpha[-1]
     mesh = RadialMesh.graded(20.0, 20, 1.05)
     st = Streaming(ghosted_edges(mesh, 0, 20), 8, 2.0, True, True, "bath")
@@ -133,7 +108,7 @@ def test_streaming_operator_properties():
 def test_uniform_state_with_collisions_follows_point_solution():
     """Reflecting R, uniform deposit: every cell follows the 0-D solution (fixed dt)."""
     density = 100.0 / (4 / 3 * np.pi * 20.0 ** 3)
-    common = dict(time__dt_ns=0.01, time__t_end_ns=0.5, time__output_interval_ns=0.5)
+    common = {"time__dt_ns": 0.01, "time__t_end_ns": 0.5, "time__output_interval_ns": 0.5}
     sim = build(transport__outer_boundary="reflecting", geometry__radius_um=20.0, geometry__cells=8,
                 initial__radius_width_um=None, **common)
     sim.run()
@@ -162,8 +137,8 @@ def test_ledger_exact_with_conserving_stepper_and_transport():
 
 def test_strang_splitting_is_second_order():
     """Fixed steps dt, dt/2 against a dt/16 reference (diffusion, streaming and collisions)."""
-    over = dict(transport__qp_mean_free_path_um=0.2, geometry__cells=20, geometry__radius_um=20.0,
-                time__t_end_ns=0.4, time__output_interval_ns=0.4, time__method="exp")
+    over = {"transport__qp_mean_free_path_um": 0.2, "geometry__cells": 20, "geometry__radius_um": 20.0,
+            "time__t_end_ns": 0.4, "time__output_interval_ns": 0.4, "time__method": "exp"}
     def final(dt):
         s = build(time__dt_ns=dt, **over)
         s.run()
@@ -242,8 +217,8 @@ def test_sn_bubble_job_ledger():
 def test_ksp_diffusion_solver_matches_exact_solver():
     """transport.qp_solver = "ksp" (PETSc CG on the decomposition) reproduces the exact
     transposed tridiagonal solves to the KSP tolerance."""
-    common = dict(geometry__cells=12, geometry__radius_um=12.0, transport__qp_mean_free_path_um=0.3,
-                  time__t_end_ns=0.1, time__output_interval_ns=0.1, time__dt_ns=0.005)
+    common = {"geometry__cells": 12, "geometry__radius_um": 12.0, "transport__qp_mean_free_path_um": 0.3,
+              "time__t_end_ns": 0.1, "time__output_interval_ns": 0.1, "time__dt_ns": 0.005}
     exact = build(**common)
     exact.run()
     ksp = build(transport__qp_solver="ksp", **common)

@@ -6,6 +6,8 @@ up to 40 % lower for thin films with fast phonon loss); Rothwarf and Taylor, PRL
 (1967) (``n_qp = sqrt(I (1 + tau_esc/tau_B) / R)``); Kaplan et al., PRB 14, 4854 (1976)
 (``R`` and ``tau_B`` of BCS Al).
 """
+import itertools
+
 import numpy as np
 import pytest
 
@@ -16,6 +18,8 @@ from boltzphlow_mpi.parallel.comm import Parallel
 from boltzphlow_mpi.physics.analysis import diagnostics as dg
 from boltzphlow_mpi.physics.analysis.efficiency import generation_efficiency, pair_rates
 
+import jobs
+
 
 @pytest.fixture(autouse=True, scope="module")
 def _petsc():
@@ -24,11 +28,10 @@ def _petsc():
 
 
 def point(power, hnu, tau_ns, h=0.125, emax=12.0, temperature=0.15, kind="photon"):
-    raw = {"material": {"name": "Al"}, "bath": {"temperature_over_tc": temperature},
-           "grid": {"energy_step_over_delta0": h, "energy_max_over_delta0": emax},
-           "phonon_escape": {"tau_ns": tau_ns},
-           "time": {"t_end_ns": 10.0, "method": "exp", "rtol": 1e-6},
-           "drive": [{"kind": kind, "energy_over_delta0": hnu, "power_W_per_um3": power}]}
+    """The steady job of tests/jobs in time ("driven") with the drive, escape, grid and bath given."""
+    raw = jobs.table("driven", bath__temperature_over_tc=temperature, grid__energy_step_over_delta0=h,
+                     grid__energy_max_over_delta0=emax, phonon_escape__tau_ns=tau_ns, drive__0__kind=kind,
+                     drive__0__energy_over_delta0=hnu, drive__0__power_W_per_um3=power)
     return Simulation(config.from_dict(raw), Parallel())
 
 
@@ -85,7 +88,7 @@ def test_eta_rises_with_trapping_toward_the_cascade_value():
     for tau in (0.03, 0.3, 3.0, 30.0):
         e, _ = steady_eta(point(1e-17, 10.0, tau))
         etas.append(float(e["eta"][0]))
-    assert all(b > a for a, b in zip(etas, etas[1:])), etas
+    assert all(b > a for a, b in itertools.pairwise(etas)), etas
     assert 0.575 < etas[-1] < 0.61
     assert 0.2 < etas[0] < 0.6 * etas[-1]  # fast phonon loss: more than 40 % lower
     assert etas[1] < 0.8 * etas[-1]

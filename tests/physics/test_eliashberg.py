@@ -14,9 +14,10 @@ from boltzphlow_mpi.physics.gap.bcs import BCS_RATIO
 from boltzphlow_mpi.physics.gap.eliashberg import EliashbergSolver
 from boltzphlow_mpi.physics.gap.hilbert import Hilbert
 from boltzphlow_mpi.physics.gap.matsubara import matsubara_tc
-from boltzphlow_mpi.physics.gap.mu_star import fit_mu_star
 from boltzphlow_mpi.physics.gap.remap import remap_occupation
-from boltzphlow_mpi.physics.statistics import bose, fermi
+from boltzphlow_mpi.physics.statistics import fermi
+
+from helpers import weak_coupling_al
 
 D0 = BCS_RATIO  # Delta_0 / k T_c
 
@@ -43,17 +44,11 @@ def test_fft_hilbert_transform_matches_lorentzian(parity):
 def weak():
     """Al: Debye alpha^2F (Omega_D = 423 K = 355 k T_c, lambda = Z_1 - 1 = 0.43), mu* fitted to
     the T = 0 gap edge Delta_0; bath at 0.1 T_c."""
-    grid = EnergyGrid.from_max(D0 / 16, 20 * D0, 355.0)
-    a2f = Alpha2F.debye(grid.step, 355.0, 0.43)
-    s = EliashbergSolver(grid, a2f, delta_ref=D0, bath_temperature=0.1)
-    mu, sol0 = fit_mu_star(s, D0)
-    f = fermi(grid.x, 0.1)[None]
-    n = (bose(grid.x, 0.1) * grid.phonon_mask)[None]
-    return grid, a2f, s, mu, sol0, s.solve(f, n), f, n
+    return weak_coupling_al()
 
 
 def test_weak_coupling_limit_is_bcs(weak):
-    grid, a2f, s, mu, sol0, sol, f, n = weak
+    grid, a2f, s, mu, sol0, sol, _f, _n = weak
     assert abs(sol0.edge[0] - D0) < 1e-6 * D0  # the mu* fit
     assert 0.05 < mu < 0.2                     # Al's mu* is about 0.1
     # Re Z(0) = 1 + lambda within 1 % (measured 1.4297 vs 1.43)
@@ -76,7 +71,7 @@ def test_weak_coupling_limit_is_bcs(weak):
 
 
 def test_thermal_state_is_a_fixed_point_and_warm_start_is_cheap(weak):
-    grid, a2f, s, mu, sol0, sol, f, n = weak
+    _grid, _a2f, s, _mu, _sol0, sol, f, n = weak
     again = s.solve(f, n, guess=sol)
     assert again.iterations[0] == 1
     assert np.max(np.abs(again.delta - sol.delta)) < 1e-9 * D0
@@ -112,7 +107,7 @@ def test_strong_coupling_gap_ratio_against_published_correlations(strong):
     Measured (h = 0.0025 Omega_E, half width 0.02 Omega_E): T_c = 0.1686 Omega_E vs 0.1671 (0.9 %);
     2 Delta_0 / T_c = 4.78 vs 4.90 (2.4 %); on the coarser h = 0.005, width 0.03: 4.735 (3.4 %).
     Tolerances: 3 % and 4 % (the scatter of the fits)."""
-    grid, a2f, s, sol = strong
+    _grid, a2f, _s, sol = strong
     lam, mu = a2f.lam, 0.0
     tc = matsubara_tc(a2f, mu)
     f1 = (1 + (lam / (2.46 * (1 + 3.8 * mu))) ** 1.5) ** (1 / 3)
@@ -129,7 +124,7 @@ def test_strong_coupling_dos_shape(strong):
     """At T = 0 the imaginary parts vanish below Delta_0 + (lowest phonon energy) and Re Delta
     peaks at the phonon structure Delta_0 + Omega_E (Scalapino, Schrieffer and Wilkins 1966);
     Re Z(0) is below 1 + lambda in the superconducting state."""
-    grid, a2f, s, sol = strong
+    _grid, a2f, s, sol = strong
     edge, w_min = sol.edge[0], a2f.omega[np.nonzero(a2f.values)[0][0]]
     below = s.eps < edge + w_min - s.h
     assert np.max(np.abs(sol.Z[0, below].imag)) < 1e-12
@@ -211,7 +206,7 @@ def kinetic_pair():
 def test_eliashberg_kinetics_follow_bcs_in_weak_coupling(kinetic_pair):
     """0-D Al cascade with a self-consistent gap: the Eliashberg model follows BCS within 1e-3
     in the QP number, and both ledgers close (energy exchanged with the condensate booked)."""
-    (bcs, rb), (eli, re) = kinetic_pair["bcs"], kinetic_pair["eli"]
+    (_bcs, rb), (_eli, re) = kinetic_pair["bcs"], kinetic_pair["eli"]
     for a, b in zip(rb, re):
         assert abs(b["qp_number"] / a["qp_number"] - 1) < 1e-3
         assert abs(b["energy_ledger_error"]) < 1e-9
@@ -243,52 +238,17 @@ def test_config_rejects_eliashberg_keys_for_bcs():
 
 
 # -- sphere: restart with the Eliashberg self-energies, and trapping by a self-consistent gap ----
-SPHERE_ELI = """
-[material]
-name = "Al"
-[bath]
-temperature_over_tc = 0.15
-[grid]
-energy_step_over_delta0 = 0.125
-energy_max_over_delta0 = 8.0
-[geometry]
-kind = "sphere"
-radius_um = 20.0
-cells = 8
-[transport]
-qp_mean_free_path_um = 0.3
-angles = 4
-[gap]
-mode = "self-consistent"
-model = "eliashberg"
-cutoff_over_omega_max = 1.2
-update_every = 2
-[initial]
-species = "qp"
-energy_center_over_delta0 = 3.0
-deposit_eV = 2.0
-radius_width_um = 3.0
-[time]
-t_end_ns = 0.3
-output_interval_ns = 0.1
-rtol = 1e-3
-[output]
-checkpoint_interval_ns = 0.1
-checkpoint_keep = 5
-checkpoint_dir = "{ckdir}"
-"""
-
-
-def test_eliashberg_sphere_restart_is_bitwise(tmp_path):
+def test_eliashberg_sphere_restart_is_bitwise(tmp_path, job, run):
+    """The sphere with the Eliashberg gap (8 cells, QPs at 3 Delta_0, 0.3 ns, a checkpoint
+    every 0.1 ns): the restart from a checkpoint continues bitwise."""
     import shutil
 
     import h5py
 
     from boltzphlow_mpi import cli
-    job = tmp_path / "job.toml"
-    job.write_text(SPHERE_ELI.format(ckdir=tmp_path / "ck"))
-    out = tmp_path / "run.h5"
-    assert cli.main(["run", str(job), "-o", str(out), "-q"]) == 0
+    out = run(job("sphere_eliashberg", file="job.toml", geometry__cells=8, initial__energy_width_over_delta0=0.5,
+                  time__t_end_ns=0.3, output__checkpoint_interval_ns=0.1, output__checkpoint_keep=5,
+                  output__checkpoint_dir=tmp_path / "ck"), "run.h5")
 
     def read(path):
         with h5py.File(path, "r") as h5:

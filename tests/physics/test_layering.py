@@ -28,7 +28,7 @@ print(len(names))
 def test_physics_imports_no_mpi_petsc_or_h5py():
     """Every module under physics/ imports in a process where mpi4py, petsc4py and h5py
     cannot be imported (a function-local import would fail in the tests of the module)."""
-    done = subprocess.run([sys.executable, "-c", BLOCK], capture_output=True, text=True, cwd=PKG.parent)
+    done = subprocess.run([sys.executable, "-c", BLOCK], capture_output=True, text=True, cwd=PKG.parent, check=False)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.split()[-1]) >= 15
 

@@ -12,6 +12,7 @@ from boltzphlow_mpi.physics.analysis import thermal_properties as thermal
 from boltzphlow_mpi.physics.gap.bcs import BCS_RATIO, critical_temperature, equilibrium_gap
 from boltzphlow_mpi.physics.materials import get_material
 
+import jobs
 from reference_data import BCS_SPECIFIC_HEAT_JUMP, BCS_SPECIFIC_HEAT_JUMP_QUOTED, BRT_KAPPA_TABLE
 
 
@@ -104,15 +105,10 @@ def test_kappa_ratio_brt(t):
 
 
 def _run(overrides, method):
-    base = {"material": {"name": "Al"}, "bath": {"temperature_over_tc": 0.15},
-            "grid": {"energy_step_over_delta0": 0.125, "energy_max_over_delta0": 12.0},
-            "phonon_escape": {"tau_ns": 0.1, "only_subgap": True},
-            "initial": {"species": "phonon", "energy_center_over_delta0": 9.0, "deposit_eV_per_um3": 1e-3},
-            "time": {"t_end_ns": 5.0, "method": method, "output_interval_ns": 1.0}}
-    for k, v in overrides.items():
-        s, key = k.split(".")
-        base.setdefault(s, {})[key] = v
-    sim = Simulation(config.from_dict(base), Parallel())
+    """The 0-D cascade of tests/jobs ("cascade": Al at 0.15 T_c, phonons at 9 Delta_0, sub-gap
+    escape in 0.1 ns, 5 ns) with ``method`` and the ``section.key`` overrides, run to the end."""
+    keys = {k.replace(".", "__"): v for k, v in overrides.items()}
+    sim = Simulation(config.from_dict(jobs.table("cascade", keys, time__method=method)), Parallel())
     sim.run()
     return sim
 
