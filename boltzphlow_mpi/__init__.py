@@ -8,10 +8,10 @@ Layers (``docs/architecture.md``), each importing only the ones above it:
 * ``physics``: materials, units, statistics, energy grid, collisions, kinetics, drives,
   transport operators, ``gap`` (BCS, Eliashberg, models, remap), ``analysis``; numpy and
   scipy only, no mpi4py, petsc4py or h5py;
-* ``numerics``: time steppers and the step controller, steady-state solvers;
+* ``numerics``: time steppers, the step controller, the split integrator, steady-state solvers;
 * ``parallel``: communicator, transposes, log stages, the DMDA domain, radial transport;
 * ``fileio``: output files, checkpoints, mesh files;
-* ``app``: config, simulation, sweeps;
+* ``app``: config (typed, frozen sections), builder, simulation, schedule and handlers, sweeps;
 * ``cli`` (the ``boltzphlow`` command) and ``extras`` (plots, benchmarks) on top.
 
 The Python API (``public``, docs/api.md)::
@@ -24,7 +24,7 @@ The Python API (``public``, docs/api.md)::
 
 __version__ = "0.1.0"
 
-_PUBLIC = ("InputError", "Output", "Simulation", "SolverError", "open_output")
+_PUBLIC = ("Checkpoints", "InputError", "Output", "Records", "Simulation", "SolverError", "open_output")
 __all__ = list(_PUBLIC)
 
 

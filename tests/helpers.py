@@ -106,7 +106,8 @@ def run_to_file(cfg, par, path, checkpoints=False):
     from boltzphlow_mpi.app.simulation import Simulation
     from boltzphlow_mpi.fileio.output import OutputFile, material_attrs
     sim = Simulation(cfg, par)
-    attrs = {"config": json.dumps(cfg), "config_resolved": json.dumps(cfg), **material_attrs(sim.material)}
+    resolved = json.dumps(cfg.as_dict())
+    attrs = {"config": resolved, "config_resolved": resolved, **material_attrs(sim.material)}
     writer = OutputFile(path, par, n_cells=sim.n_cells, cell_range=sim.cell_range,
                         energy_meV=sim.grid.x * sim.units.kTc_meV, attrs=attrs, mesh=sim.mesh)
     try:

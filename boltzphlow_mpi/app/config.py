@@ -3,6 +3,8 @@
 Every key is declared in ``SCHEMA`` with its type, default (``REQUIRED`` if none), unit
 and check; ``docs/config.md`` documents the same table. Errors are ``InputError`` with
 the dotted key, the value and what was expected; unknown keys get a "did you mean".
+``load``, ``from_dict`` and ``revalidate`` return a ``Config``: typed, frozen sections
+(``cfg.time.t_end_ns``; ``config_types``); ``validate`` gives the resolved tables.
 """
 import copy
 import difflib
@@ -10,6 +12,7 @@ import math
 import tomllib
 from dataclasses import dataclass
 
+from boltzphlow_mpi.app import config_types
 from boltzphlow_mpi.errors import InputError
 
 REQUIRED = object()
@@ -163,6 +166,16 @@ DRIVE = {
                            doc="Absorbed power density (at r = 0 with a radial profile)."),
     "radius_width_um": _pos("Sphere: Gaussian radial profile of the power density (absent: uniform).", "um", None),
 }
+
+
+SECTION_TYPES = {name: config_types.section_type(name, keys) for name, keys in SCHEMA.items()}
+DriveConfig = config_types.section_type("drive", DRIVE)
+Config = config_types.config_type(SECTION_TYPES, DriveConfig)
+
+
+def typed(resolved):
+    """The ``Config`` of resolved tables (``validate``)."""
+    return config_types.build(Config, SECTION_TYPES, resolved)
 
 
 def _validate_drives(value):
@@ -321,10 +334,13 @@ def _cross_checks(cfg):
 
 
 def revalidate(resolved):
-    """Validate an already resolved config again (e.g. one read from a checkpoint)."""
+    """The ``Config`` of an already resolved config (tables, e.g. read from a checkpoint,
+    or a ``Config``), validated again."""
+    if isinstance(resolved, Config):
+        resolved = resolved.as_dict()
     raw = {sec: ([{k: v for k, v in t.items() if v is not None} for t in table] if isinstance(table, list)
                  else {k: v for k, v in table.items() if v is not None}) for sec, table in resolved.items()}
-    return validate(raw)
+    return typed(validate(raw))
 
 
 def load(path, overrides=()):
@@ -382,14 +398,16 @@ def set_key(raw, key, value, name="--set"):
 
 
 def from_dict(raw, overrides=()):
+    """The ``Config`` of the tables ``raw`` with ``--set`` style ``overrides`` applied."""
     raw = copy.deepcopy(raw)
     for item in overrides:
         section, key, value = parse_override(item)
         if not isinstance(raw.setdefault(section, {}), dict):
             raise InputError(f"[{section}]", raw[section], "a table of keys")
         raw[section][key] = value
-    return validate(raw)
+    return typed(validate(raw))
 
 
 def material_overrides(cfg):
-    return {k: v for k, v in cfg["material"].items() if k != "name" and v is not None}
+    """The ``[material]`` keys given besides the name (overrides of the material table)."""
+    return {k: getattr(cfg.material, k) for k in cfg.material.keys if k != "name" and getattr(cfg.material, k) is not None}

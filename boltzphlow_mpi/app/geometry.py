@@ -13,7 +13,7 @@ from boltzphlow_mpi.errors import InputError, SolverError
 
 
 def make(cfg, par, grid):
-    return Sphere(cfg, par, grid) if cfg["geometry"]["kind"] == "sphere" else Point(cfg, par)
+    return Sphere(cfg, par, grid) if cfg.geometry.kind == "sphere" else Point(cfg, par)
 
 
 class _Cells:
@@ -92,13 +92,13 @@ class Sphere(_Cells):
     def __init__(self, cfg, par, grid):
         from boltzphlow_mpi.fileio.mesh import RadialMesh, load_mesh_file
         from boltzphlow_mpi.parallel.domain import Domain
-        geo, tr = cfg["geometry"], cfg["transport"]
-        self.mesh = (load_mesh_file(geo["mesh"], geo["radius_um"]) if geo["mesh"] is not None
-                     else RadialMesh.uniform(geo["radius_um"], geo["cells"]))
+        geo, tr = cfg.geometry, cfg.transport
+        self.mesh = (load_mesh_file(geo.mesh, geo.radius_um) if geo.mesh is not None
+                     else RadialMesh.uniform(geo.radius_um, geo.cells))
         self.n_cells = self.mesh.cells
-        self.qp_angles = tr["angles"] if tr["qp"] == "kinetic" else 1
-        self.phonon_angles = tr["angles"] if tr["phonon"] == "kinetic" else 1
-        self.domain = Domain(par, self.n_cells, self.phonon_angles * grid.size if tr["phonon"] == "kinetic" else 1)
+        self.qp_angles = tr.angles if tr.qp == "kinetic" else 1
+        self.phonon_angles = tr.angles if tr.phonon == "kinetic" else 1
+        self.domain = Domain(par, self.n_cells, self.phonon_angles * grid.size if tr.phonon == "kinetic" else 1)
         self._own(self.domain.cell_range, self.mesh.volumes)
 
     def describe(self):
@@ -106,13 +106,13 @@ class Sphere(_Cells):
 
     def transport(self, par, model, material, cfg):
         from boltzphlow_mpi.parallel.radial import RadialTransport
-        tr = cfg["transport"]
+        tr = cfg.transport
         return RadialTransport(
-            par, self.mesh, model, self.domain, qp=tr["qp"], phonon=tr["phonon"],
-            mean_free_path_um=tr["qp_mean_free_path_um"],
+            par, self.mesh, model, self.domain, qp=tr.qp, phonon=tr.phonon,
+            mean_free_path_um=tr.qp_mean_free_path_um,
             fermi_velocity=material.fermi_velocity_um_per_ns * material.tau0_ns,
-            sound_speed=material.sound_speed_um_per_ns * material.tau0_ns, boundary=tr["outer_boundary"],
-            qp_solver=tr["qp_solver"])
+            sound_speed=material.sound_speed_um_per_ns * material.tau0_ns, boundary=tr.outer_boundary,
+            qp_solver=tr.qp_solver)
 
     def profile(self, width_um):
         r = self.mesh.centres

@@ -20,11 +20,11 @@ def banner_lines(sim):
              f"({sim.temperature * mat.tc_K * 1e3:.4g} mK), Delta = {sim.delta_bath * u.kTc_meV:.5g} meV, "
              f"{sim.grid.size} energies (h = {sim.grid.step * u.kTc_meV * 1e3:.4g} ueV), "
              + sim.geometry.describe()
-             + f"method {cfg['time']['method']}, {sim.par.size} rank(s)"]
+             + f"method {cfg.time.method}, {sim.par.size} rank(s)"]
     gm = sim.gap_model
     if gm.name == "eliashberg":
         b = gm.bath_solution
-        lines.append(f"gap: {gm.describe()}, {cfg['gap']['mode']}; bath solve {int(b.iterations[0])} iterations, "
+        lines.append(f"gap: {gm.describe()}, {cfg.gap.mode}; bath solve {int(b.iterations[0])} iterations, "
                      f"residual {float(b.residual[0]):.2g} Delta_0, gap edge {float(b.edge[0]) * u.kTc_meV:.5g} meV, "
                      f"Re Z(0) = {float(b.Z[0, 0].real):.4g}")
     return lines
@@ -47,7 +47,7 @@ def run_summary(sim, wall_s):
     out = {"t_ns": sim.t * u.tau0_ns, "steps": sim.steps, "rejected": sim.controller.rejected, "wall_s": wall_s,
            "number_unit": nu.strip(), "energy_unit": eu, "qp_number": r["qp_number"],
            "qp_number_excess": r["qp_number_excess"], "gap_mean_meV": r["gap_mean"],
-           "energy_absorbed": r["energy_absorbed"], "drives": [d["kind"] for d in sim.cfg["drive"]],
+           "energy_absorbed": r["energy_absorbed"], "drives": [d.kind for d in sim.cfg.drive],
            "deposit": dep, "energy_ledger_error": r["energy_ledger_error"]}
     if dep > 0:
         parts = {
@@ -126,7 +126,7 @@ def steady_summary(sim, result):
              for i in range(sim.local_cells)]
     n_all, d_all = par.gather_cells(n_loc), par.gather_cells(sim.model.delta)
     t_all = par.gather_cells(np.asarray(t_loc, float))
-    ghz = sim.cfg["solve"]["readout_GHz"]
+    ghz = sim.cfg.solve.readout_GHz
     readout = None
     if ghz:
         mb = [sweep.readout(sim, i, f[i], ghz) for i in range(sim.local_cells)]

@@ -45,9 +45,9 @@ def from_checkpoint(path, par, t_end_ns=None, config_path=None):
     from boltzphlow_mpi.fileio import checkpoint
     meta = checkpoint.read_meta(path, par)
     cfg = meta["config"]
-    t_ckpt_ns = meta["t_record"] * Simulation.tau0_of(cfg)  # the last record, where the restart lands
+    t_ckpt_ns = meta["t_record"] * Simulation.tau0_of(config.revalidate(cfg))  # the last record, where the restart lands
     if config_path is not None:
-        cfg = changed_config(cfg, config.load(config_path)[0], t_ckpt_ns)
+        cfg = changed_config(cfg, config.load(config_path)[0].as_dict(), t_ckpt_ns)
     if t_end_ns is not None:
         if not (np.isfinite(t_end_ns) and t_end_ns >= t_ckpt_ns * (1 - 1e-12)):
             raise InputError("--t-end", t_end_ns, f"a time (ns) >= the checkpoint's t = {t_ckpt_ns:.6g} ns")

@@ -27,8 +27,8 @@ def open_output(sim, path, force=False, config_text=None, restarted_from=None):
     config), the resolved config and the material."""
     from boltzphlow_mpi.fileio.output import OutputFile, material_attrs
     check_new_output(path, force, sim.par)
-    sim.cfg["output"]["path"] = str(path)
-    resolved = json.dumps(sim.cfg)
+    sim.cfg = sim.cfg.with_value("output", "path", str(path))
+    resolved = json.dumps(sim.cfg.as_dict())
     text = config_text if config_text is not None else sim.config_text
     attrs = {"config": resolved if text is None else text, "config_resolved": resolved}
     if restarted_from is not None:
@@ -72,9 +72,9 @@ def attach(sim, writer):
         return
     sim.output_path = writer.path
     sim.add_handler(Records(writer))
-    out = sim.cfg["output"]
-    if out["checkpoint_interval_ns"]:
-        sim.add_handler(Checkpoints(out["checkpoint_dir"], out["checkpoint_keep"]))
+    out = sim.cfg.output
+    if out.checkpoint_interval_ns:
+        sim.add_handler(Checkpoints(out.checkpoint_dir, out.checkpoint_keep))
 
 
 def _close(sim, writer):

@@ -19,12 +19,12 @@ class Schedule:
 
     def __init__(self, time_cfg, output_cfg, tau0_ns):
         to_int = 1.0 / tau0_ns
-        self.t_end = time_cfg["t_end_ns"] * to_int
-        self.output_interval = (time_cfg["output_interval_ns"] * to_int if time_cfg["output_interval_ns"]
+        self.t_end = time_cfg.t_end_ns * to_int
+        self.output_interval = (time_cfg.output_interval_ns * to_int if time_cfg.output_interval_ns
                                 else self.t_end / 100)
-        self.checkpoint_interval = (output_cfg["checkpoint_interval_ns"] * to_int
-                                    if output_cfg["checkpoint_interval_ns"] else None)
-        self.checkpoint_interval_ns = output_cfg["checkpoint_interval_ns"]
+        self.checkpoint_interval = (output_cfg.checkpoint_interval_ns * to_int
+                                    if output_cfg.checkpoint_interval_ns else None)
+        self.checkpoint_interval_ns = output_cfg.checkpoint_interval_ns
         self.next_checkpoint = self.checkpoint_interval if self.checkpoint_interval else np.inf
         # record k is at t0 + (k - k0) * interval; (k0, t0) moves when a restart changes the interval
         self.output_origin = (0, 0.0)
@@ -53,12 +53,12 @@ class Schedule:
         """After a restart from a run with config ``old_cfg`` that wrote ``records`` records
         and stands at ``t``: the output and checkpoint cadence go on from now."""
         to_int = 1.0 / tau0_ns
-        old_time = old_cfg["time"]
-        old_out = (old_time["output_interval_ns"] * to_int if old_time["output_interval_ns"]
-                   else old_time["t_end_ns"] * to_int / 100)
+        old_time = old_cfg.time
+        old_out = (old_time.output_interval_ns * to_int if old_time.output_interval_ns
+                   else old_time.t_end_ns * to_int / 100)
         if old_out != self.output_interval and records > 0:
             # the next record comes one new interval after the last one written
             k0 = records - 1
-            self.output_origin = (k0, min(old_time["t_end_ns"] * to_int, k0 * old_out))
-        if old_cfg["output"]["checkpoint_interval_ns"] != self.checkpoint_interval_ns:
+            self.output_origin = (k0, min(old_time.t_end_ns * to_int, k0 * old_out))
+        if old_cfg.output.checkpoint_interval_ns != self.checkpoint_interval_ns:
             self.next_checkpoint = t + self.checkpoint_interval if self.checkpoint_interval else np.inf

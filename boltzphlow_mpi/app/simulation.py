@@ -12,7 +12,7 @@ import time as _time
 import numpy as np
 
 from boltzphlow_mpi import hooks
-from boltzphlow_mpi.app import builder, ledger
+from boltzphlow_mpi.app import builder, config, ledger
 from boltzphlow_mpi.app.branches import Branches
 from boltzphlow_mpi.app.gap_coupling import GapCoupling
 from boltzphlow_mpi.app.handlers import Checkpoints, Records
@@ -57,7 +57,6 @@ class Simulation:
         comm : mpi4py.MPI.Comm, optional
             Default ``COMM_WORLD`` (one rank in a notebook or a plain ``python`` run).
         """
-        from boltzphlow_mpi.app import config
         from boltzphlow_mpi.parallel.comm import Parallel
         return cls(config.from_dict(config.with_overrides(raw, overrides)), Parallel(comm))
 
@@ -65,7 +64,6 @@ class Simulation:
     def from_toml(cls, path, overrides=None, comm=None):
         """A simulation of the job file ``path``; ``overrides`` and ``comm`` as in
         ``from_dict``."""
-        from boltzphlow_mpi.app import config
         raw, text = config.read_toml(path)
         sim = cls.from_dict(raw, overrides, comm)
         sim.config_text = text if not overrides else None
@@ -84,7 +82,7 @@ class Simulation:
         self.cfg, self.par = cfg, par
         builder.physics(self)     # material, grid, geometry, gap model, kinetics, transport
         self.gap = GapCoupling(self.gap_model, self.model, self.set_spectra, par.reduce_max,
-                               cfg["gap"]["update_every"])
+                               cfg.gap.update_every)
         self.steps = 0            # accepted steps (the gap is updated every gap.update_every of them)
         self._bath_totals = None
         self.set_spectra(self.bath_spectra.tile(self.local_cells))
@@ -95,7 +93,7 @@ class Simulation:
         if self.self_consistent:
             self.gap.update(self.y, self.condensate)  # the deposit moves the gap at t = 0 (condensate energy)
         self.integrator = builder.integrator(self)
-        self.schedule = Schedule(cfg["time"], cfg["output"], self.units.tau0_ns)
+        self.schedule = Schedule(cfg.time, cfg.output, self.units.tau0_ns)
         self.t = 0.0
         self.records = 0          # output records written (the next one has this index)
         self.grid_top_max = 0.0
@@ -147,7 +145,7 @@ class Simulation:
     @staticmethod
     def tau0_of(cfg):
         """tau_0 (ns) of a config's material: the time unit of a checkpoint."""
-        return builder.resolve_material(cfg).tau0_ns
+        return builder.resolve_material(cfg.material.name, config.material_overrides(cfg)).tau0_ns
 
     def set_spectra(self, spectra):
         """Spectral functions of the local cells, in the kinetics and the transport."""
@@ -174,7 +172,7 @@ class Simulation:
         self.condensate = condensate.copy()
         self._set_scalars(meta)
         # run-control keys a restart may change: the output and checkpoint cadence go on from now
-        self.schedule.continue_from(meta["config"], self.records, self.t, self.units.tau0_ns)
+        self.schedule.continue_from(config.revalidate(meta["config"]), self.records, self.t, self.units.tau0_ns)
         self.out = {k: float(v) for k, v in meta["out"].items()}
         self.initial = {k: float(v) for k, v in meta["initial"].items()}
         self.branches.drop()
@@ -251,7 +249,7 @@ class Simulation:
     def _steps_to(self, t_target, land):
         """Accepted steps towards ``t_target``. ``land``: cut the last step to end on it;
         otherwise stop before a step that would reach it (within 1e-13)."""
-        max_steps, it = self.cfg["time"]["max_steps"], self.integrator
+        max_steps, it = self.cfg.time.max_steps, self.integrator
         while self.t < t_target * (1 - 1e-13):
             hooks.fire("before_step", sim=self)
             if self.steps >= max_steps:
@@ -375,7 +373,7 @@ class Simulation:
             n_cells=self.n_cells, cell_range=self.cell_range, y=self.y, delta=self.model.delta,
             condensate=self.condensate, gap_state=self.gap_model.state_arrays(), scalars=self._scalars(),
             t_record=self.t if t_record is None else t_record, limit_reason=self.limit_reason, out=self.out,
-            initial=self.initial, config=self.cfg, output_path=self.output_path, gap_model=self.gap_model.name)
+            initial=self.initial, config=self.cfg.as_dict(), output_path=self.output_path, gap_model=self.gap_model.name)
 
     def emergency_checkpoint(self):
         """Collective: the last good state (the state is only replaced by admissible ones) to
@@ -385,7 +383,7 @@ class Simulation:
         saved = it.dt, it.rejects_in_row
         it.dt, it.rejects_in_row = it.last_accepted_dt, 0
         try:
-            return checkpoint.write(self.checkpoint_state(), self.par, self.cfg["output"]["checkpoint_dir"],
+            return checkpoint.write(self.checkpoint_state(), self.par, self.cfg.output.checkpoint_dir,
                                     keep=None, prefix="emergency")
         except (OSError, ValueError) as exc:  # raised alike on every rank (collective HDF5)
             self.par.print(f"boltzphlow: emergency checkpoint failed: {exc}")

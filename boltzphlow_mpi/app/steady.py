@@ -9,10 +9,10 @@ def solve(sim):
     same dict on every rank). A failure raises ``SolverError`` on every rank alike."""
     from petsc4py import PETSc  # noqa: F401  (PETSc initialization is collective on the world)
 
-    u, s = sim.units, sim.cfg["solve"]
-    if s["transient_ns"]:
-        sim.advance_to(s["transient_ns"] / u.tau0_ns)
-    result = sim.geometry.solve_steady(sim, s["tolerance"], s["max_iterations"])
+    u, s = sim.units, sim.cfg.solve
+    if s.transient_ns:
+        sim.advance_to(s.transient_ns / u.tau0_ns)
+    result = sim.geometry.solve_steady(sim, s.tolerance, s.max_iterations)
     sim.steady_state = True
     sim.steady_result = result
     return result

@@ -25,8 +25,8 @@ def point_configs(raw, key, values):
     cfgs = []
     for v in values:
         cfg = config.from_dict(config.set_key(raw, key, v, name="--param"))
-        if cfg["geometry"]["kind"] != "point":
-            raise InputError("geometry.kind", cfg["geometry"]["kind"], "'point' for a sweep (0-D steady states; a "
+        if cfg.geometry.kind != "point":
+            raise InputError("geometry.kind", cfg.geometry.kind, "'point' for a sweep (0-D steady states; a "
                              "sphere's steady state: boltzphlow run with solve.mode = 'steady')")
         cfgs.append(cfg)
     return cfgs
@@ -50,7 +50,7 @@ def run_block(cfgs, readout_GHz):
         else:
             start = None
         try:
-            res = steady.solve(sim, tol=cfg["solve"]["tolerance"], max_it=cfg["solve"]["max_iterations"], guess=start)
+            res = steady.solve(sim, tol=cfg.solve.tolerance, max_it=cfg.solve.max_iterations, guess=start)
         except SolverError as exc:
             rows.append({"error": str(exc)})
             guess = None

@@ -35,9 +35,9 @@ def _describe(h5, show_config):
     a = h5.attrs
     out = [f"{h5.filename}: BoltzPhlow-MPI {a.get('version', '?')}, written by {a.get('ranks', '?')} rank(s)"]
     if a.get("kind") == "boltzphlow-checkpoint":
-        cfg = json.loads(a["config"])
+        from boltzphlow_mpi.app import config
         from boltzphlow_mpi.app.simulation import Simulation
-        tau0 = Simulation.tau0_of(cfg)
+        tau0 = Simulation.tau0_of(config.revalidate(json.loads(a["config"])))
         out.append(f"  checkpoint at t = {a.get('t_record', a['t']) * tau0:.6g} ns (trajectory at "
                    f"{a['t'] * tau0:.9g} ns), step {a['steps']}, "
                    f"{a['records']} output records, complete = {a.get('complete', 0)}")

@@ -12,13 +12,13 @@ def cmd_run(args, par):
     from boltzphlow_mpi.app.simulation import Simulation
 
     cfg, text = config.load(args.config, args.overrides)
-    out = args.output or cfg["output"]["path"]
+    out = args.output or cfg.output.path
     runner.check_new_output(out, args.force, par)
     sim = Simulation(cfg, par)  # every input check happens before the file is created
     sim.config_text = text
     _print(par, reports.banner_lines(sim))
     writer = runner.open_output(sim, out, args.force)
-    if cfg["solve"]["mode"] == "steady":
+    if cfg.solve.mode == "steady":
         return _steady(sim, writer, out, par)
     return _execute(sim, writer, out, args, par)
 
@@ -49,7 +49,7 @@ def _execute(sim, writer, out, args, par):
     """Run to the end with progress lines and checkpoints, close the file, print the summary."""
     from boltzphlow_mpi.app import runner
     u = sim.units
-    interval = 0.0 if args.verbose else sim.cfg["output"]["progress_interval_s"]
+    interval = 0.0 if args.verbose else sim.cfg.output.progress_interval_s
     last = [-np.inf]
 
     def progress(s, wall):

@@ -12,7 +12,7 @@ def cmd_lifetimes(args, par):
     from boltzphlow_mpi.physics.analysis import lifetimes as lt
     from boltzphlow_mpi.physics.gap.bcs import equilibrium_gap
 
-    mat = resolve_material({"material": {"name": args.material}}, "--material")
+    mat = resolve_material(args.material, key="--material")
     T = args.temperature_over_tc
     if not (0 < T < 1):
         raise InputError("--temperature-over-tc", T, "a number in (0, 1)")
@@ -64,7 +64,7 @@ def cmd_thermal(args, par):
     from boltzphlow_mpi.physics.analysis import thermal_properties as thermal
     from boltzphlow_mpi.physics.gap.bcs import equilibrium_gap
 
-    mat = resolve_material({"material": {"name": args.material}}, "--material")
+    mat = resolve_material(args.material, key="--material")
     if args.points < 1 or args.points > 10000:
         raise InputError("--points", args.points, "an integer in 1..10000")
     if not (args.mean_free_path_um > 0 and np.isfinite(args.mean_free_path_um)):

@@ -7,7 +7,7 @@ import tomllib
 import pytest
 
 from boltzphlow_mpi.app import config
-from boltzphlow_mpi.app.config import REQUIRED, SCHEMA, from_dict, load, parse_override
+from boltzphlow_mpi.app.config import REQUIRED, SCHEMA, from_dict, load, parse_override, validate
 from boltzphlow_mpi.errors import InputError
 
 import jobs
@@ -53,32 +53,51 @@ def assert_names(exc, key, value_repr, *expected_fragments):
 # -- valid configs and defaults -----------------------------------------------------------
 def test_base_config_is_valid_and_keeps_values():
     cfg = from_dict(BASE)
-    assert cfg["time"]["t_end_ns"] == 5.0
-    assert cfg["grid"]["energy_step_over_delta0"] == 0.25
-    assert cfg["initial"]["species"] == "phonon"
-    assert cfg["bath"]["temperature_K"] is None
+    assert cfg.time.t_end_ns == 5.0
+    assert cfg.grid.energy_step_over_delta0 == 0.25
+    assert cfg.initial.species == "phonon"
+    assert cfg.bath.temperature_K is None
 
 
 def test_defaults_fill_every_schema_key():
     minimal = {"bath": {"temperature_over_tc": 0.2}, "time": {"t_end_ns": 3.0}}
     cfg = from_dict(minimal)
-    assert set(cfg) == set(SCHEMA) | {"drive"} and cfg["drive"] == []
+    tables = cfg.as_dict()
+    assert list(tables) == [*SCHEMA, "drive"] and cfg.drive == () and tables["drive"] == []
     for section, keys in SCHEMA.items():
-        assert set(cfg[section]) == set(keys), section
+        assert list(tables[section]) == list(keys), section
         for key, spec in keys.items():
             if (section, key) in (("bath", "temperature_over_tc"), ("time", "t_end_ns")):
                 continue
             assert spec.default is not REQUIRED
-            assert cfg[section][key] == spec.default, f"{section}.{key}"
+            assert tables[section][key] == spec.default, f"{section}.{key}"
     # a few defaults the docs promise
-    assert cfg["material"]["name"] == "Al"
-    assert cfg["time"]["method"] == "exp"
-    assert cfg["time"]["rtol"] == 1e-4
-    assert cfg["grid"]["energy_step_over_delta0"] == 1 / 16
-    assert cfg["grid"]["kernel"] == "fft"
-    assert cfg["gap"]["mode"] == "fixed"
-    assert cfg["geometry"]["kind"] == "point"
-    assert cfg["time"]["output_interval_ns"] is None
+    assert cfg.material.name == "Al"
+    assert cfg.time.method == "exp"
+    assert cfg.time.rtol == 1e-4
+    assert cfg.grid.energy_step_over_delta0 == 1 / 16
+    assert cfg.grid.kernel == "fft"
+    assert cfg.gap.mode == "fixed"
+    assert cfg.geometry.kind == "point"
+    assert cfg.time.output_interval_ns is None
+
+
+def test_config_is_typed_and_frozen():
+    """Sections are frozen dataclasses with the schema's keys as fields (a keyword key gets a
+    trailing underscore), and ``as_dict`` gives the tables of ``validate`` back."""
+    import dataclasses
+    raw = copy.deepcopy(BASE)
+    raw["gap"] = {"model": "eliashberg", "lambda": 0.43}
+    raw["drive"] = [{"kind": "photon", "energy_over_delta0": 3.0, "power_W_per_um3": 1e-12}]
+    cfg = from_dict(raw)
+    assert cfg.gap.lambda_ == 0.43 and cfg.drive[0].kind == "photon"
+    assert {f.name: f.type for f in dataclasses.fields(cfg.time)}["t_end_ns"] is float
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.time.t_end_ns = 1.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.time = None
+    assert cfg.as_dict() == validate(copy.deepcopy(raw))
+    assert cfg.with_value("output", "path", "x.h5").output.path == "x.h5" and cfg.output.path == "out.h5"
 
 
 def test_validation_does_not_modify_input():
@@ -89,21 +108,21 @@ def test_validation_does_not_modify_input():
 
 def test_integer_for_float_key_becomes_float():
     cfg = from_dict(with_value("time.t_end_ns", 5))
-    assert cfg["time"]["t_end_ns"] == 5.0 and type(cfg["time"]["t_end_ns"]) is float
+    assert cfg.time.t_end_ns == 5.0 and type(cfg.time.t_end_ns) is float
 
 
 def test_temperature_K_alone_is_valid():
     raw = copy.deepcopy(BASE)
     raw["bath"] = {"temperature_K": 0.12}
     cfg = from_dict(raw)
-    assert cfg["bath"]["temperature_K"] == 0.12 and cfg["bath"]["temperature_over_tc"] is None
+    assert cfg.bath.temperature_K == 0.12 and cfg.bath.temperature_over_tc is None
 
 
 @pytest.mark.parametrize("job", sorted((REPO / "jobs").glob("*.toml")), ids=lambda p: p.name)
 def test_shipped_jobs_are_valid(job):
     cfg, text = load(job)
     assert text == job.read_text()
-    assert cfg["time"]["t_end_ns"] > 0
+    assert cfg.time.t_end_ns > 0
 
 
 # -- unknown keys and sections ------------------------------------------------------------
@@ -324,16 +343,16 @@ def test_malformed_override(text):
 def test_override_applies_and_wins():
     cfg = from_dict(BASE, ["time.rtol=1e-3", "time.method=tr2", "time.t_end_ns=9", "material.name=Sn",
                            "phonon_escape.tau_ns=0.5"])
-    assert cfg["time"]["rtol"] == 1e-3
-    assert cfg["time"]["method"] == "tr2"
-    assert cfg["time"]["t_end_ns"] == 9.0
-    assert cfg["material"]["name"] == "Sn"
-    assert cfg["phonon_escape"]["tau_ns"] == 0.5  # a section absent from the file
+    assert cfg.time.rtol == 1e-3
+    assert cfg.time.method == "tr2"
+    assert cfg.time.t_end_ns == 9.0
+    assert cfg.material.name == "Sn"
+    assert cfg.phonon_escape.tau_ns == 0.5  # a section absent from the file
 
 
 def test_later_override_wins():
     cfg = from_dict(BASE, ["time.rtol=1e-3", "time.rtol=2e-3"])
-    assert cfg["time"]["rtol"] == 2e-3
+    assert cfg.time.rtol == 2e-3
 
 
 @pytest.mark.parametrize("override, key, value_repr", [
@@ -378,7 +397,7 @@ def test_load_returns_config_and_text(tmp_path):
     p.write_text(TOML_TEXT)
     cfg, text = load(p, ["time.rtol=1e-3"])
     assert text == TOML_TEXT
-    assert cfg["time"]["rtol"] == 1e-3 and cfg["grid"]["energy_max_over_delta0"] == 12.0
+    assert cfg.time.rtol == 1e-3 and cfg.grid.energy_max_over_delta0 == 12.0
 
 
 def load_error(path, overrides=()):
@@ -560,5 +579,5 @@ def test_fuzzed_toml_text_loads_or_raises_input_error(tmp_path, data):
     except Exception as exc:  # noqa: BLE001
         pytest.fail(f"{type(exc).__name__} instead of InputError: {exc}")
     else:
-        assert cfg["time"]["t_end_ns"] > 0
+        assert cfg.time.t_end_ns > 0
         assert tomllib.loads(data.decode())  # it was valid TOML after all

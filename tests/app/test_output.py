@@ -100,7 +100,7 @@ def test_root_attributes(h5, run_file):
     mat = json.loads(attrs["material"])
     assert mat["name"] == "Al" and attrs["material_name"] == "Al"
     assert Material.from_dict(mat) == get_material("Al")
-    resolved = config.from_dict(tomllib.loads(toml_text))
+    resolved = config.from_dict(tomllib.loads(toml_text)).as_dict()
     resolved["output"]["path"] = h5.filename  # the resolved config records where the output went
     assert json.loads(attrs["config_resolved"]) == resolved
 
@@ -160,10 +160,10 @@ class Model:
         self.cfg = config.from_dict(tomllib.loads(h5.attrs["config"]))
         self.material = Material.from_dict(json.loads(h5.attrs["material"]))
         self.units = u = Units.of(self.material)
-        g, d0 = self.cfg["grid"], self.material.delta0_over_kTc
-        self.grid = EnergyGrid.from_max(g["energy_step_over_delta0"] * d0, g["energy_max_over_delta0"] * d0,
+        g, d0 = self.cfg.grid, self.material.delta0_over_kTc
+        self.grid = EnergyGrid.from_max(g.energy_step_over_delta0 * d0, g.energy_max_over_delta0 * d0,
                                         self.material.debye_meV / u.kTc_meV)
-        self.temperature = self.cfg["bath"]["temperature_over_tc"]
+        self.temperature = self.cfg.bath.temperature_over_tc
         self.weight = dg.phonon_energy_weight(d0, self.material.tau0_ratio)
         self.delta = h5["gap/delta"][0, 0] / u.kTc_meV
         self.spectra = cell_spectra(self.grid, [self.delta], 0.0)
@@ -183,11 +183,11 @@ def test_initial_excess_energy_equals_deposit(h5):
     f0, n0 = h5["qp/f"][0], h5["phonon/n"][0]
     excess_qp = dg.qp_energy(m.grid, m.spectra, f0)[0] - dg.qp_energy(m.grid, m.spectra, m.f_bath)[0]
     excess_ph = dg.phonon_energy(m.grid, m.weight, n0)[0] - dg.phonon_energy(m.grid, m.weight, m.n_bath)[0]
-    deposit = m.cfg["initial"]["deposit_eV_per_um3"]
+    deposit = m.cfg.initial.deposit_eV_per_um3
     total = (excess_qp + excess_ph) * m.units.energy_density_eV_per_um3
     assert total == pytest.approx(deposit, rel=1e-12)
     # and it went where it was asked to go
-    if m.cfg["initial"]["species"] == "qp":
+    if m.cfg.initial.species == "qp":
         assert excess_ph == 0.0
         np.testing.assert_array_equal(n0, m.n_bath)
     else:
@@ -216,5 +216,5 @@ def test_ledger_recomputed_from_file(h5):
     d = {k: h5["diagnostics/" + k][()] for k in ("qp_energy", "phonon_energy", "energy_escaped",
                                                  "energy_condensate", "energy_ledger_error")}
     inside = d["qp_energy"] + d["phonon_energy"] + d["energy_escaped"] - d["energy_condensate"]
-    ledger = (inside - inside[0]) / m.cfg["initial"]["deposit_eV_per_um3"]
+    ledger = (inside - inside[0]) / m.cfg.initial.deposit_eV_per_um3
     np.testing.assert_allclose(ledger, d["energy_ledger_error"], rtol=1e-6, atol=1e-12)

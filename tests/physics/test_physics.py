@@ -21,7 +21,7 @@ def _eta(step):
     sim = Simulation(cfg, Parallel())
     sim.run()
     r = sim.record()
-    return r["gap_mean"] * 1e-3 * r["qp_number_excess"] / cfg["initial"]["deposit_eV_per_um3"], r
+    return r["gap_mean"] * 1e-3 * r["qp_number_excess"] / cfg.initial.deposit_eV_per_um3, r
 
 
 @pytest.mark.slow

@@ -16,9 +16,7 @@ Pure numpy/scipy (no PETSc, no MPI).
 """
 import numpy as np
 
-from boltzphlow_mpi.errors import InputError
 from boltzphlow_mpi.physics.energy_grid import Spectra, cell_spectra
-from boltzphlow_mpi.physics.gap.alpha2f import Alpha2F, read_alpha2f_table
 from boltzphlow_mpi.physics.gap.bcs import equilibrium_gap, solve_gap
 from boltzphlow_mpi.physics.gap.eliashberg import EliashbergSolver
 from boltzphlow_mpi.physics.gap.eliashberg_spectra import Solution
@@ -72,41 +70,6 @@ class EliashbergGap:
         self.bath_solution = None
         self.solution = None
         self.stats = {"updates": 0, "cell_solves": 0, "iterations": 0, "max_iterations": 0, "max_residual": 0.0}
-
-    @classmethod
-    def from_config(cls, gcfg, grid, material, units, temperature, gamma, key="gap"):
-        kTc = units.kTc_meV
-        which = gcfg["alpha2f"]
-        lam = gcfg["lambda"]
-        if which in ("debye", "einstein") and lam is None:
-            if which == "debye" and material.z1 is not None:
-                lam = material.z1 - 1.0
-            else:
-                raise InputError(f"{key}.lambda", None, f"a coupling constant lambda > 0 for alpha2f = '{which}'"
-                                 + (" (this material has no tabulated Z_1)" if which == "debye" else ""))
-        if which == "debye":
-            omega = (gcfg["omega_meV"] or material.debye_meV) / kTc
-            a2f = Alpha2F.debye(grid.step, omega, lam)
-        elif which == "einstein":
-            if gcfg["omega_meV"] is None:
-                raise InputError(f"{key}.omega_meV", None, "the Einstein energy Omega_E in meV for alpha2f = 'einstein'")
-            omega = gcfg["omega_meV"] / kTc
-            width = (gcfg["width_meV"] if gcfg["width_meV"] is not None else 0.05 * gcfg["omega_meV"]) / kTc
-            a2f = Alpha2F.einstein(grid.step, omega, width, lam)
-        else:
-            e, v = read_alpha2f_table(which, f"{key}.alpha2f")
-            a2f = Alpha2F.tabulated(grid.step, e / kTc, v, f"table {which}")
-            if lam is not None:
-                a2f = a2f._scaled(lam)
-        if a2f.omega_max <= 0:
-            raise InputError(f"{key}.alpha2f", which, "an alpha^2F with weight on the energy grid")
-        delta0 = material.delta0_over_kTc
-        cutoff = gcfg["cutoff_over_omega_max"] * a2f.omega_max
-        solver = EliashbergSolver(grid, a2f, mu_star=gcfg["mu_star"] or 0.0,
-                                  cutoff=max(cutoff, (grid.size - 1) * grid.step), gamma=gamma,
-                                  bath_temperature=temperature, delta_ref=delta0, tol=gcfg["tolerance"],
-                                  max_iter=gcfg["max_iterations"])
-        return cls(solver, fit_target=delta0 if gcfg["mu_star"] is None else None)
 
     def bath(self, temperature, f_bath, n_bath, self_consistent):
         s = self.solver
@@ -165,10 +128,3 @@ class EliashbergGap:
         return (f"Eliashberg ({a.label} k_B T_c; lambda = {a.lam:.4g}, omega_ln = {a.omega_log:.4g} k_B T_c, "
                 f"mu* = {s.mu_star:.4g}"
                 f"{' (fitted)' if self.fit_target is not None else ''}, {s.M} self-energy points)")
-
-
-def make_gap_model(cfg, grid, material, units, temperature, gamma, delta0, cutoff):
-    g = cfg["gap"]
-    if g["model"] == "eliashberg":
-        return EliashbergGap.from_config(g, grid, material, units, temperature, gamma)
-    return BCSGap(grid, delta0, cutoff, gamma)
