@@ -230,7 +230,7 @@ def efficiency():
         sim = Simulation(cfg, Parallel())
         sim.run()
         r = sim.record()
-        eta = r["gap_mean"] * 1e-3 * r["qp_number_excess"] / cfg["initial"]["deposit_eV_per_um3"]
+        eta = r["gap_mean"] * 1e-3 * r["qp_number_excess"] / cfg.initial.deposit_eV_per_um3
         etas.append(eta)
         ledgers.append(r["energy_ledger_error"])
         walls.append(time.time() - t0)
