@@ -26,11 +26,11 @@ def measure(cells, N, M):
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     sim = Simulation(config.from_dict(step_config(cells, N, M)), Parallel(MPI.COMM_SELF))
-    sim.advance_to(sim.fixed_dt)
+    sim.advance_to(sim.integrator.fixed_dt)
     held = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.reset_peak()
     now = tracemalloc.get_traced_memory()[0]
-    sim.advance_to(sim.t + sim.fixed_dt)
+    sim.advance_to(sim.t + sim.integrator.fixed_dt)
     peak = tracemalloc.get_traced_memory()[1] - now + held
     width = sim.model.width
     sim.transport.domain.destroy()

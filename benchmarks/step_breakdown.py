@@ -88,11 +88,11 @@ def main():
     angles, steps = arg("--angles", 4, int), arg("--steps", 5, int)
     par = Parallel()
     sim = simulation.Simulation(config.from_dict(step_config(cells, energies, angles)), par)
-    sim.advance_to(sim.fixed_dt)  # warm-up
+    sim.advance_to(sim.integrator.fixed_dt)  # warm-up
     TIMERS.clear()
     par.comm.barrier()
     t0 = time.perf_counter()
-    sim.advance_to(sim.t + steps * sim.fixed_dt)
+    sim.advance_to(sim.t + steps * sim.integrator.fixed_dt)
     par.comm.barrier()
     wall = par.reduce_max(time.perf_counter() - t0)
     timers = {k: (par.reduce_max(v[0]) / steps, v[1] / steps) for k, v in TIMERS.items()}

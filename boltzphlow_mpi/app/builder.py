@@ -134,7 +134,7 @@ def drives(sim):
         value = d.energy_over_delta0 if d.energy_over_delta0 is not None else d.frequency_GHz
         energy = (d.energy_over_delta0 * sim.delta0 if d.energy_over_delta0 is not None
                   else d.frequency_GHz * PLANCK_MEV_PER_GHZ / sim.units.kTc_meV)
-        m = int(round(energy / g.step))
+        m = round(energy / g.step)
         e = m * g.step
         if d.kind == "photon" and not (e > 2 * d_bath and e - d_bath <= top):
             raise InputError(key, value, f"a photon energy above 2 Delta = {2 * d_bath / sim.delta0:.4g} Delta_0 "

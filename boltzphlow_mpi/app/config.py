@@ -12,7 +12,7 @@ import math
 import tomllib
 from dataclasses import dataclass
 
-from boltzphlow_mpi.app import config_types
+from boltzphlow_mpi.app import config_types, overrides
 from boltzphlow_mpi.errors import InputError
 
 REQUIRED = object()
@@ -234,19 +234,6 @@ def _check_value(dotted, spec, value):
     return v
 
 
-def parse_override(text):
-    """``section.key=value`` -> (section, key, value); value parsed as TOML, else a string."""
-    if "=" not in text or "." not in text.split("=", 1)[0]:
-        raise InputError("--set", text, "section.key=value")
-    lhs, rhs = text.split("=", 1)
-    section, key = lhs.strip().split(".", 1)
-    try:
-        value = tomllib.loads(f"v = {rhs.strip()}")["v"]
-    except ValueError:  # TOMLDecodeError, or an integer too long to convert
-        value = rhs.strip()
-    return section, key, value
-
-
 def validate(raw):
     """Check a raw TOML dict against ``SCHEMA``; return the dict with defaults filled in."""
     if not isinstance(raw, dict):
@@ -314,10 +301,9 @@ def _cross_checks(cfg):
         if ini["radius_width_um"] is not None and ini["radius_width_um"] > geo["radius_um"]:
             raise InputError("initial.radius_width_um", ini["radius_width_um"],
                              f"a width below geometry.radius_um = {geo['radius_um']:g} um")
-    if cfg["solve"]["mode"] == "steady":
-        if geo["kind"] == "sphere" and tr["qp"] == "kinetic":
-            raise InputError("solve.mode", "steady", "transport.qp = 'diffusive' or 'off' for a radial steady state "
-                             "(the kinetic QP closure is transient only)")
+    if cfg["solve"]["mode"] == "steady" and geo["kind"] == "sphere" and tr["qp"] == "kinetic":
+        raise InputError("solve.mode", "steady", "transport.qp = 'diffusive' or 'off' for a radial steady state "
+                         "(the kinetic QP closure is transient only)")
     gap = cfg["gap"]
     if gap["model"] == "bcs":
         for k in ("lambda", "omega_meV", "width_meV", "mu_star"):
@@ -343,10 +329,10 @@ def revalidate(resolved):
     return typed(validate(raw))
 
 
-def load(path, overrides=()):
-    """Read a TOML file, apply ``--set`` overrides, validate. Returns (cfg, text)."""
+def load(path, sets=()):
+    """Read a TOML file, apply the ``--set`` items ``sets``, validate. Returns (cfg, text)."""
     raw, text = read_toml(path)
-    return from_dict(raw, overrides), text
+    return from_dict(raw, sets), text
 
 
 def read_toml(path):
@@ -363,45 +349,12 @@ def read_toml(path):
     return raw, text
 
 
-def with_overrides(raw, overrides=None):
-    """A copy of ``raw`` with ``{key: value}`` set, ``key`` as in ``set_key`` (the Python
-    API's ``--set``)."""
-    for key, value in (overrides or {}).items():
-        raw = set_key(raw, key, value, name="overrides")
-    return raw
-
-
-def set_key(raw, key, value, name="--set"):
-    """A copy of the raw config with ``key`` set: ``section.key``, ``drive.I.key`` (a key
-    of the I-th ``[[drive]]``) or ``drive`` (all of them). ``name`` names the input in
-    errors (``--param`` for a sweep)."""
+def from_dict(raw, sets=()):
+    """The ``Config`` of the tables ``raw`` with ``--set`` items ``sets`` (``section.key=value``)
+    applied."""
     raw = copy.deepcopy(raw)
-    parts = str(key).split(".")
-    if parts == ["drive"]:
-        raw["drive"] = value
-        return raw
-    if parts[0] == "drive":
-        if len(parts) != 3 or not parts[1].isdigit():
-            raise InputError(name, key, "drive.I.key (e.g. drive.0.power_W_per_um3)")
-        drives = raw.get("drive", [])
-        i = int(parts[1])
-        if i >= len(drives):
-            raise InputError(name, key, f"a drive index below {len(drives)} (the job's [[drive]] tables)")
-        drives[i][parts[2]] = value
-        return raw
-    if len(parts) != 2 or not all(parts):
-        raise InputError(name, key, "section.key (e.g. time.t_end_ns or bath.temperature_over_tc) or drive.I.key")
-    if not isinstance(raw.setdefault(parts[0], {}), dict):
-        raise InputError(f"[{parts[0]}]", raw[parts[0]], "a table of keys")
-    raw[parts[0]][parts[1]] = value
-    return raw
-
-
-def from_dict(raw, overrides=()):
-    """The ``Config`` of the tables ``raw`` with ``--set`` style ``overrides`` applied."""
-    raw = copy.deepcopy(raw)
-    for item in overrides:
-        section, key, value = parse_override(item)
+    for item in sets:
+        section, key, value = overrides.parse_override(item)
         if not isinstance(raw.setdefault(section, {}), dict):
             raise InputError(f"[{section}]", raw[section], "a table of keys")
         raw[section][key] = value

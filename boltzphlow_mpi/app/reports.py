@@ -44,7 +44,7 @@ def run_summary(sim, wall_s):
     ed = u.energy_density_eV_per_um3
     dep = sim.deposit * ed
     bath = sim.bath_totals
-    out = {"t_ns": sim.t * u.tau0_ns, "steps": sim.steps, "rejected": sim.controller.rejected, "wall_s": wall_s,
+    out = {"t_ns": sim.t * u.tau0_ns, "steps": sim.steps, "rejected": sim.integrator.controller.rejected, "wall_s": wall_s,
            "number_unit": nu.strip(), "energy_unit": eu, "qp_number": r["qp_number"],
            "qp_number_excess": r["qp_number_excess"], "gap_mean_meV": r["gap_mean"],
            "energy_absorbed": r["energy_absorbed"], "drives": [d.kind for d in sim.cfg.drive],
@@ -75,10 +75,10 @@ def run_summary(sim, wall_s):
 def run_summary_lines(s):
     nu = f" {s['number_unit']}" if s["number_unit"] else ""
     eu, dep = s["energy_unit"], s["deposit"]
-    lines = [f"done: t = {s['t_ns']:.6g} ns in {s['steps']} steps ({s['rejected']} rejected), "
-             f"wall time {s['wall_s']:.2f} s",
-             f"  QPs: N = {s['qp_number']:.6g}{nu} (excess {s['qp_number_excess']:.6g}{nu}), "
-             f"mean gap {s['gap_mean_meV']:.6g} meV"]
+    lines = [(f"done: t = {s['t_ns']:.6g} ns in {s['steps']} steps ({s['rejected']} rejected), "
+             f"wall time {s['wall_s']:.2f} s"),
+             (f"  QPs: N = {s['qp_number']:.6g}{nu} (excess {s['qp_number_excess']:.6g}{nu}), "
+             f"mean gap {s['gap_mean_meV']:.6g} meV")]
     if s["energy_absorbed"] > 0:
         lines.append(f"  absorbed from the drives: {s['energy_absorbed']:.6g} {eu} ({', '.join(s['drives'])})")
     if dep > 0:

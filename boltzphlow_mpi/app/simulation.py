@@ -12,13 +12,13 @@ import time as _time
 import numpy as np
 
 from boltzphlow_mpi import hooks
-from boltzphlow_mpi.app import builder, config, ledger
+from boltzphlow_mpi.app import builder, checkpointing, config, ledger
 from boltzphlow_mpi.app.branches import Branches
 from boltzphlow_mpi.app.gap_coupling import GapCoupling
 from boltzphlow_mpi.app.handlers import Checkpoints, Records
+from boltzphlow_mpi.app.overrides import with_overrides
 from boltzphlow_mpi.app.schedule import Schedule
-from boltzphlow_mpi.errors import InputError, SolverError
-from boltzphlow_mpi.fileio import checkpoint
+from boltzphlow_mpi.errors import SolverError
 from boltzphlow_mpi.parallel.comm import stage
 from boltzphlow_mpi.physics.energy_grid import cell_spectra
 
@@ -58,7 +58,7 @@ class Simulation:
             Default ``COMM_WORLD`` (one rank in a notebook or a plain ``python`` run).
         """
         from boltzphlow_mpi.parallel.comm import Parallel
-        return cls(config.from_dict(config.with_overrides(raw, overrides)), Parallel(comm))
+        return cls(config.from_dict(with_overrides(raw, overrides)), Parallel(comm))
 
     @classmethod
     def from_toml(cls, path, overrides=None, comm=None):
@@ -118,14 +118,6 @@ class Simulation:
         return self.integrator.limit_reason
 
     @property
-    def controller(self):
-        return self.integrator.controller
-
-    @property
-    def fixed_dt(self):
-        return self.integrator.fixed_dt
-
-    @property
     def t_end(self):
         return self.schedule.t_end
 
@@ -158,56 +150,15 @@ class Simulation:
         self.set_spectra(cell_spectra(self.grid, np.asarray(delta, float), self.gamma))
 
     def restore(self, meta, y, delta, condensate, gap_state=None):
-        """Continue from a checkpoint (``checkpoint.read_meta`` / ``read_state``)."""
-        if y.shape != (self.local_cells, self.model.width):
-            raise InputError("CHECKPOINT", meta.get("shape"), f"a state of {self.n_cells} cells x "
-                             f"{self.model.width} unknowns (the config of this run)")
-        self.y = y.copy()
-        if self.gap_model.name == "eliashberg":
-            if not gap_state:
-                raise InputError("CHECKPOINT", meta.get("gap_model", "bcs"), "a checkpoint of an Eliashberg run")
-            self.set_spectra(self.gap_model.set_state(gap_state))
-        else:
-            self.set_gap(delta)
-        self.condensate = condensate.copy()
-        self._set_scalars(meta)
-        # run-control keys a restart may change: the output and checkpoint cadence go on from now
-        self.schedule.continue_from(config.revalidate(meta["config"]), self.records, self.t, self.units.tau0_ns)
-        self.out = {k: float(v) for k, v in meta["out"].items()}
-        self.initial = {k: float(v) for k, v in meta["initial"].items()}
-        self.branches.drop()
-        t_record = float(meta.get("t_record", self.t))
-        if t_record > self.t:  # the checkpoint holds the trajectory: land on the last record again
-            self.advance_to(t_record)
-
-    def _scalars(self):
-        """The checkpoint's scalars (``checkpoint.SCALARS``)."""
-        it = self.integrator
-        return {"t": self.t, "steps": self.steps, "dt": it.dt, "records": self.records,
-                "grid_top_max": self.grid_top_max, "rejected": it.controller.rejected,
-                "rejects_in_row": it.rejects_in_row, "deposit": self.deposit,
-                "next_checkpoint": self.schedule.next_checkpoint}
-
-    def _set_scalars(self, meta):
-        it = self.integrator
-        self.t, self.steps, self.records = float(meta["t"]), int(meta["steps"]), int(meta["records"])
-        self.grid_top_max, self.deposit = float(meta["grid_top_max"]), float(meta["deposit"])
-        self.schedule.next_checkpoint = float(meta["next_checkpoint"])
-        it.controller.rejected, it.rejects_in_row = int(meta["rejected"]), int(meta["rejects_in_row"])
-        it.limit_reason = meta["limit_reason"]
-        it.dt = float(meta["dt"])
-        if it.fixed_dt is None:
-            it.dt = min(it.dt, it.controller.dt_max)  # a restart may lower time.dt_max_ns
-        it.last_accepted_dt = it.dt
+        """Collective. Continue from a checkpoint (``checkpoint.read_meta`` / ``read_state``):
+        the state, the step sequence and the cadence (``checkpointing.restore``)."""
+        checkpointing.restore(self, meta, y, delta, condensate, gap_state)
 
     # -- bookkeeping (app/ledger.py) ----------------------------------------------------
     def totals(self):
         """Collective. Global totals (internal units x um^3), summed over cells in global
         cell order (``ledger.totals``)."""
         return ledger.totals(self)
-
-    def ledger_error(self, tot):
-        return ledger.ledger_error(self, tot)
 
     def record(self, tot=None):
         """Collective. Diagnostics in physical units (point: per um^3; sphere: counts and eV)."""
@@ -369,27 +320,12 @@ class Simulation:
     def checkpoint_state(self, t_record=None):
         """What a checkpoint of the current state holds (``fileio.checkpoint.CheckpointState``);
         ``t_record``: the time of the last record (default ``t``)."""
-        return checkpoint.CheckpointState(
-            n_cells=self.n_cells, cell_range=self.cell_range, y=self.y, delta=self.model.delta,
-            condensate=self.condensate, gap_state=self.gap_model.state_arrays(), scalars=self._scalars(),
-            t_record=self.t if t_record is None else t_record, limit_reason=self.limit_reason, out=self.out,
-            initial=self.initial, config=self.cfg.as_dict(), output_path=self.output_path, gap_model=self.gap_model.name)
+        return checkpointing.state(self, t_record)
 
     def emergency_checkpoint(self):
-        """Collective: the last good state (the state is only replaced by admissible ones) to
-        ``CHECKPOINT_DIR/emergency_<records>.h5``; returns the path (None if it fails)."""
-        it = self.integrator
-        # the step controller as it was after the last accepted step, not after the failed tries
-        saved = it.dt, it.rejects_in_row
-        it.dt, it.rejects_in_row = it.last_accepted_dt, 0
-        try:
-            return checkpoint.write(self.checkpoint_state(), self.par, self.cfg.output.checkpoint_dir,
-                                    keep=None, prefix="emergency")
-        except (OSError, ValueError) as exc:  # raised alike on every rank (collective HDF5)
-            self.par.print(f"boltzphlow: emergency checkpoint failed: {exc}")
-            return None
-        finally:
-            it.dt, it.rejects_in_row = saved
+        """Collective: the last good state to ``CHECKPOINT_DIR/emergency_<records>.h5``;
+        returns the path (None if it fails)."""
+        return checkpointing.emergency(self)
 
     def write_record(self, writer, tot=None):
         """Collective: append the current state (occupations, gaps, diagnostics) to ``writer``."""

@@ -22,9 +22,10 @@ JOULE_PER_EV = 1.602176634e-19
 def point_configs(raw, key, values):
     """Validated configs of every point (all input errors before any work)."""
     from boltzphlow_mpi.app import config
+    from boltzphlow_mpi.app.overrides import set_key
     cfgs = []
     for v in values:
-        cfg = config.from_dict(config.set_key(raw, key, v, name="--param"))
+        cfg = config.from_dict(set_key(raw, key, v, name="--param"))
         if cfg.geometry.kind != "point":
             raise InputError("geometry.kind", cfg.geometry.kind, "'point' for a sweep (0-D steady states; a "
                              "sphere's steady state: boltzphlow run with solve.mode = 'steady')")

@@ -74,10 +74,10 @@ def time_steps(par, cells, energies, steps, angles=4):
     from boltzphlow_mpi.app import config
     from boltzphlow_mpi.app.simulation import Simulation
     sim = Simulation(config.from_dict(step_config(cells, energies, angles)), par)
-    sim.advance_to(sim.fixed_dt)  # warm-up: caches, first transposes
+    sim.advance_to(sim.integrator.fixed_dt)  # warm-up: caches, first transposes
     par.comm.barrier()
     t0 = time.perf_counter()
-    sim.advance_to(sim.t + steps * sim.fixed_dt)
+    sim.advance_to(sim.t + steps * sim.integrator.fixed_dt)
     par.comm.barrier()
     elapsed = par.reduce_max(time.perf_counter() - t0)
     return elapsed / steps, sim.local_cells
@@ -308,7 +308,7 @@ def steady_vs_transient(power=1e-10, step_over_delta0=0.05, emax_over_delta0=8.0
         hist = row["history"]
         best = min(hist, key=lambda h: h["imbalance"])
         row.update({"stop": stop, "t_ns": hist[-1]["t_ns"], "wall_s": wall, "steps": sim.steps,
-                    "rejected": sim.controller.rejected, "check_wall_s": check_wall, "checks": len(hist),
+                    "rejected": sim.integrator.controller.rejected, "check_wall_s": check_wall, "checks": len(hist),
                     "final_imbalance": hist[-1]["imbalance"], "min_imbalance": best["imbalance"],
                     "min_imbalance_t_ns": best["t_ns"], "final_qp_number_rel_diff": hist[-1]["qp_number_rel_diff"],
                     "max_dt_ns": max(h["dt_ns"] for h in hist)})

@@ -7,7 +7,8 @@ import tomllib
 import pytest
 
 from boltzphlow_mpi.app import config
-from boltzphlow_mpi.app.config import REQUIRED, SCHEMA, from_dict, load, parse_override, validate
+from boltzphlow_mpi.app.config import REQUIRED, SCHEMA, from_dict, load, validate
+from boltzphlow_mpi.app.overrides import parse_override
 from boltzphlow_mpi.errors import InputError
 
 import jobs

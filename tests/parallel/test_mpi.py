@@ -56,7 +56,7 @@ def test_results_independent_of_rank_count(shared_dir, variant):
 
     sim = run_to_file(cfg, Parallel(COMM), parallel_file)
     # every rank took the same steps with the same dt
-    states = COMM.allgather((sim.steps, sim.t, sim.dt, sim.controller.rejected))
+    states = COMM.allgather((sim.steps, sim.t, sim.dt, sim.integrator.controller.rejected))
     ok, bad = all_agree(len(set(states)) == 1, f"(steps, t, dt, rejected) per rank: {states}")
     assert ok, bad
     assert sim.local_cells == (1 if COMM.rank == 0 else 0)  # the point cell lives on rank 0
