@@ -61,3 +61,25 @@ def cmd_bench(args, par):
               f"{el['warm_over_collision']:.3g} collision evaluations (use gap.update_every; "
               f"`boltzphlow bench eliashberg` measures its error)")
     return 0
+
+
+def add_parsers(sub):
+    """``bench kernels|eliashberg|step`` (docs/cli.md, docs/performance.md)."""
+    b = sub.add_parser("bench", help="benchmarks (ratios measured in one run)")
+    b.set_defaults(func=cmd_bench)
+    bs = b.add_subparsers(dest="bench", required=True)
+    bk = bs.add_parser("kernels", help="direct vs FFT collision evaluation")
+    bk.add_argument("--n", type=int, nargs="+", default=[4096], help="energy grid sizes")
+    bk.add_argument("--cells", type=int, default=1)
+    bk.add_argument("--repeat", type=int, default=5)
+    bk.add_argument("--json", action="store_true")
+    be = bs.add_parser("eliashberg", help="error and wall time of updating the Eliashberg gap every k steps")
+    be.add_argument("--k", type=int, nargs="+", default=[1, 4, 16], help="update intervals (steps)")
+    be.add_argument("--t-end", type=float, default=40.0, help="simulated time (ns)")
+    be.add_argument("--json", action="store_true")
+    bst = bs.add_parser("step", help="seconds per radial step on 1 rank and on all ranks (run under mpirun)")
+    bst.add_argument("--cells", type=int, default=256)
+    bst.add_argument("--energies", type=int, default=512)
+    bst.add_argument("--angles", type=int, default=4)
+    bst.add_argument("--steps", type=int, default=5)
+    bst.add_argument("--json", action="store_true")

@@ -62,7 +62,7 @@ def _describe(h5, show_config):
     for n in names:
         o = h5[n]
         if hasattr(o, "shape"):
-            out.append(f"    /{n:32s} {str(o.shape):18s} {o.attrs.get('units', '')}")
+            out.append(f"    /{n:32s} {o.shape!s:18s} {o.attrs.get('units', '')}")
     if show_config and "config" in a:
         out.append("  config:")
         out.extend("    " + line for line in str(a["config"]).splitlines())
@@ -82,12 +82,12 @@ def cmd_info(args, par):
         petsc4py.init(sys.argv[:1])
         from petsc4py import PETSc
         lines.append("PETSc {}.{}.{} (petsc4py {})".format(*PETSc.Sys.getVersion(), petsc4py.__version__))
-    except Exception as exc:  # report, do not fail: info is a diagnostic command
+    except Exception as exc:  # noqa: BLE001 - report, do not fail: info is a diagnostic command
         lines.append(f"PETSc: not importable ({exc})")
     try:
         import h5py
         lines.append(f"h5py {h5py.__version__} (HDF5 {h5py.version.hdf5_version}), MPI: {h5py.get_config().mpi}")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - as above
         lines.append(f"h5py: not importable ({exc})")
     lines.append(f"ranks: {par.size}")
     from boltzphlow_mpi.physics.materials import MATERIALS
@@ -100,3 +100,16 @@ def cmd_info(args, par):
     for line in lines:
         par.print(line)
     return 0
+
+
+def add_parsers(sub):
+    """``plot``, ``inspect`` and ``info`` (docs/cli.md)."""
+    from boltzphlow_mpi.extras import plot
+    plot.add_parser(sub).set_defaults(func=cmd_plot)
+
+    ins = sub.add_parser("inspect", help="what an output or checkpoint file holds (times, grids, config, version)")
+    ins.add_argument("file", help="HDF5 output or checkpoint file")
+    ins.add_argument("--config", action="store_true", help="also print the config text stored in the file")
+    ins.set_defaults(func=cmd_inspect)
+
+    sub.add_parser("info", help="versions of the stack and the material table").set_defaults(func=cmd_info)

@@ -104,3 +104,34 @@ def cmd_restart(args, par):
             raise InputError("-o", None, "an output file (the checkpoint names none)")
         writer = runner.reopen_output(sim, out)
     return _execute(sim, writer, out, args, par)
+
+
+# -- parsers -------------------------------------------------------------------------
+def _verbosity(p):
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress lines, summary only")
+    g.add_argument("-v", "--verbose", action="store_true", help="a progress line at every output record")
+
+
+def add_parsers(sub):
+    """``run`` and ``restart`` (docs/cli.md)."""
+    r = sub.add_parser("run", help="run a simulation from a TOML config")
+    r.add_argument("config", help="TOML configuration file (docs/config.md)")
+    r.add_argument("-o", "--output", help="HDF5 output file (default: [output] path)")
+    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="override a config key (TOML value syntax); repeatable")
+    r.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    _verbosity(r)
+    r.set_defaults(func=cmd_run)
+
+    rs = sub.add_parser("restart", help="continue a run from a checkpoint, on any number of ranks")
+    rs.add_argument("checkpoint", nargs="?", help="checkpoint file (checkpoints/ckpt_NNNNNN.h5)")
+    rs.add_argument("--latest", metavar="DIR", help="restart from the newest complete checkpoint in DIR "
+                    "(truncated or corrupt ones are skipped with a warning)")
+    rs.add_argument("--t-end", type=float, default=None, metavar="NS", help="new end time (ns); default: the run's")
+    rs.add_argument("--config", metavar="TOML", help="a changed config: only run-control keys may differ from the "
+                    "checkpoint's (time.t_end_ns, output_interval_ns, rtol, dt_max_ns, max_steps, [output])")
+    rs.add_argument("-o", "--output", help="write a new output file (default: continue the run's own file)")
+    rs.add_argument("--force", action="store_true", help="overwrite an existing -o file")
+    _verbosity(rs)
+    rs.set_defaults(func=cmd_restart)

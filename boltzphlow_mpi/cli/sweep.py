@@ -55,3 +55,18 @@ def cmd_sweep(args, par):
         par.print(f"output: {args.output} (/sweep/*, one entry per point; units attributes)")
     failed = par.bcast(sum("error" in r for r in allrows) if par.rank == 0 else None)
     return 3 if failed else 0
+
+
+def add_parsers(sub):
+    """``sweep`` (docs/cli.md)."""
+    sw = sub.add_parser("sweep", help="0-D steady states over a parameter (continuation; points spread over ranks)")
+    sw.add_argument("config", help="job file (TOML), point geometry with [[drive]] tables")
+    sw.add_argument("--param", required=True, metavar="KEY", help="section.key or drive.I.key, e.g. drive.0.power_W_per_um3")
+    sw.add_argument("--values", required=True, type=float, nargs="+", metavar="V", help="values of KEY (in its units)")
+    sw.add_argument("-o", "--output", default="sweep.h5", help="HDF5 file with the sweep axis (default sweep.h5)")
+    sw.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    sw.add_argument("--readout-GHz", type=float, default=5.0, help="Mattis-Bardeen readout frequency (GHz)")
+    sw.add_argument("--plot", metavar="PNG", help="also plot an observable against KEY into this PNG (needs matplotlib)")
+    sw.add_argument("--observable", default="x_qp", choices=sorted(sweep_units()),
+                    help="the observable --plot draws (default x_qp)")
+    sw.set_defaults(func=cmd_sweep)

@@ -97,3 +97,22 @@ def cmd_thermal(args, par):
         par.print(f"{r['t']:6.3f} {r['t'] * tcs:7.4g} {r['gap_meV']:12.5g} {r['kappa_es_over_kappa_en']:10.4g} "
                   f"{r['C_s_over_C_n']:9.4g} {r['D_mean_um2_per_ns']:14.5g}")
     return 0
+
+
+def add_parsers(sub):
+    """``lifetimes`` and ``thermal`` (docs/cli.md)."""
+    lt = sub.add_parser("lifetimes", help="thermal recombination and scattering times vs Kaplan's formulas")
+    lt.add_argument("--material", default="Al")
+    lt.add_argument("--temperature-over-tc", type=float, default=0.1)
+    lt.add_argument("--energies", type=str, default=None,
+                    help="comma-separated QP energies in units of Delta (default: the gap edge, 1)")
+    lt.add_argument("--step-over-delta0", type=float, default=1 / 256, help="quadrature step h / Delta_0")
+    lt.add_argument("--json", action="store_true")
+    lt.set_defaults(func=cmd_lifetimes)
+
+    th = sub.add_parser("thermal", help="kappa_es/kappa_en, C_s/C_n and QP diffusivity vs T/T_c")
+    th.add_argument("--material", default="Sn")
+    th.add_argument("--mean-free-path-um", type=float, default=1.0, help="QP mean free path l (um)")
+    th.add_argument("--points", type=int, default=19, help="number of temperatures in (0, T_c)")
+    th.add_argument("--json", action="store_true")
+    th.set_defaults(func=cmd_thermal)
