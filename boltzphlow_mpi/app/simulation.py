@@ -1,11 +1,14 @@
-"""The run driver: builds the model from a validated config and integrates it.
+"""``Simulation``: the state of one run, its step loop and its run loop (the object of the
+Python API, docs/api.md).
 
-Geometry ``point``: one uniform cell of unit volume (densities per um^3), owned by rank 0
-of the block partition while the other ranks own none; every rank executes the same
-steps and collective calls. Geometry ``sphere``: cells on a PETSc DMDA (``domain``),
-collisions per cell, transport by ``radial`` with Strang splitting
-``T(dt/2) C(dt) T(dt/2)``. Totals are volume-weighted sums over cells taken in global
-cell order (rank independent); for a point they are per um^3, for a sphere counts and eV.
+The builder (``app.builder``) makes the physics (geometry, kinetics, transport, gap model)
+and the integrator (``numerics.integrator.SplitIntegrator``) from a validated config; the
+simulation owns the state (occupations, spectra, ledgers, time), takes the steps the
+integrator plans, updates the gap when due (``app.gap_coupling``) and, at the output times
+of its ``schedule``, calls the attached handlers (``app.handlers``: records, checkpoints).
+Every method is collective; a rank that owns no cell (the point cell lives on one rank)
+runs the same code on empty arrays. Totals are volume-weighted sums over cells in global
+cell order (rank independent; ``app.ledger``).
 """
 import time as _time
 
@@ -37,7 +40,7 @@ class Simulation:
 
     Parameters
     ----------
-    cfg : dict
+    cfg : app.config.Config
         A validated config (``app.config.load`` / ``from_dict``).
     par : parallel.comm.Parallel
         The communicator the run is spread over (every method is collective on it).
