@@ -8,8 +8,7 @@ every rank.
 import numpy as np
 
 from boltzphlow_mpi import __version__
-
-JOULE_PER_EV = 1.602176634e-19
+from boltzphlow_mpi.physics.constants import JOULE_PER_EV
 
 
 def banner_lines(sim):

@@ -15,8 +15,7 @@ import json
 import numpy as np
 
 from boltzphlow_mpi.errors import InputError, SolverError
-
-JOULE_PER_EV = 1.602176634e-19
+from boltzphlow_mpi.physics.constants import JOULE_PER_EV
 
 
 def point_configs(raw, key, values):
@@ -78,7 +77,7 @@ def readout(sim, i, f_row, readout_GHz):
     """Mattis-Bardeen ``(sigma_1/sigma_n, sigma_2/sigma_n)`` of local cell ``i`` with its
     occupation ``f_row`` (grid) at the readout frequency (GHz)."""
     from boltzphlow_mpi.physics.analysis import observables
-    from boltzphlow_mpi.physics.drives import PLANCK_MEV_PER_GHZ
+    from boltzphlow_mpi.physics.constants import PLANCK_MEV_PER_GHZ
     hw = readout_GHz * PLANCK_MEV_PER_GHZ / sim.units.kTc_meV
     return observables.mattis_bardeen(float(sim.model.delta[i]), hw, observables.grid_occupation(sim.grid, f_row),
                                       e_max=(sim.grid.size - 1) * sim.grid.step)

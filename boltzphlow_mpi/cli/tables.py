@@ -19,7 +19,7 @@ def cmd_lifetimes(args, par):
     if not (0 < args.step_over_delta0 <= 0.25):
         raise InputError("--step-over-delta0", args.step_over_delta0, "a number in (0, 0.25]")
     d0 = mat.delta0_over_kTc
-    debye = mat.debye_meV / (mat.tc_K * 8.617333262e-2)
+    debye = mat.debye_meV / mat.kTc_meV
     delta = float(equilibrium_gap(T, d0, debye))
     if args.energies:
         try:

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-PLANCK_MEV_PER_GHZ = 4.135667696e-3  # h in meV/GHz (CODATA 2018, exact h and e)
+# h is re-exported for the builder, which converts drive frequencies with it
+from boltzphlow_mpi.physics.constants import JOULE_PER_EV, PLANCK_MEV_PER_GHZ  # noqa: F401
 
 
 @dataclass
@@ -81,5 +82,4 @@ class Drive:
 
 def power_to_internal(power_W_per_um3, units):
     """W/um^3 -> internal energy density per tau_0."""
-    joule_per_eV = 1.602176634e-19
-    return power_W_per_um3 * units.tau0_ns * 1e-9 / (units.energy_density_eV_per_um3 * joule_per_eV)
+    return power_W_per_um3 * units.tau0_ns * 1e-9 / (units.energy_density_eV_per_um3 * JOULE_PER_EV)

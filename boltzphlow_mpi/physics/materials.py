@@ -78,13 +78,8 @@ from dataclasses import dataclass, field, fields, replace
 from numbers import Real
 from typing import Any, Mapping
 
-K_B_EV_PER_K = 8.617333262e-5
-"""Boltzmann constant in eV/K (CODATA 2018, exact in the 2019 SI)."""
-
-HBAR_MEV_NS = 6.582119569e-4
-"""Reduced Planck constant in meV ns (CODATA 2018: 6.582119569e-16 eV s, exact)."""
-
-_K_B_MEV_PER_K = K_B_EV_PER_K * 1.0e3
+# k_B and hbar are re-exported here for the callers that took them from this module
+from boltzphlow_mpi.physics.constants import HBAR_MEV_NS, K_B_EV_PER_K, K_B_MEV_PER_K
 
 _KAPLAN = "Kaplan et al. PRB 14, 4854 (1976)"
 _NOT_CHECKED = "Kaplan's table not available here"
@@ -121,7 +116,7 @@ class Material:
     @property
     def kTc_meV(self) -> float:
         """k_B T_c in meV (the internal energy unit)."""
-        return _K_B_MEV_PER_K * self.tc_K
+        return K_B_MEV_PER_K * self.tc_K
 
     @property
     def delta0_over_kTc(self) -> float:
@@ -136,7 +131,7 @@ class Material:
     @property
     def debye_K(self) -> float:
         """Debye temperature theta_D in K."""
-        return self.debye_meV / _K_B_MEV_PER_K
+        return self.debye_meV / K_B_MEV_PER_K
 
     # Overrides and serialisation ------------------------------------------------------
     def with_overrides(self, overrides: Mapping[str, Any] | None) -> "Material":
@@ -222,12 +217,12 @@ def kaplan_tau0_ns(material: Material) -> float | None:
 
 
 def _debye(theta_K: float) -> float:
-    return _K_B_MEV_PER_K * theta_K
+    return K_B_MEV_PER_K * theta_K
 
 
 def _bcs_delta0(tc_K: float) -> float:
     # Weak-coupling BCS Delta(0) = 1.764 k_B T_c, rounded to 0.1 ueV.
-    return round(1.764 * _K_B_MEV_PER_K * tc_K, 4)
+    return round(1.764 * K_B_MEV_PER_K * tc_K, 4)
 
 
 _BCS_DELTA = (

@@ -6,7 +6,7 @@ eV um^-3.
 """
 from dataclasses import dataclass
 
-from boltzphlow_mpi.physics.materials import K_B_EV_PER_K
+from boltzphlow_mpi.physics.constants import K_B_EV_PER_K
 
 
 @dataclass(frozen=True)
