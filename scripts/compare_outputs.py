@@ -9,6 +9,11 @@ tree, and compares every dataset and attribute of every HDF5 file two such runs 
     python scripts/compare_outputs.py compare DIR_A DIR_B   # exit 1 on any difference
     python scripts/compare_outputs.py against REV           # REV (a git worktree) vs this tree
 
+A change that is meant to move outputs at round-off only (a new floating-point order) says
+so with ``compare --report`` (the largest absolute and relative difference of every
+differing numeric dataset and attribute) and ``--tolerance REL`` (exit 0 when every
+difference is numeric and its largest relative difference is at most REL).
+
 The jobs: ``jobs/default.toml`` (0-D, self-consistent gap, 20 ns), ``jobs/eta_al.toml``
 (43.8 ns), ``jobs/sn_bubble.toml`` on 2 ranks (1 ns, checkpoints) and its restart on 1
 rank to 1.5 ns, ``jobs/eliashberg_al.toml`` (2 ns), a 0-D steady state with a photon drive
@@ -153,6 +158,49 @@ def file_differences(path_a, path_b, roots_a=(), roots_b=(), skip_attrs=("ranks"
     return diffs
 
 
+def deviation(va, vb):
+    """``(max_abs, max_rel, max_rel_to_max)`` of two numeric arrays of one shape, or None
+    (not numeric, or shapes differ). ``max_rel`` is elementwise, ``|a - b| / max(|a|, |b|)``
+    (0 where both are 0); ``max_rel_to_max`` is ``max |a - b| / max |a|``, the size of the
+    change against the dataset's scale (the meaningful one for values that cross zero). NaN
+    equals NaN; NaN against a number counts as an infinite difference."""
+    import numpy as np
+    a, b = np.asarray(va), np.asarray(vb)
+    if a.shape != b.shape or a.dtype.kind not in "biufc" or b.dtype.kind not in "biufc":
+        return None
+    dtype = np.result_type(a.dtype, b.dtype, float)
+    a, b = a.astype(dtype), b.astype(dtype)
+    if a.size == 0:
+        return 0.0, 0.0, 0.0
+    both_nan = np.isnan(a) & np.isnan(b)
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.where(both_nan, 0.0, np.abs(a - b))
+        diff = np.where(np.isnan(diff), np.inf, diff)
+        scale = np.maximum(np.abs(a), np.abs(b))
+        rel = np.where(diff == 0, 0.0, diff / np.where(scale > 0, scale, 1.0))
+        top = np.nanmax(np.abs(np.where(np.isfinite(a), a, np.nan))) if np.isfinite(a).any() else 0.0
+    max_abs = float(diff.max())
+    return max_abs, float(rel.max()), (max_abs / top if top > 0 else (0.0 if max_abs == 0 else np.inf))
+
+
+def deviations(path_a, path_b, diffs):
+    """{difference: deviation(...)} for the ``dataset NAME`` and ``attribute NAME@KEY``
+    entries of ``diffs`` (``file_differences``) between two HDF5 files."""
+    import h5py
+    out = {}
+    with h5py.File(path_a, "r") as a, h5py.File(path_b, "r") as b:
+        for d in diffs:
+            kind, _, name = d.partition(" ")
+            if kind == "dataset" and isinstance(a.get(name), h5py.Dataset) and isinstance(b.get(name), h5py.Dataset):
+                out[d] = deviation(a[name][()], b[name][()])
+            elif kind == "attribute":
+                obj, _, key = name.rpartition("@")
+                oa, ob = a.get(obj), b.get(obj)
+                if oa is not None and ob is not None and key in oa.attrs and key in ob.attrs:
+                    out[d] = deviation(oa.attrs[key], ob.attrs[key])
+    return out
+
+
 def compare(dir_a, dir_b, tree_a=None, tree_b=None):
     """Differences between the HDF5 files of two output directories (relative names)."""
     dir_a, dir_b = pathlib.Path(dir_a).resolve(), pathlib.Path(dir_b).resolve()
@@ -182,6 +230,10 @@ def main(argv=None):
     c.add_argument("dir_b")
     c.add_argument("--tree-a")
     c.add_argument("--tree-b")
+    c.add_argument("--report", action="store_true",
+                   help="print the largest absolute and relative difference of each differing numeric object")
+    c.add_argument("--tolerance", type=float, metavar="REL",
+                   help="exit 0 if every difference is numeric with a relative difference <= REL (implies --report)")
     g = sub.add_parser("against", help="run the jobs at REV (a temporary git worktree) and here, and compare")
     g.add_argument("rev")
     g.add_argument("--keep", help="keep the two output directories under this directory")
@@ -211,6 +263,20 @@ def main(argv=None):
     print(f"compare_outputs: {len(files)} files, {len(report)} with differences"
           + ("" if report else ": bitwise identical"))
     print(json.dumps({"files": len(files), "differing": sorted(report)}))
+    tolerance = getattr(args, "tolerance", None)
+    if report and (getattr(args, "report", False) or tolerance is not None):
+        within = True
+        print(f"{'file':>18} {'object':48} {'max abs':>10} {'max rel':>10} {'rel to max':>10}")
+        for name, diffs in report.items():
+            dev = deviations(pathlib.Path(args.dir_a) / name, pathlib.Path(args.dir_b) / name, diffs) \
+                if name != "(files)" else {}
+            for d in diffs:
+                v = dev.get(d)
+                within &= v is not None and tolerance is not None and v[1] <= tolerance
+                print(f"{name:>18} {d:48} " + ("not numeric" if v is None else "{:10.3g} {:10.3g} {:10.3g}".format(*v)))
+        if tolerance is not None:
+            print(f"compare_outputs: every difference within a relative {tolerance:g}: {'yes' if within else 'no'}")
+            return 0 if within else 1
     return 1 if report else 0
 
 
