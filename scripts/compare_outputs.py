@@ -165,6 +165,10 @@ def deviation(va, vb):
     change against the dataset's scale (the meaningful one for values that cross zero). NaN
     equals NaN; NaN against a number counts as an infinite difference."""
     import numpy as np
+    if isinstance(va, (str, bytes)) and isinstance(vb, (str, bytes)):  # JSON text (the ledger's totals)
+        va, vb = _json_numbers(va), _json_numbers(vb)
+        if va is None or vb is None:
+            return None
     a, b = np.asarray(va), np.asarray(vb)
     if a.shape != b.shape or a.dtype.kind not in "biufc" or b.dtype.kind not in "biufc":
         return None
@@ -181,6 +185,27 @@ def deviation(va, vb):
         top = np.nanmax(np.abs(np.where(np.isfinite(a), a, np.nan))) if np.isfinite(a).any() else 0.0
     max_abs = float(diff.max())
     return max_abs, float(rel.max()), (max_abs / top if top > 0 else (0.0 if max_abs == 0 else np.inf))
+
+
+def _json_numbers(text):
+    """The numbers of a JSON text in document order (a list), or None if it is not JSON or
+    holds anything but numbers, lists and objects."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    out = []
+
+    def walk(v):
+        if isinstance(v, dict):
+            return all(walk(x) for x in v.values())
+        if isinstance(v, list):
+            return all(walk(x) for x in v)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) or v is None:
+            out.append(float("nan") if v is None else float(v))
+            return True
+        return False
+    return out if walk(value) else None
 
 
 def deviations(path_a, path_b, diffs):
