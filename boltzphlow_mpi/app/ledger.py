@@ -20,7 +20,7 @@ def totals(sim):
         # excitation energy in the top 5 % of the grid: report what reaches E_max
         # (docs/physics.md, "Energy grid and cell-averaged spectral functions")
         4 * grid.step * np.sum((grid.x * spec.mass * np.abs(f - sim.model.f_bath))[:, -top:], axis=1)
-        + 4 * sim.weight * grid.step * np.sum((grid.x ** 3 * np.abs(n - sim.model.n_bath))[:, -top:], axis=1),
+        + np.sum((dg.phonon_energy_weights(grid, sim.weight) * np.abs(n - sim.model.n_bath))[:, -top:], axis=1),
     ], axis=1) * sim.volumes[:, None] if len(f) else np.zeros((0, 8))
     per_cell = np.concatenate([per_cell, sim.model.delta[:, None]], axis=1)
     allc = sim.par.gather_cells(per_cell)

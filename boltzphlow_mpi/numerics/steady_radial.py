@@ -39,6 +39,7 @@ import numpy as np
 
 from boltzphlow_mpi.errors import SolverError
 from boltzphlow_mpi.numerics.steady_common import exact_sums, newton_snes
+from boltzphlow_mpi.physics.analysis import diagnostics as dg
 from boltzphlow_mpi.physics.transport import diffusion_conductances
 
 
@@ -138,7 +139,7 @@ class RadialSteadyProblem:
             local = 0.0
             if flux is not None:
                 number = np.sum(m.wp[:, None] * flux, axis=0)
-                local = 4.0 * m.phonon_weight * m.grid.step * float(np.sum(m.grid.x ** 3 * number))
+                local = float(dg.phonon_energy(m.grid, m.phonon_weight, number))
             power += float(np.sum(self.par.comm.allgather(local)))
         return T, T_out, power
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from boltzphlow_mpi.parallel.comm import Transposer
 from boltzphlow_mpi.parallel.domain import Domain
+from boltzphlow_mpi.physics.analysis import diagnostics as dg
 from boltzphlow_mpi.physics.transport import (
     MILNE,
     Streaming,
@@ -252,5 +253,5 @@ class RadialTransport:
         if flux0 is not None:
             wmu = m.wp[:, None]
             number = dt * 0.5 * np.sum(wmu * (flux0 + flux1), axis=0)  # (N,) per unit 4 W h
-            local = 4.0 * m.phonon_weight * m.grid.step * float(np.sum(m.grid.x ** 3 * number))
+            local = float(dg.phonon_energy(m.grid, m.phonon_weight, number))
         out["phonon_energy"] += float(np.sum(self.par.comm.allgather(local)))

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# h is re-exported for the builder, which converts drive frequencies with it
-from boltzphlow_mpi.physics.constants import JOULE_PER_EV, PLANCK_MEV_PER_GHZ  # noqa: F401
+from boltzphlow_mpi.physics.analysis.diagnostics import phonon_energy_weights
+from boltzphlow_mpi.physics.constants import JOULE_PER_EV, PLANCK_MEV_PER_GHZ  # noqa: F401 (h: for the builder)
 
 
 @dataclass
@@ -46,7 +46,8 @@ class Drive:
         """Add the drive's gain ``gf``/``gn`` and loss ``kf`` coefficients in place (cells, N),
         before any division by the Eliashberg ``ell``. Returns the power absorbed per cell."""
         if self.kind == "phonon":
-            s = self.power / (4.0 * phonon_weight * grid.step * self.energy(grid) ** 3)
+            # the weight of E_ph itself, so the phonon energy gained is the power booked
+            s = self.power / phonon_energy_weights(grid, phonon_weight)[self.m]
             gn[:, self.m] += s
             return self.power.copy()
         rho, phi = spectra.rho, spectra.phi

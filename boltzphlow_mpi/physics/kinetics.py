@@ -28,6 +28,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from boltzphlow_mpi.physics.analysis.diagnostics import phonon_energy, phonon_energy_weights, qp_energy
 from boltzphlow_mpi.physics.collisions import CollisionKernel
 from boltzphlow_mpi.physics.energy_grid import cell_spectra
 from boltzphlow_mpi.physics.statistics import bose, fermi
@@ -60,6 +61,8 @@ class CellKinetics:
         self.escape_subgap_only = bool(escape_subgap_only)
         self.dynes_gamma = float(dynes_gamma)
         self.phonon_weight = phonon_weight  # energy weight W of E_ph = 4 W h sum x^3 n
+        # w = 4 W h x^3 per energy, for the linear forms that need the weights themselves
+        self.phonon_energy_weights = phonon_energy_weights(grid, phonon_weight)
         self.n_bath = bose(grid.x, bath_temperature) * grid.phonon_mask
         self.f_bath = fermi(grid.x, bath_temperature)
         self.set_gap(delta)
@@ -151,7 +154,7 @@ class CellKinetics:
             self.escape = self.escape_rate * mask
         else:
             self.escape = np.zeros((len(self.delta), self.N))
-        self._escape_power_weight = 4.0 * self.phonon_weight * self.grid.step * x ** 3 * self.escape
+        self._escape_power_weight = self.phonon_energy_weights * self.escape
 
     # -- the ODE ----------------------------------------------------------------------
     def split(self, y, clip=True):
@@ -192,9 +195,7 @@ class CellKinetics:
     def occupation_energy(self, y):
         """``E_qp + E_ph`` per cell (internal units; linear in ``y`` for fixed spectra)."""
         fbar, nbar, _ = self.unpack(y)
-        h, x = self.grid.step, self.grid.x
-        return 4.0 * h * (np.sum(x * self.spectra.mass * fbar, axis=1)
-                          + self.phonon_weight * np.sum(x ** 3 * nbar, axis=1))
+        return qp_energy(self.grid, self.spectra, fbar) + phonon_energy(self.grid, self.phonon_weight, nbar)
 
     def project_energy(self, y0, y1, max_passes=8):
         """Rescale each cell's excitation so that ``E_qp + E_ph + e_esc`` is that of ``y0``
@@ -229,9 +230,8 @@ class CellKinetics:
         self._hold_bounds(out, y1, ref, target - e_ref, max_passes)
         _, n0 = self.directional(y0)
         _, n2 = self.directional(out)
-        w = 4.0 * self.grid.step * self.phonon_weight * self.grid.x ** 3
-        eph0 = np.sum(w * np.einsum("m,cmk->ck", self.wp, n0), axis=1)
-        eph2 = np.sum(w * np.einsum("m,cmk->ck", self.wp, n2), axis=1)
+        eph0 = phonon_energy(self.grid, self.phonon_weight, np.einsum("m,cmk->ck", self.wp, n0))
+        eph2 = phonon_energy(self.grid, self.phonon_weight, np.einsum("m,cmk->ck", self.wp, n2))
         base = self.nf + self.nn
         injected = self._phonon_drive_energy(acc0, acc1)
         out[:, base + 1] = (acc0["energy_qp_to_phonon"] + (eph2 - eph0)
@@ -243,7 +243,7 @@ class CellKinetics:
         columns (the angle weights folded in), the linear form of ``occupation_energy``."""
         h, x = self.grid.step, self.grid.x
         wf = 4.0 * h * x * self.spectra.mass                       # (cells, N)
-        wn = np.broadcast_to(4.0 * h * self.phonon_weight * x ** 3, wf.shape)
+        wn = np.broadcast_to(self.phonon_energy_weights, wf.shape)
         return np.concatenate([(self.wq[None, :, None] * wf[:, None, :]).reshape(len(wf), self.nf),
                                (self.wp[None, :, None] * wn[:, None, :]).reshape(len(wf), self.nn)], axis=1)
 
