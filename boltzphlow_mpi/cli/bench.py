@@ -1,6 +1,5 @@
 """``boltzphlow bench``: benchmarks printed as ratios measured in one run (``extras.bench``)."""
-import json
-
+from boltzphlow_mpi.cli.printing import print_result
 from boltzphlow_mpi.errors import InputError
 
 
@@ -13,32 +12,24 @@ def cmd_bench(args, par):
             if v < lo:
                 raise InputError(key, v, f"an integer >= {lo}")
         rows = bench.step(par, args.cells, args.energies, args.steps, args.angles)
-        if args.json:
-            par.print(json.dumps(rows, indent=2))
-            return 0
-        par.print(f"radial step, {args.cells} cells x {args.energies} energies x {args.angles} angles "
-                  f"(collisions, self-consistent gap, QP diffusion, phonon streaming, ghost exchange)")
-        par.print(f"{'ranks':>5} {'s/step':>10} {'cell-energy updates/s/rank':>27} {'speed-up':>9} {'efficiency':>10}")
-        for r in rows:
-            par.print(f"{r['ranks']:5d} {r['s_per_step']:10.4g} {r['cell_energy_updates_per_s_per_rank']:27.4g} "
-                      f"{r.get('speedup', 1.0):8.2f}x {r.get('efficiency', 1.0):10.2f}")
-        return 0
+        lines = [(f"radial step, {args.cells} cells x {args.energies} energies x {args.angles} angles "
+                  "(collisions, self-consistent gap, QP diffusion, phonon streaming, ghost exchange)"),
+                 f"{'ranks':>5} {'s/step':>10} {'cell-energy updates/s/rank':>27} {'speed-up':>9} {'efficiency':>10}"]
+        lines += [f"{r['ranks']:5d} {r['s_per_step']:10.4g} {r['cell_energy_updates_per_s_per_rank']:27.4g} "
+                  f"{r.get('speedup', 1.0):8.2f}x {r.get('efficiency', 1.0):10.2f}" for r in rows]
+        return print_result(par, args.json, rows, lines)
     if args.bench == "eliashberg":
         if any(k < 1 for k in args.k) or not args.t_end > 0:
             raise InputError("--k" if any(k < 1 for k in args.k) else "--t-end",
                              args.k if any(k < 1 for k in args.k) else args.t_end, "integers >= 1 and a time > 0 ns")
         rows = bench.eliashberg_update_every(tuple(args.k), args.t_end) if par.rank == 0 else None
         rows = par.bcast(rows)
-        if args.json:
-            par.print(json.dumps(rows, indent=2))
-            return 0
-        par.print(f"0-D Al QP cascade to {args.t_end:g} ns, self-consistent Eliashberg gap updated every k steps")
-        par.print(f"{'k':>4} {'steps':>6} {'wall (s)':>9} {'excess QPs (um^-3)':>19} {'rel err N_qp':>13} "
-                  f"{'rel err excess':>15} {'ledger':>9}")
-        for r in rows:
-            par.print(f"{r['k']:4d} {r['steps']:6d} {r['wall_s']:9.3g} {r['qp_number_excess']:19.6g} "
-                      f"{r['rel_error_qp_number']:13.2e} {r['rel_error_excess']:15.2e} {r['ledger']:9.1e}")
-        return 0
+        lines = [f"0-D Al QP cascade to {args.t_end:g} ns, self-consistent Eliashberg gap updated every k steps",
+                 (f"{'k':>4} {'steps':>6} {'wall (s)':>9} {'excess QPs (um^-3)':>19} {'rel err N_qp':>13} "
+                  f"{'rel err excess':>15} {'ledger':>9}")]
+        lines += [f"{r['k']:4d} {r['steps']:6d} {r['wall_s']:9.3g} {r['qp_number_excess']:19.6g} "
+                  f"{r['rel_error_qp_number']:13.2e} {r['rel_error_excess']:15.2e} {r['ledger']:9.1e}" for r in rows]
+        return print_result(par, args.json, rows, lines)
     if any(n < 16 or n > 65536 for n in args.n):
         raise InputError("--n", args.n, "grid sizes in 16..65536")
     if args.repeat < 1 or args.cells < 1:
@@ -46,21 +37,17 @@ def cmd_bench(args, par):
     rows = bench.kernels(tuple(args.n), cells=args.cells, repeat=args.repeat)
     el = bench.eliashberg_cost() if par.rank == 0 else None
     el = par.bcast(el)
-    if args.json:
-        par.print(json.dumps({"kernels": rows, "eliashberg": el}, indent=2))
-        return 0
-    par.print(f"{'N':>6} {'cells':>5} {'direct (s)':>11} {'FFT (s)':>11} {'FFT speed-up':>13} {'max rel diff':>13}")
-    for r in rows:
-        par.print(f"{r['n']:6d} {r['cells']:5d} {r['direct_s']:11.4g} {r['fft_s']:11.4g} "
-                  f"{r['speedup']:12.1f}x {r['max_rel_diff']:13.2e}")
-    par.print(f"Eliashberg update per cell (Al, h = Delta_0/16, N = {el['n']} energies, "
-              f"{el['self_energy_points']} self-energy points):")
-    par.print(f"  warm start {el['eliashberg_warm_s_per_cell'] * 1e3:.3g} ms ({el['warm_iterations']} iteration(s)), "
-              f"cold start {el['eliashberg_cold_s_per_cell'] * 1e3:.3g} ms ({el['cold_iterations']} iterations), "
-              f"FFT collision evaluation {el['collision_s_per_cell'] * 1e3:.3g} ms: warm update = "
-              f"{el['warm_over_collision']:.3g} collision evaluations (use gap.update_every; "
-              f"`boltzphlow bench eliashberg` measures its error)")
-    return 0
+    lines = [f"{'N':>6} {'cells':>5} {'direct (s)':>11} {'FFT (s)':>11} {'FFT speed-up':>13} {'max rel diff':>13}"]
+    lines += [f"{r['n']:6d} {r['cells']:5d} {r['direct_s']:11.4g} {r['fft_s']:11.4g} "
+              f"{r['speedup']:12.1f}x {r['max_rel_diff']:13.2e}" for r in rows]
+    lines += [(f"Eliashberg update per cell (Al, h = Delta_0/16, N = {el['n']} energies, "
+               f"{el['self_energy_points']} self-energy points):"),
+              (f"  warm start {el['eliashberg_warm_s_per_cell'] * 1e3:.3g} ms ({el['warm_iterations']} iteration(s)), "
+               f"cold start {el['eliashberg_cold_s_per_cell'] * 1e3:.3g} ms ({el['cold_iterations']} iterations), "
+               f"FFT collision evaluation {el['collision_s_per_cell'] * 1e3:.3g} ms: warm update = "
+               f"{el['warm_over_collision']:.3g} collision evaluations (use gap.update_every; "
+               "`boltzphlow bench eliashberg` measures its error)")]
+    return print_result(par, args.json, {"kernels": rows, "eliashberg": el}, lines)
 
 
 def add_parsers(sub):

@@ -5,6 +5,7 @@ import sys
 import numpy as np
 
 from boltzphlow_mpi import __version__
+from boltzphlow_mpi.cli.printing import print_lines
 from boltzphlow_mpi.errors import InputError
 
 
@@ -26,8 +27,7 @@ def cmd_inspect(args, par):
     lines = par.bcast(lines)
     if isinstance(lines, Exception):
         raise InputError("FILE", args.file, "a readable HDF5 file", str(lines))
-    for line in lines:
-        par.print(line)
+    print_lines(par, lines)
     return 0
 
 
@@ -97,8 +97,7 @@ def cmd_info(args, par):
     for m in MATERIALS.values():
         lines.append(f"{m.name:8} {m.tc_K:8.4g} {m.delta0_meV:13.4g} {m.tau0_ns:10.4g} {m.tau0_phonon_ns:13.4g} "
                      f"{m.debye_meV:13.4g} {m.n0_per_eV_um3:16.4g}")
-    for line in lines:
-        par.print(line)
+    print_lines(par, lines)
     return 0
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 
 from boltzphlow_mpi.app import reports
+from boltzphlow_mpi.cli.printing import print_lines
 from boltzphlow_mpi.errors import InputError, SolverError
 
 
@@ -16,7 +17,7 @@ def cmd_run(args, par):
     runner.check_new_output(out, args.force, par)
     sim = Simulation(cfg, par)  # every input check happens before the file is created
     sim.config_text = text
-    _print(par, reports.banner_lines(sim))
+    print_lines(par, reports.banner_lines(sim))
     writer = runner.open_output(sim, out, args.force)
     if cfg.solve.mode == "steady":
         return _steady(sim, writer, out, par)
@@ -35,14 +36,9 @@ def _steady(sim, writer, out, par):
         return 3
     sim.write_record(writer)
     writer.close()
-    _print(par, reports.steady_summary_lines(sim.summary()))
+    print_lines(par, reports.steady_summary_lines(sim.summary()))
     par.print(f"  output: {out} (one record: the steady state)")
     return 0
-
-
-def _print(par, lines):
-    for line in lines:
-        par.print(line)
 
 
 def _execute(sim, writer, out, args, par):
@@ -75,7 +71,7 @@ def _execute(sim, writer, out, args, par):
         return 3
     # (any other exception may be on one rank only: no collective close, main() aborts the job;
     # the file holds every record flushed before)
-    _print(par, reports.run_summary_lines(sim.summary()))
+    print_lines(par, reports.run_summary_lines(sim.summary()))
     par.print(f"  output: {out} (open with h5py or `h5dump -H {out}`)")
     if sim.last_checkpoint:
         par.print(f"  last checkpoint: {sim.last_checkpoint} (t = {sim.t * u.tau0_ns:.6g} ns)")
@@ -93,7 +89,7 @@ def cmd_restart(args, par):
     sim, meta = restart.from_checkpoint(args.checkpoint, par, args.t_end, args.config)
     par.print(f"restart from {args.checkpoint}: t = {sim.t * sim.units.tau0_ns:.6g} ns, step {sim.steps}, "
               f"written by {meta['ranks']} rank(s), now {par.size}")
-    _print(par, reports.banner_lines(sim))
+    print_lines(par, reports.banner_lines(sim))
     if args.output:
         out = args.output
         writer = runner.open_output(sim, out, args.force, restarted_from=args.checkpoint)

@@ -1,8 +1,7 @@
 """``boltzphlow lifetimes`` and ``thermal``: tables of thermal lifetimes and thermal functions against published formulas."""
-import json
-
 import numpy as np
 
+from boltzphlow_mpi.cli.printing import print_result
 from boltzphlow_mpi.errors import InputError
 
 
@@ -42,20 +41,17 @@ def cmd_lifetimes(args, par):
     result = {"material": mat.name, "temperature_over_tc": T, "gap_meV": delta * mat.kTc_meV,
               "kaplan_tau_r_ns": kr, "kaplan_tau_s_ns": ks,
               "tau_r_thermal_average_ns": t0 / avg_r, "rows": rows}
-    if args.json:
-        par.print(json.dumps(result, indent=2))
-        return 0
-    par.print(f"{mat.name} at T = {T:g} T_c ({T * mat.tc_K * 1e3:.4g} mK), Delta = {delta * mat.kTc_meV:.5g} meV, "
-              f"tau_0 = {t0:g} ns")
-    par.print(f"{'E/Delta':>8} {'E (meV)':>10} {'tau_r (ns)':>12} {'tau_s (ns)':>12}")
-    for r in rows:
-        par.print(f"{r['energy_over_delta']:8.4g} {r['energy_meV']:10.5g} {r['tau_r_ns']:12.5g} {r['tau_s_ns']:12.5g}")
-    par.print(f"Kaplan low-T formulas at E = Delta: tau_r = {kr:.5g} ns, tau_s = {ks:.5g} ns")
+    lines = [(f"{mat.name} at T = {T:g} T_c ({T * mat.tc_K * 1e3:.4g} mK), Delta = {delta * mat.kTc_meV:.5g} meV, "
+              f"tau_0 = {t0:g} ns"),
+             f"{'E/Delta':>8} {'E (meV)':>10} {'tau_r (ns)':>12} {'tau_s (ns)':>12}"]
+    lines += [f"{r['energy_over_delta']:8.4g} {r['energy_meV']:10.5g} {r['tau_r_ns']:12.5g} {r['tau_s_ns']:12.5g}"
+              for r in rows]
+    lines.append(f"Kaplan low-T formulas at E = Delta: tau_r = {kr:.5g} ns, tau_s = {ks:.5g} ns")
     if e_over[0] == 1.0:
-        par.print(f"  ratio collision integral / Kaplan at the gap edge: tau_r {rows[0]['tau_r_ns'] / kr:.4f}, "
-                  f"tau_s {rows[0]['tau_s_ns'] / ks:.4f}")
-    par.print(f"tau_r averaged over the thermal QP population: {t0 / avg_r:.5g} ns")
-    return 0
+        lines.append(f"  ratio collision integral / Kaplan at the gap edge: tau_r {rows[0]['tau_r_ns'] / kr:.4f}, "
+                     f"tau_s {rows[0]['tau_s_ns'] / ks:.4f}")
+    lines.append(f"tau_r averaged over the thermal QP population: {t0 / avg_r:.5g} ns")
+    return print_result(par, args.json, result, lines)
 
 
 # -- thermal -----------------------------------------------------------------------
@@ -81,22 +77,18 @@ def cmd_thermal(args, par):
                      "C_s_over_C_n": thermal.specific_heat_ratio(T, d0),
                      "D_mean_um2_per_ns": dn * thermal.mean_diffusivity_factor(T, d0)})
     jump = thermal.specific_heat_ratio((1 - 1e-5) * d0 / BCS_RATIO, d0) - 1
-    result = {"material": mat.name, "tc_star_K": mat.tc_K * d0 / BCS_RATIO,
+    tcs = mat.tc_K * d0 / BCS_RATIO
+    result = {"material": mat.name, "tc_star_K": tcs,
               "D_n_um2_per_ns": dn, "mean_free_path_um": args.mean_free_path_um,
               "specific_heat_jump": jump, "rows": rows}
-    if args.json:
-        par.print(json.dumps(result, indent=2))
-        return 0
-    tcs = mat.tc_K * d0 / BCS_RATIO
-    par.print(f"{mat.name}: weak-coupling BCS with Delta_0 = {mat.delta0_meV:g} meV, so the gap closes at "
-              f"T_c* = Delta_0 e^gamma / (pi k_B) = {tcs:.4g} K (material T_c = {mat.tc_K:g} K); t = T / T_c*")
-    par.print(f"D_n = v_F l / 3 = {dn:.5g} um^2/ns (l = {args.mean_free_path_um:g} um); "
-              f"specific-heat jump at T_c*: Delta C / C_n = {jump:.4f}")
-    par.print(f"{'t':>6} {'T (K)':>7} {'Delta (meV)':>12} {'k_es/k_en':>10} {'C_s/C_n':>9} {'<D> (um^2/ns)':>14}")
-    for r in rows:
-        par.print(f"{r['t']:6.3f} {r['t'] * tcs:7.4g} {r['gap_meV']:12.5g} {r['kappa_es_over_kappa_en']:10.4g} "
-                  f"{r['C_s_over_C_n']:9.4g} {r['D_mean_um2_per_ns']:14.5g}")
-    return 0
+    lines = [(f"{mat.name}: weak-coupling BCS with Delta_0 = {mat.delta0_meV:g} meV, so the gap closes at "
+              f"T_c* = Delta_0 e^gamma / (pi k_B) = {tcs:.4g} K (material T_c = {mat.tc_K:g} K); t = T / T_c*"),
+             (f"D_n = v_F l / 3 = {dn:.5g} um^2/ns (l = {args.mean_free_path_um:g} um); "
+              f"specific-heat jump at T_c*: Delta C / C_n = {jump:.4f}"),
+             f"{'t':>6} {'T (K)':>7} {'Delta (meV)':>12} {'k_es/k_en':>10} {'C_s/C_n':>9} {'<D> (um^2/ns)':>14}"]
+    lines += [f"{r['t']:6.3f} {r['t'] * tcs:7.4g} {r['gap_meV']:12.5g} {r['kappa_es_over_kappa_en']:10.4g} "
+              f"{r['C_s_over_C_n']:9.4g} {r['D_mean_um2_per_ns']:14.5g}" for r in rows]
+    return print_result(par, args.json, result, lines)
 
 
 def add_parsers(sub):
