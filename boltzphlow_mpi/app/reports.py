@@ -8,7 +8,6 @@ every rank.
 import numpy as np
 
 from boltzphlow_mpi import __version__
-from boltzphlow_mpi.physics.constants import JOULE_PER_EV
 
 
 def banner_lines(sim):
@@ -106,7 +105,7 @@ def steady_summary(sim, result):
     from boltzphlow_mpi.physics.analysis import diagnostics as dg
     from boltzphlow_mpi.physics.analysis import observables
     u, par = sim.units, sim.par
-    to_W = u.energy_density_eV_per_um3 * JOULE_PER_EV / (u.tau0_ns * 1e-9)
+    to_W = u.power_density_W_per_um3
     bal = result["balance"]
     out = {"iterations": result["iterations"], "max_relative_residual": result["max_relative_residual"],
            "residual_norms": list(result["residual_norms"]),

@@ -15,7 +15,6 @@ import json
 import numpy as np
 
 from boltzphlow_mpi.errors import InputError, SolverError
-from boltzphlow_mpi.physics.constants import JOULE_PER_EV
 
 
 def point_configs(raw, key, values):
@@ -61,7 +60,7 @@ def run_block(cfgs, readout_GHz):
         nq = float(dg.qp_number(sim.grid, sim.model.spectra, f)[0])
         d = float(sim.model.delta[0])
         s1, s2 = readout(sim, 0, f[0], readout_GHz)
-        to_W = u.energy_density_eV_per_um3 * JOULE_PER_EV / (u.tau0_ns * 1e-9)
+        to_W = u.power_density_W_per_um3
         rows.append({
             "eta": generation_efficiency_or_nan(sim, res["balance"]["absorbed"]),
             "qp_number_per_um3": nq * u.number_density_per_um3, "x_qp": observables.x_qp(nq, d),

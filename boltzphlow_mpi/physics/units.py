@@ -6,7 +6,7 @@ eV um^-3.
 """
 from dataclasses import dataclass
 
-from boltzphlow_mpi.physics.constants import K_B_EV_PER_K
+from boltzphlow_mpi.physics.constants import JOULE_PER_EV, K_B_EV_PER_K
 
 
 @dataclass(frozen=True)
@@ -28,3 +28,8 @@ class Units:
     def energy_density_eV_per_um3(self):
         """Internal energy-density unit in eV um^-3."""
         return self.n0_per_eV_um3 * (self.kTc_meV * 1e-3) ** 2
+
+    @property
+    def power_density_W_per_um3(self):
+        """Internal power-density unit (energy-density unit per ``tau_0``) in W um^-3."""
+        return self.energy_density_eV_per_um3 * JOULE_PER_EV / (self.tau0_ns * 1e-9)
