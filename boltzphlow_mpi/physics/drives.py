@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from boltzphlow_mpi.physics.analysis.diagnostics import phonon_energy_weights
-from boltzphlow_mpi.physics.constants import JOULE_PER_EV, PLANCK_MEV_PER_GHZ  # noqa: F401 (h: for the builder)
+from boltzphlow_mpi.physics.constants import PLANCK_MEV_PER_GHZ  # noqa: F401 (h: for the builder)
 
 
 @dataclass
@@ -83,4 +83,4 @@ class Drive:
 
 def power_to_internal(power_W_per_um3, units):
     """W/um^3 -> internal energy density per tau_0."""
-    return power_W_per_um3 * units.tau0_ns * 1e-9 / (units.energy_density_eV_per_um3 * JOULE_PER_EV)
+    return power_W_per_um3 / units.power_density_W_per_um3
