@@ -6,7 +6,7 @@ eV um^-3.
 """
 from dataclasses import dataclass
 
-from boltzphlow_mpi.physics.constants import JOULE_PER_EV, K_B_EV_PER_K
+from boltzphlow_mpi.physics.constants import JOULE_PER_EV
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,7 @@ class Units:
 
     @classmethod
     def of(cls, material):
-        return cls(material.tc_K * K_B_EV_PER_K * 1e3, material.tau0_ns, material.n0_per_eV_um3)
+        return cls(material.kTc_meV, material.tau0_ns, material.n0_per_eV_um3)
 
     @property
     def number_density_per_um3(self):
