@@ -10,7 +10,8 @@ from boltzphlow_mpi.numerics.integrator import SplitIntegrator
 from boltzphlow_mpi.numerics.steppers import StepController, make_stepper, relaxation_rate
 from boltzphlow_mpi.physics.analysis import diagnostics as dg
 from boltzphlow_mpi.physics.collisions import CollisionKernel
-from boltzphlow_mpi.physics.drives import PLANCK_MEV_PER_GHZ, Drive, power_to_internal
+from boltzphlow_mpi.physics.constants import PLANCK_MEV_PER_GHZ
+from boltzphlow_mpi.physics.drives import Drive, power_to_internal
 from boltzphlow_mpi.physics.energy_grid import EnergyGrid
 from boltzphlow_mpi.physics.gap.alpha2f import Alpha2F, read_alpha2f_table
 from boltzphlow_mpi.physics.gap.eliashberg import EliashbergSolver

@@ -9,6 +9,7 @@ the dotted key, the value and what was expected; unknown keys get a "did you mea
 import copy
 import difflib
 import math
+import sys
 import tomllib
 from dataclasses import dataclass
 
@@ -224,7 +225,7 @@ def _check_value(dotted, spec, value):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
         raise InputError(dotted, value, spec.expected())
-    if abs(value) > 1.7976931348623157e308 or not math.isfinite(value):  # huge TOML ints: no OverflowError
+    if abs(value) > sys.float_info.max or not math.isfinite(value):  # huge TOML ints: no OverflowError
         raise InputError(dotted, value, spec.expected())
     v = kind(value)
     if spec.lo is not None and (v < spec.lo or (v == spec.lo and not spec.lo_incl)):

@@ -12,6 +12,7 @@ evenly; ``graded`` makes them finer towards ``r = 0`` with a constant growth rat
     edges_um = [0.0, 1.0, ...]  # kind = "edges" only: explicit, increasing, first 0, last R
 """
 import math
+import sys
 import tomllib
 from dataclasses import dataclass
 
@@ -71,7 +72,7 @@ class RadialMesh:
         is_list = isinstance(edges, (list, tuple))
         shown = (list(edges)[:4] + (["..."] if len(edges) > 4 else [])) if is_list else edges
         if not (is_list and len(edges) >= 2
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= 1.7976931348623157e308
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= sys.float_info.max
                         for v in edges)):
             raise InputError(key, shown, "an increasing list of edges starting at 0 (um)")
         e = np.array([float(v) for v in edges])
@@ -106,7 +107,7 @@ def mesh_from_table(table, where, radius_expected=None):
         mesh = RadialMesh.from_edges(table.get("edges_um", []), f"{where}.edges_um")
     elif kind in ("uniform", "graded"):
         radius, cells = table.get("radius_um"), table.get("cells")
-        if (isinstance(radius, bool) or not isinstance(radius, (int, float)) or abs(radius) > 1.7976931348623157e308
+        if (isinstance(radius, bool) or not isinstance(radius, (int, float)) or abs(radius) > sys.float_info.max
                 or not math.isfinite(radius) or radius <= 0):
             raise InputError(f"{where}.radius_um", radius, "a positive number (um)")
         if isinstance(cells, bool) or not isinstance(cells, int) or not 1 <= cells <= 10_000_000:

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from boltzphlow_mpi.physics.analysis.diagnostics import phonon_energy_weights
-from boltzphlow_mpi.physics.constants import PLANCK_MEV_PER_GHZ  # noqa: F401 (h: for the builder)
 
 
 @dataclass
