@@ -227,90 +227,126 @@ def steady_vs_transient(power=1e-10, step_over_delta0=0.05, emax_over_delta0=8.0
     imbalance is <= r*, to ``cap_ns`` of simulated time, or for about ``wall_cap_s`` of
     stepping. Transient wall times count the stepping only; the checks' cost is reported
     apart (``check_wall_s``)."""
-    from mpi4py import MPI
-
-    from boltzphlow_mpi.app import config
-    from boltzphlow_mpi.app.simulation import Simulation
-    from boltzphlow_mpi.numerics import steady_point as steady
-    from boltzphlow_mpi.numerics.steady_common import exact_sums
-    from boltzphlow_mpi.parallel.comm import Parallel
-    from boltzphlow_mpi.physics.analysis import diagnostics as dg
-
     if variants is None:
         variants = ({"kernel": "fft", "rtol": 1e-4}, {"kernel": "fft", "rtol": 1e-4, "free": True},
                     {"kernel": "direct", "rtol": 1e-4})
 
     def make(**over):
-        cfg = steady_point_config(power, step_over_delta0, emax_over_delta0, tau_esc_ns, t_end_ns=cap_ns, **over)
-        return Simulation(config.from_dict(cfg), Parallel(MPI.COMM_SELF))
-
-    def qp_number(sim, y):
-        f = sim.model.unpack(y)[0]
-        return float(dg.qp_number(sim.grid, sim.model.spectra, f)[0]) * sim.units.number_density_per_um3
+        return _point_simulation(steady_point_config(power, step_over_delta0, emax_over_delta0, tau_esc_ns,
+                                                     t_end_ns=cap_ns, **over))
 
     sim = make()
+    res, newton = _newton_from_bath(sim, tol)
+    out = {"power_W_per_um3": power, "step_over_delta0": step_over_delta0, "emax_over_delta0": emax_over_delta0,
+           "N": sim.grid.size, "tau_esc_ns": tau_esc_ns, "tau0_phonon_ns": TAU0_PHONON_AL_NS, "tol": tol,
+           "loose": loose, "cap_ns": cap_ns, "check_ns": check_ns, "tau0_ns": sim.units.tau0_ns,
+           "newton": newton,
+           "slowest_relaxation_ns": slowest_relaxation_ns(sim, res["y"], res["delta"]),
+           "transients": []}
+    targets = {"r_star": newton["r_star"], "tol": tol, "loose": loose}
+    for var in variants:
+        out["transients"].append(_transient(make, var, targets, newton["qp_number"], check_ns, wall_cap_s))
+    return out
+
+
+def _point_simulation(raw):
+    """A ``Simulation`` of the config dict ``raw`` on this process alone."""
+    from mpi4py import MPI
+
+    from boltzphlow_mpi.app import config
+    from boltzphlow_mpi.app.simulation import Simulation
+    from boltzphlow_mpi.parallel.comm import Parallel
+    return Simulation(config.from_dict(raw), Parallel(MPI.COMM_SELF))
+
+
+def _qp_number(sim, y):
+    """N_qp (um^-3) of the point state ``y``."""
+    from boltzphlow_mpi.physics.analysis import diagnostics as dg
+    f = sim.model.unpack(y)[0]
+    return float(dg.qp_number(sim.grid, sim.model.spectra, f)[0]) * sim.units.number_density_per_um3
+
+
+def _newton_from_bath(sim, tol):
+    """``steady.solve`` of the point ``sim`` from its (bath) state: ``(result, the "newton" entry
+    of steady_vs_transient)``."""
+    from boltzphlow_mpi.numerics import steady_point as steady
     t0 = time.perf_counter()
     res = steady.solve(sim, tol=tol)
     newton_wall = time.perf_counter() - t0
     r_star, y_ss = res["max_relative_residual"], res["y"]
-    n_ss = qp_number(sim, y_ss)
+    n_ss = _qp_number(sim, y_ss)
     unknowns = steady.SteadyProblem(sim).size
-    out = {"power_W_per_um3": power, "step_over_delta0": step_over_delta0, "emax_over_delta0": emax_over_delta0,
-           "N": sim.grid.size, "tau_esc_ns": tau_esc_ns, "tau0_phonon_ns": TAU0_PHONON_AL_NS, "tol": tol,
-           "loose": loose, "cap_ns": cap_ns, "check_ns": check_ns, "tau0_ns": sim.units.tau0_ns,
-           "newton": {"wall_s": newton_wall, "iterations": res["iterations"], "r_star": r_star,
-                      "residual_norms": res["residual_norms"], "unknowns": unknowns, "qp_number": n_ss,
-                      "bath_qp_number": qp_number(sim, sim.model.reference_state)},
-           "slowest_relaxation_ns": slowest_relaxation_ns(sim, y_ss, res["delta"]),
-           "transients": []}
-    targets = {"r_star": r_star, "tol": tol, "loose": loose}
-    for var in variants:
-        kernel, rtol, dt_max_ns, free = (var.get("kernel", "fft"), var.get("rtol", 1e-4), var.get("dt_max_ns"),
-                                         bool(var.get("free", False)))
-        sim = make(kernel=kernel, rtol=rtol, dt_max_ns=dt_max_ns)
-        prob = steady.SteadyProblem(sim)  # the imbalance only (with the direct sums)
-        delta = float(sim.model.delta[0])
+    return res, {"wall_s": newton_wall, "iterations": res["iterations"], "r_star": r_star,
+                 "residual_norms": res["residual_norms"], "unknowns": unknowns, "qp_number": n_ss,
+                 "bath_qp_number": _qp_number(sim, sim.model.reference_state)}
 
-        def imbalance():
-            with exact_sums(sim):
-                return float(np.max(np.abs(prob.residual(prob.pack(sim.y, delta)))))
 
-        row = {"kernel": kernel, "rtol": rtol, "dt_max_ns": dt_max_ns, "free": free, "reached": {},
-               "qp_reached": None, "history": []}
-        wall = check_wall = 0.0
-        check, k, stop = check_ns / sim.units.tau0_ns, 0, None
-        while stop is None:
-            k += 1
-            # (free: not by single steps, advance_to(t + dt): each check lands on a branch)
-            target = sim.t + max(check, 2 * sim.dt) if free else k * check
-            w0 = time.perf_counter()
-            sim.advance_to(min(target, sim.t_end))
-            wall += time.perf_counter() - w0
-            t_ns = sim.t * sim.units.tau0_ns
-            w0 = time.perf_counter()
-            r = imbalance()
-            dn = abs(qp_number(sim, sim.y) / n_ss - 1)
-            check_wall += time.perf_counter() - w0
-            now = {"t_ns": t_ns, "wall_s": wall, "steps": sim.steps}
-            row["history"].append({**now, "imbalance": r, "qp_number_rel_diff": dn,
-                                   "dt_ns": sim.dt * sim.units.tau0_ns})
-            for name, goal in targets.items():
-                if name not in row["reached"] and r <= goal:
-                    row["reached"][name] = now
-            if row["qp_reached"] is None and dn <= loose:
-                row["qp_reached"] = now
-            if r <= r_star:
-                stop = "reached r*"
-            elif sim.t >= sim.t_end * (1 - 1e-13):
-                stop = "simulated-time cap"
-            elif wall >= wall_cap_s:
-                stop = "wall-time cap"
-        hist = row["history"]
-        best = min(hist, key=lambda h: h["imbalance"])
-        row.update({"stop": stop, "t_ns": hist[-1]["t_ns"], "wall_s": wall, "steps": sim.steps,
-                    "rejected": sim.integrator.controller.rejected, "check_wall_s": check_wall, "checks": len(hist),
-                    "final_imbalance": hist[-1]["imbalance"], "min_imbalance": best["imbalance"],
-                    "min_imbalance_t_ns": best["t_ns"], "final_qp_number_rel_diff": hist[-1]["qp_number_rel_diff"],
-                    "max_dt_ns": max(h["dt_ns"] for h in hist)})
-        out["transients"].append(row)
-    return out
+def _imbalance(sim):
+    """A function of no arguments: ``max |ln(G/(K y))|`` of ``sim``'s current state over the
+    unknowns of ``steady.SteadyProblem``, with the direct collision sums (Newton's measure)."""
+    from boltzphlow_mpi.numerics import steady_point as steady
+    from boltzphlow_mpi.numerics.steady_common import exact_sums
+    prob = steady.SteadyProblem(sim)  # the imbalance only (with the direct sums)
+    delta = float(sim.model.delta[0])
+
+    def imbalance():
+        with exact_sums(sim):
+            return float(np.max(np.abs(prob.residual(prob.pack(sim.y, delta)))))
+    return imbalance
+
+
+def _transient(make, var, targets, n_ss, check_ns, wall_cap_s):
+    """One row of ``steady_vs_transient``: the transient variant ``var`` (``make(**over)`` builds
+    its simulation) checked every ``check_ns`` against ``targets`` and Newton's N_qp ``n_ss``
+    until its imbalance is <= ``targets["r_star"]``, the simulated-time cap or the wall-time cap."""
+    kernel, rtol, dt_max_ns, free = (var.get("kernel", "fft"), var.get("rtol", 1e-4), var.get("dt_max_ns"),
+                                     bool(var.get("free", False)))
+    sim = make(kernel=kernel, rtol=rtol, dt_max_ns=dt_max_ns)
+    imbalance = _imbalance(sim)
+    row = {"kernel": kernel, "rtol": rtol, "dt_max_ns": dt_max_ns, "free": free, "reached": {},
+           "qp_reached": None, "history": []}
+    wall = check_wall = 0.0
+    check, k, stop = check_ns / sim.units.tau0_ns, 0, None
+    while stop is None:
+        k += 1
+        # (free: not by single steps, advance_to(t + dt): each check lands on a branch)
+        target = sim.t + max(check, 2 * sim.dt) if free else k * check
+        w0 = time.perf_counter()
+        sim.advance_to(min(target, sim.t_end))
+        wall += time.perf_counter() - w0
+        r, spent = _check_transient(sim, row, imbalance, n_ss, wall, targets)
+        check_wall += spent
+        if r <= targets["r_star"]:
+            stop = "reached r*"
+        elif sim.t >= sim.t_end * (1 - 1e-13):
+            stop = "simulated-time cap"
+        elif wall >= wall_cap_s:
+            stop = "wall-time cap"
+    hist = row["history"]
+    best = min(hist, key=lambda h: h["imbalance"])
+    row.update({"stop": stop, "t_ns": hist[-1]["t_ns"], "wall_s": wall, "steps": sim.steps,
+                "rejected": sim.integrator.controller.rejected, "check_wall_s": check_wall, "checks": len(hist),
+                "final_imbalance": hist[-1]["imbalance"], "min_imbalance": best["imbalance"],
+                "min_imbalance_t_ns": best["t_ns"], "final_qp_number_rel_diff": hist[-1]["qp_number_rel_diff"],
+                "max_dt_ns": max(h["dt_ns"] for h in hist)})
+    return row
+
+
+def _check_transient(sim, row, imbalance, n_ss, wall, targets):
+    """One check of a transient: its imbalance and N_qp against Newton's ``n_ss`` into the
+    history of ``row``, with the targets (and N_qp within ``targets["loose"]``) reached first
+    here. Returns ``(imbalance, seconds the check took)``."""
+    t_ns = sim.t * sim.units.tau0_ns
+    w0 = time.perf_counter()
+    r = imbalance()
+    dn = abs(_qp_number(sim, sim.y) / n_ss - 1)
+    spent = time.perf_counter() - w0
+    now = {"t_ns": t_ns, "wall_s": wall, "steps": sim.steps}
+    row["history"].append({**now, "imbalance": r, "qp_number_rel_diff": dn,
+                           "dt_ns": sim.dt * sim.units.tau0_ns})
+    for name, goal in targets.items():
+        if name not in row["reached"] and r <= goal:
+            row["reached"][name] = now
+    if row["qp_reached"] is None and dn <= targets["loose"]:
+        row["qp_reached"] = now
+    return r, spent

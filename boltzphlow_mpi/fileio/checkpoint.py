@@ -52,14 +52,31 @@ class CheckpointState:
 
 
 def write(state, par, directory, keep, prefix="ckpt"):
-    """Collective. Writes ``state`` to ``directory/<prefix>_<records>.h5``; for regular
-    checkpoints (``keep`` given) keeps the newest ``keep``. Emergency checkpoints
-    (``prefix = "emergency"``, ``keep = None``) are never pruned, and ``--latest`` does not
-    pick them.
+    """Write a checkpoint (collective), atomically (see the module docstring).
 
     The state is that of the trajectory at ``t``; ``t_record`` is the time of the last
     record, which a restart lands on again from it (docs/numerics.md, "Checkpoints and
-    restart")."""
+    restart").
+
+    Parameters
+    ----------
+    state : CheckpointState
+        This rank's rows and the run's scalars.
+    par : Parallel
+        The communicator of the run; every rank writes its cell slice.
+    directory : str
+        Where the file goes (created if needed): ``directory/<prefix>_<records>.h5``.
+    keep : int or None
+        Regular checkpoints: keep the newest ``keep`` of ``ckpt_*.h5``. ``None`` (emergency
+        checkpoints, ``prefix = "emergency"``): prune nothing; ``--latest`` never picks them.
+    prefix : str
+        The file name's prefix.
+
+    Returns
+    -------
+    str
+        The path of the checkpoint (the same on every rank).
+    """
     h5py = h5py_mpi()
     records = state.scalars["records"]
     name = None
@@ -68,50 +85,67 @@ def write(state, par, directory, keep, prefix="ckpt"):
         name = os.path.join(directory, PATTERN.replace("ckpt", prefix).format(records))
     name = par.bcast(name)
     tmp = name + ".tmp"
-    c0, c1 = state.cell_range
     with h5py.File(tmp, "w", driver="mpio", comm=par.comm) as h5:
-        y = h5.create_dataset("state/y", (state.n_cells, state.y.shape[1]), dtype="f8")
-        d = h5.create_dataset("state/delta", (state.n_cells,), dtype="f8")
-        c = h5.create_dataset("state/condensate", (state.n_cells,), dtype="f8")
-        y.attrs["units"] = ("internal: occupations f, n (1), then the accumulators e_esc, e_qp->ph, e_abs "
-                            "in N_0 (k_B T_c)^2 per um^3 (times um^3 for a sphere cell)")
-        d.attrs["units"] = "k_B T_c"
-        c.attrs["units"] = "N_0 (k_B T_c)^2 (internal energy density)"
-        if c1 > c0:
-            y[c0:c1] = state.y
-            d[c0:c1] = state.delta
-            c[c0:c1] = state.condensate
-        # the gap model's own state (Eliashberg self-energies: the warm start of the next solve)
-        for key, arr in sorted(state.gap_state.items()):
-            arr = np.asarray(arr, float)
-            ds = h5.create_dataset(f"state/gap_model/{key}", (state.n_cells,) + arr.shape[1:], dtype="f8")
-            ds.attrs["units"] = "k_B T_c (complex self-energy as (re, im) pairs on eps_k = k h)"
-            if c1 > c0:
-                ds[c0:c1] = arr
-        for k in SCALARS:
-            h5.attrs[k] = state.scalars[k]
-        h5.attrs["t_record"] = state.t_record
-        h5.attrs["limit_reason"] = state.limit_reason
-        h5.attrs["out"] = json.dumps(state.out)
-        h5.attrs["initial"] = json.dumps({k: v for k, v in state.initial.items() if k != "gap_all"})
-        h5.attrs["config"] = json.dumps(state.config)
-        h5.attrs["output_path"] = os.path.abspath(state.output_path) if state.output_path else ""
-        h5.attrs["version"] = __version__
-        h5.attrs["ranks"] = par.size
-        h5.attrs["kind"] = "boltzphlow-checkpoint"
-        h5.attrs["gap_model"] = state.gap_model
+        _write_cells(h5, state)
+        _write_attributes(h5, state, par)
         hooks.fire("checkpoint_written", par=par, path=tmp, records=records)  # (tests: a kill -9 here)
         h5.attrs["complete"] = 1
     par.comm.barrier()  # closed everywhere before the rename
     if par.rank == 0:
         os.replace(tmp, name)
     if par.rank == 0 and keep is not None:
-        # prune older checkpoints only; a higher number in the directory is not this run's past
-        older = sorted(p for p in glob.glob(os.path.join(directory, "ckpt_*.h5")) if p < name)
-        for stale in older[:max(0, len(older) - (keep - 1))]:
-            os.remove(stale)
+        _prune(directory, name, keep)
     par.comm.barrier()
     return name
+
+
+def _write_cells(h5, state):
+    """The global cell datasets (``state/y``, ``delta``, ``condensate``, the gap model's
+    arrays), each rank its own slice (collective)."""
+    c0, c1 = state.cell_range
+    y = h5.create_dataset("state/y", (state.n_cells, state.y.shape[1]), dtype="f8")
+    d = h5.create_dataset("state/delta", (state.n_cells,), dtype="f8")
+    c = h5.create_dataset("state/condensate", (state.n_cells,), dtype="f8")
+    y.attrs["units"] = ("internal: occupations f, n (1), then the accumulators e_esc, e_qp->ph, e_abs "
+                        "in N_0 (k_B T_c)^2 per um^3 (times um^3 for a sphere cell)")
+    d.attrs["units"] = "k_B T_c"
+    c.attrs["units"] = "N_0 (k_B T_c)^2 (internal energy density)"
+    if c1 > c0:
+        y[c0:c1] = state.y
+        d[c0:c1] = state.delta
+        c[c0:c1] = state.condensate
+    # the gap model's own state (Eliashberg self-energies: the warm start of the next solve)
+    for key, arr in sorted(state.gap_state.items()):
+        arr = np.asarray(arr, float)
+        ds = h5.create_dataset(f"state/gap_model/{key}", (state.n_cells,) + arr.shape[1:], dtype="f8")
+        ds.attrs["units"] = "k_B T_c (complex self-energy as (re, im) pairs on eps_k = k h)"
+        if c1 > c0:
+            ds[c0:c1] = arr
+
+
+def _write_attributes(h5, state, par):
+    """The root attributes: the run's scalars, ledgers, config and provenance (all but
+    ``complete``, which ``write`` sets last)."""
+    for k in SCALARS:
+        h5.attrs[k] = state.scalars[k]
+    h5.attrs["t_record"] = state.t_record
+    h5.attrs["limit_reason"] = state.limit_reason
+    h5.attrs["out"] = json.dumps(state.out)
+    h5.attrs["initial"] = json.dumps({k: v for k, v in state.initial.items() if k != "gap_all"})
+    h5.attrs["config"] = json.dumps(state.config)
+    h5.attrs["output_path"] = os.path.abspath(state.output_path) if state.output_path else ""
+    h5.attrs["version"] = __version__
+    h5.attrs["ranks"] = par.size
+    h5.attrs["kind"] = "boltzphlow-checkpoint"
+    h5.attrs["gap_model"] = state.gap_model
+
+
+def _prune(directory, name, keep):
+    """Remove all but the newest ``keep`` regular checkpoints up to ``name`` (rank 0)."""
+    # older checkpoints only; a higher number in the directory is not this run's past
+    older = sorted(p for p in glob.glob(os.path.join(directory, "ckpt_*.h5")) if p < name)
+    for stale in older[:max(0, len(older) - (keep - 1))]:
+        os.remove(stale)
 
 
 def read_meta(path, par):

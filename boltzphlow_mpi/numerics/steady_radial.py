@@ -1,36 +1,10 @@
-"""Steady states of the radial problem (all cells coupled, parallel) with PETSc SNES.
+"""Steady states of the radial problem (all cells coupled, parallel) with PETSc SNES:
+``solve`` (docs/physics.md, "Sphere (radial)"; docs/numerics.md, "Steady-state solvers").
 
-The semi-discrete equations of the sphere (collisions, escape and drives of ``kinetics``,
-QP diffusion and phonon streaming of ``transport``, docs/physics.md, "Radial transport") in steady
-state::
-
-    0 = G(y) - K(y) y + T(y)
-
-with ``T`` the transport rate: QP diffusion ``V rho df/dt = sum_faces g (f_nb - f)`` (the
-conductances of ``transport.diffusion_conductances``, Milne extrapolation at ``R``) and the
-phonon streaming rate of ``transport.Streaming.rate`` (the same upwind MUSCL discrete
-ordinates the transient uses). Transport is split into its outflow coefficient ``T_out``
-(the first-order upwind/diffusion loss of the cell: faces and angular redistribution out
-of a direction) and the rest, the inflow; the residual is, as in ``steady``, the log of gain
-over loss on the logarithms ``v = ln y`` of the unknowns::
-
-    r = ln(G + T + T_out y) - ln((K + T_out) y).
-
-Newton's method (``SNES newtonls``) with matrix-free Jacobian-vector products (a one-sided
-difference of the residual, step ``1e-7 / |w|_inf`` in ``v``) and GMRES, preconditioned with
-the assembled frozen-coefficient Jacobian (``-snes_mf_operator`` in PETSc's terms): per cell
-the dense Jacobian of its collisions, drives and escape (batched central differences, as
-in ``steady``) with its own transport loss and angular redistribution, plus the coupling to
-the neighbour cells through the QP diffusion and first-order upwind phonon inflow (the
-MUSCL correction is left to the matrix-free product). The default preconditioner is block
-Jacobi over the ranks with an LU of each rank's block (one rank: the exact LU of the
-frozen Jacobian). PETSc options with the prefix ``steady_`` override it
-(``-steady_ksp_type``, ``-steady_ksp_rtol``, ``-steady_pc_type asm``,
-``-steady_sub_pc_type ilu``, ``-steady_snes_monitor``, ...). The start is the current state
-or the per-cell quasi-thermal state, whichever has the smaller residual. Every rank takes
-part in every residual evaluation (ghost exchange and gathers are collective). The result
-agrees between rank counts to the solver tolerance, not bitwise: the Krylov inner
-products sum over ranks.
+The residual of the sphere's steady state in log variables and the matrix of its
+preconditioner are ``steady_radial_problem``; Newton-Krylov on it with every cell's spectra
+held is ``steady_radial_newton``. Here: the outer iteration that alternates that solve with
+the gap update of every cell when the gap is self-consistent.
 
 Scope: QP transport ``diffusive`` or ``off``; phonon transport ``kinetic`` or ``off``; the
 gap fixed or self-consistent (``solve``: outer iteration), BCS or Eliashberg.
@@ -38,315 +12,84 @@ gap fixed or self-consistent (``solve``: outer iteration), BCS or Eliashberg.
 import numpy as np
 
 from boltzphlow_mpi.errors import SolverError
-from boltzphlow_mpi.numerics.steady_common import exact_sums, newton_snes
-from boltzphlow_mpi.physics.analysis import diagnostics as dg
-from boltzphlow_mpi.physics.transport import diffusion_conductances
-
-
-class RadialSteadyProblem:
-    def __init__(self, sim):
-        tr = sim.transport
-        if tr is None:
-            raise SolverError("radial steady state: needs geometry.kind = 'sphere'")
-        if tr.qp == "kinetic":
-            raise SolverError("radial steady state: transport.qp = 'kinetic' is not supported (use 'diffusive')")
-        self.sim, self.tr, self.par = sim, tr, sim.par
-        m = self.model = sim.model
-        self.y0 = sim.y.copy()
-        C_loc, N = len(self.y0), m.N
-        mask = np.zeros((C_loc, m.width), bool)
-        q = m.spectra.active.copy()
-        q[:, 0] = False
-        mask[:, :N] = q  # Mq = 1 (diffusive or no QP transport)
-        mask[:, m.nf:m.nf + m.nn] = np.tile(m.grid.phonon_mask, m.Mp)[None, :]
-        self.mask = mask
-        self.counts = mask.sum(axis=1)
-        self.offsets = np.concatenate([[0], np.cumsum(self.counts)])
-        self.size = int(self.offsets[-1])
-        c0, c1 = sim.cell_range
-        self.cells = slice(c0, c1)
-        # global numbering of the unknowns: cells in order, each cell's masked columns in order
-        self.mask_all = self.par.gather_cells(mask).astype(bool)
-        self.n_cells = len(self.mask_all)
-        counts_all = self.mask_all.sum(axis=1)
-        first = np.concatenate([[0], np.cumsum(counts_all)])[:-1]
-        self.index_all = np.where(self.mask_all, first[:, None] + np.cumsum(self.mask_all, axis=1) - 1, -1)
-        self._setup_diffusion()
-        self._setup_streaming()
-
-    # -- transport coefficients (fixed: the gap does not change) ---------------------------
-    def _setup_diffusion(self):
-        tr, m = self.tr, self.model
-        self.g = None
-        if tr.qp != "diffusive":
-            return
-        mass = self.par.gather_cells(m.spectra.mass)
-        delta = self.par.gather_cells(m.delta)
-        open_cells = (mass > 0) & (m.grid.edges[1][None, :] > delta[:, None])
-        g_int, g_out = diffusion_conductances(tr.mesh, tr.diffusivity, open_cells, tr.milne)
-        if tr.boundary != "bath":
-            g_out = np.zeros_like(g_out)
-        C = tr.mesh.cells
-        lower, upper = np.zeros((C, m.N)), np.zeros((C, m.N))
-        lower[1:], upper[:-1] = g_int, g_int
-        vm = tr.mesh.volumes[:, None] * mass
-        with np.errstate(divide="ignore", invalid="ignore"):
-            inv = np.where(vm > 0, 1.0 / np.where(vm > 0, vm, 1.0), 0.0)
-        diag = lower + upper
-        diag[-1] += g_out
-        self.g = (lower, upper, g_out, inv)
-        self.qp_out = (diag * inv)[self.cells]
-
-    def _setup_streaming(self):
-        tr, m = self.tr, self.model
-        self.st = None
-        if tr.phonon != "kinetic":
-            return
-        st = self.st = tr.streaming
-        mu, w, alpha = st.mu, st.w, st.alpha
-        v = np.broadcast_to(np.asarray(st.speed, float), (m.N,))
-        geom = np.where(mu[None, :] > 0, mu[None, :] * st.area[1:, None], -mu[None, :] * st.area[:-1, None])
-        ang_out = st.darea[:, None] * alpha[None, 1:] / w[None, :]
-        self.ph_out = ((geom + ang_out) / st.volume[:, None])[:, :, None] * v[None, None, :] * m.grid.phonon_mask
-        ang_in = np.zeros_like(ang_out)
-        ang_in[:, 1:] = st.darea[:, None] * alpha[None, 1:-1] / w[None, 1:]
-        self.ph_ang_in = (ang_in / st.volume[:, None])[:, :, None] * v[None, None, :] * m.grid.phonon_mask
-
-    # -- rates --------------------------------------------------------------------------------
-    def transport(self, y):
-        """``(T, T_out, power out through R)`` for the local rows ``y`` (collective)."""
-        m = self.model
-        N, C_loc = m.N, len(y)
-        T, T_out = np.zeros_like(y), np.zeros_like(y)
-        power = 0.0
-        if self.g is not None:
-            lower, upper, g_out, inv = self.g
-            f = self.par.gather_cells(y[:, :N])
-            flux = np.zeros_like(f)
-            flux[1:] += lower[1:] * (f[:-1] - f[1:])
-            flux[:-1] += upper[:-1] * (f[1:] - f[:-1])
-            flux[-1] += g_out * (m.f_bath - f[-1])
-            T[:, :N] = (flux * inv)[self.cells]
-            T_out[:, :N] = self.qp_out
-            power += 4.0 * m.grid.step * float(np.sum(m.grid.x * g_out * (f[-1] - m.f_bath)))
-        if self.st is not None:
-            sl = slice(m.nf, m.nf + m.nn)
-            n = y[:, sl]
-            ghosted = self.tr.domain.exchange(n).reshape(-1, m.Mp, N)
-            dn, flux = self.st.rate(ghosted, m.n_bath)
-            T[:, sl] = dn.reshape(C_loc, m.nn)
-            T_out[:, sl] = self.ph_out.reshape(C_loc, m.nn)
-            local = 0.0
-            if flux is not None:
-                number = np.sum(m.wp[:, None] * flux, axis=0)
-                local = float(dg.phonon_energy(m.grid, m.phonon_weight, number))
-            power += float(np.sum(self.par.comm.allgather(local)))
-        return T, T_out, power
-
-    def angular_inflow(self, y, i):
-        """Phonons streaming into direction ``m`` from ``m - 1`` of the same cell ``i`` (rows ``y``)."""
-        m = self.model
-        out = np.zeros_like(y)
-        if self.st is not None:
-            n = y[:, m.nf:m.nf + m.nn].reshape(len(y), m.Mp, m.N)
-            inflow = np.zeros_like(n)
-            inflow[:, 1:] = self.ph_ang_in[i][None, 1:] * n[:, :-1]
-            out[:, m.nf:m.nf + m.nn] = inflow.reshape(len(y), m.nn)
-        return out
-
-    # -- unknowns -----------------------------------------------------------------------------
-    def unpack(self, x):
-        y = self.y0.copy()
-        y[self.mask] = np.exp(x)
-        return y
-
-    def pack(self, y):
-        return np.log(np.maximum(y[self.mask], 1e-300))
-
-    def rates(self, y):
-        """``(gain, loss, T, T_out)`` of the local rows ``y`` (collective), rows like ``y``:
-        ``gain = G + T + T_out y``, ``loss = (K + T_out) y`` (``dy/dt = gain - loss``)."""
-        G, K = self.model.split(y)
-        T, T_out, _ = self.transport(y)
-        gain = G + T + T_out * y
-        return gain, (K + T_out) * y, T, T_out
-
-    def log_balance(self, gain, loss):
-        """``ln(gain) - ln(loss)`` on the unknowns (the residual, see the module docstring)."""
-        return np.log(np.maximum(gain[self.mask], 1e-300)) - np.log(np.maximum(loss[self.mask], 1e-300))
-
-    def residual(self, x):
-        gain, loss, _, _ = self.rates(self.unpack(x))
-        return self.log_balance(gain, loss)
-
-    def block_jacobians(self, y, T, T_out):
-        """Per local cell: the dense frozen-coefficient Jacobian of the cell with its
-        neighbours held (see the module docstring); ``T``, ``T_out`` of ``rates(y)``."""
-        m = self.model
-        spectra, powers = m.spectra, [d.power for d in m.drives]
-        blocks = []
-        try:
-            for i in range(len(y)):
-                cols = np.nonzero(self.mask[i])[0]
-                nv = len(cols)
-                if nv == 0:
-                    blocks.append(None)
-                    continue
-                row = y[i:i + 1]
-                frozen = (T + T_out * y)[i:i + 1] - self.angular_inflow(row, i)
-                yv = row[0, cols]
-                h = 1e-3 * yv
-                ys = np.repeat(row, 2 * nv, axis=0)
-                idx = np.arange(nv)
-                ys[idx, cols] = yv + h
-                ys[nv + idx, cols] = yv - h
-                m.set_spectra(spectra.row(i).tile(len(ys)))
-                for d, p in zip(m.drives, powers):
-                    d.power = p[i:i + 1]
-                G, K = m.split(ys)
-                gain = G + frozen + self.angular_inflow(ys, i)
-                L = (np.log(np.maximum(gain[:, cols], 1e-300))
-                     - np.log(np.maximum((K + T_out[i:i + 1])[:, cols], 1e-300)))
-                blocks.append(((L[:nv] - L[nv:]) * (yv / (2 * h))[:, None]).T - np.eye(nv))
-        finally:
-            m.set_spectra(spectra)
-            for d, p in zip(m.drives, powers):
-                d.power = p
-        return blocks
-
-    def couplings(self, y, gain):
-        """Frozen-coefficient coupling to the neighbour cells: ``(row, column, value)`` of
-        ``dr/dv`` in global unknown numbering, ``d ln(gain_i) / d v_j`` for the QP diffusion
-        inflow ``g f_j / (V rho)`` and the first-order upwind phonon inflow
-        ``v |mu| A n_j / V`` (the MUSCL correction left out); ``gain`` of ``rates(y)``."""
-        m = self.model
-        c0 = self.cells.start
-        rows, cols, vals = [], [], []
-        cell_of = np.arange(len(y)) + c0
-        if self.g is not None:
-            lower, upper, _, inv = self.g
-            f = self.par.gather_cells(y[:, :m.N])
-            for nb, g in ((-1, lower), (+1, upper)):
-                j = cell_of + nb
-                ok = (j >= 0) & (j < self.n_cells)
-                for a in np.nonzero(ok)[0]:
-                    i, jj = cell_of[a], j[a]
-                    k = np.nonzero(self.mask[a, :m.N] & self.mask_all[jj, :m.N] & (g[i] > 0))[0]
-                    if len(k):
-                        rows.append(self.index_all[i, k])
-                        cols.append(self.index_all[jj, k])
-                        vals.append(g[i, k] * inv[i, k] * f[jj, k] / np.maximum(gain[a, k], 1e-300))
-        if self.st is not None:
-            st, sl = self.st, slice(m.nf, m.nf + m.nn)
-            n_all = self.par.gather_cells(y[:, sl]).reshape(self.n_cells, m.Mp, m.N)
-            v = np.broadcast_to(np.asarray(st.speed, float), (m.N,))
-            for a, i in enumerate(cell_of):
-                for d, mu in enumerate(st.mu):
-                    j, area = (i - 1, st.area[a]) if mu > 0 else (i + 1, st.area[a + 1])
-                    if not 0 <= j < self.n_cells:
-                        continue
-                    col0 = m.nf + d * m.N
-                    k = np.nonzero(self.mask[a, col0:col0 + m.N] & self.mask_all[j, col0:col0 + m.N])[0]
-                    if len(k):
-                        rows.append(self.index_all[i, col0 + k])
-                        cols.append(self.index_all[j, col0 + k])
-                        vals.append(v[k] * abs(mu) * area * n_all[j, d, k]
-                                    / (st.volume[a] * np.maximum(gain[a, col0 + k], 1e-300)))
-        if not rows:
-            return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
-        return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
-
-    def balance(self, y):
-        """Absorbed power, escaped power and power out through ``R`` (internal energy per
-        tau_0 times um^3, summed over all cells in global order)."""
-        m = self.model
-        G, _ = m.split(y)
-        base = m.nf + m.nn
-        vol = self.sim.volumes
-        absorbed = self.par.gather_cells(G[:, base + 2] * vol)
-        escaped = self.par.gather_cells(G[:, base] * vol)
-        _, _, out = self.transport(y)
-        return {"absorbed": float(np.sum(absorbed)), "escaped": float(np.sum(escaped)), "boundary": out}
-
-
-class _MatrixFree:
-    """``PETSc`` python ``Mat``: ``J w = (F(x + e w) - F(x)) / e``, ``e = 1e-7 / |w|_inf``."""
-
-    def __init__(self, prob):
-        self.prob, self.x, self.f = prob, None, None
-
-    def set_base(self, x, f):
-        self.x, self.f = x, f
-
-    def mult(self, mat, w, out):
-        wa = w.getArray(readonly=True)
-        norm = w.norm(3)  # NORM_INFINITY: a max, so the same on any number of ranks
-        if norm == 0:
-            out.set(0.0)
-            return
-        e = 1e-7 / norm
-        out.setArray((self.prob.residual(self.x + e * wa) - self.f) / e)
-
-
-def _starting_point(sim, prob):
-    """The current state, or where that has the larger residual norm, the per-cell
-    quasi-thermal state (``steady.quasi_thermal_rows``: each cell at the temperature whose
-    escape power is its absorbed power; cells without drive at the bath)."""
-    from boltzphlow_mpi.numerics.steady_point import quasi_thermal_rows
-    x_now = prob.pack(prob.y0)
-    hot, found = quasi_thermal_rows(sim.model, 50.0)
-    if not sim.par.reduce_max(float(found.any())):
-        return x_now
-    hot = np.where(found[:, None], hot, prob.y0)
-    hot[:, sim.model.nf + sim.model.nn:] = prob.y0[:, sim.model.nf + sim.model.nn:]
-    x_hot = prob.pack(hot)
-    norms = [float(np.sum(np.square(prob.residual(x)))) for x in (x_now, x_hot)]
-    now, warm = (float(np.sqrt(np.sum(sim.par.gather_cells(np.atleast_1d(v))))) for v in norms)
-    return x_hot if warm < now else x_now
+from boltzphlow_mpi.numerics.steady_radial_newton import newton
 
 
 def solve(sim, tol=1e-10, max_it=100, max_outer=60):
-    """Steady state of a sphere ``sim`` from its current state (collective). Returns a dict
-    with the local rows ``y``, the cells' gaps ``delta``, SNES and KSP iterations, residual
-    norms and the balance.
+    """Steady state of a sphere ``sim`` from its current state (collective).
 
     Self-consistent gap (BCS or Eliashberg): an outer iteration alternates Newton-Krylov on
     the occupations with every cell's spectra held and the gap update of every cell from its
     new ``f``, ``n`` (``gap_model.update``: the BCS gap equation or the Eliashberg
     self-energies), until no cell's gap edge moves by more than ``max(tol, Eliashberg
     tolerance) Delta_0``; QP cells that gain states start at the occupation of the first
-    cell above them. The transport (open faces, QP trapping) follows each update."""
+    cell above them. The transport (open faces, QP trapping) follows each update.
+
+    Parameters
+    ----------
+    sim : Simulation
+        A sphere; with the self-consistent gap its state and spectra are left at the
+        steady state's.
+    tol : float
+        Tolerance of each Newton solve (``steady_radial_newton.newton``) and, times
+        ``Delta_0``, of the gap iteration (at least the Eliashberg solver's tolerance).
+    max_it : int
+        Newton iterations at most per solve.
+    max_outer : int
+        Gap updates at most.
+
+    Returns
+    -------
+    dict
+        The local rows ``y``, the cells' gaps ``delta``, SNES and KSP iterations (summed
+        over the outer iteration), residual norms, ``max_relative_residual`` and the
+        balance; with the self-consistent gap also ``outer_iterations``.
+
+    Raises
+    ------
+    SolverError
+        On every rank: Newton did not converge, a gap update failed, or the gap iteration
+        did not converge in ``max_outer`` updates.
+    """
     if not sim.self_consistent:
-        return _newton(sim, tol, max_it)
-    m, par = sim.model, sim.par
+        return newton(sim, tol, max_it)
     gap_tol = max(tol, getattr(getattr(sim.gap_model, "solver", None), "tol", 0.0)) * sim.delta0
     its = lin = 0
     history = []
     for outer in range(1, max_outer + 1):
-        res = _newton(sim, tol, max_it)
+        res = newton(sim, tol, max_it)
         its, lin, history = its + res["iterations"], lin + res["linear_iterations"], history + res["residual_norms"]
         sim.y = res["y"]
-        old = m.spectra
-        error = None
-        fbar, nbar, _ = m.unpack(sim.y)
-        try:
-            new = sim.gap_model.update(fbar, nbar, old)
-        except SolverError as exc:  # every rank must stop, not hang
-            new, error = old, str(exc)
-        if par.reduce_max(1.0 if error else 0.0):
-            raise SolverError(error or "radial steady state: gap update failed on another rank")
-        moved = par.reduce_max(float(np.max(np.abs(np.asarray(new.delta) - np.asarray(old.delta)), initial=0.0)))
-        sim.y = _fill_gained(m, sim.y, old.active, new.active)
-        sim.set_spectra(new)  # collective: the transport gathers every cell's gap
+        moved = _update_gaps(sim)
         if moved < gap_tol:
             break
     else:
         raise SolverError(f"radial steady state: the gap iteration did not converge in {max_outer} updates "
                           f"(a gap edge still moves by {moved:.3g} k_B T_c)")
-    res = _newton(sim, tol, max_it)  # balance at the final spectra
+    res = newton(sim, tol, max_it)  # balance at the final spectra
     res.update(iterations=its + res["iterations"], linear_iterations=lin + res["linear_iterations"],
                residual_norms=history + res["residual_norms"], outer_iterations=outer)
     return res
+
+
+def _update_gaps(sim):
+    """One gap update of every cell from its ``f``, ``n`` (collective): the new spectra set on
+    ``sim``, QP cells that gained states filled (``_fill_gained``). Returns how far the gap
+    edge moved at most (over all cells); a failed update raises SolverError on every rank."""
+    m, par = sim.model, sim.par
+    old = m.spectra
+    error = None
+    fbar, nbar, _ = m.unpack(sim.y)
+    try:
+        new = sim.gap_model.update(fbar, nbar, old)
+    except SolverError as exc:  # every rank must stop, not hang
+        new, error = old, str(exc)
+    if par.reduce_max(1.0 if error else 0.0):
+        raise SolverError(error or "radial steady state: gap update failed on another rank")
+    moved = par.reduce_max(float(np.max(np.abs(np.asarray(new.delta) - np.asarray(old.delta)), initial=0.0)))
+    sim.y = _fill_gained(m, sim.y, old.active, new.active)
+    sim.set_spectra(new)  # collective: the transport gathers every cell's gap
+    return moved
 
 
 def _fill_gained(m, y, was_active, now_active):
@@ -361,71 +104,3 @@ def _fill_gained(m, y, was_active, now_active):
                 row = y[c, q * m.N:(q + 1) * m.N]
                 row[gained] = row[first]
     return y
-
-
-def _newton(sim, tol=1e-10, max_it=100):
-    """Newton-Krylov on the occupations of all cells, spectra held (see the module docstring),
-    with the exact (direct) collision sums."""
-    with exact_sums(sim):
-        return _newton_exact(sim, tol, max_it)
-
-
-def _newton_exact(sim, tol, max_it):
-    from petsc4py import PETSc
-    prob = RadialSteadyProblem(sim)
-    comm = PETSc.Comm(sim.par.comm)
-    n = prob.size
-    X = PETSc.Vec().createMPI((n, PETSc.DECIDE), comm=comm)
-    F = X.duplicate()
-    mf = _MatrixFree(prob)
-    J = PETSc.Mat().createPython(((n, PETSc.DECIDE), (n, PETSc.DECIDE)), context=mf, comm=comm)
-    J.setUp()
-    P = PETSc.Mat().createAIJ(((n, PETSc.DECIDE), (n, PETSc.DECIDE)), comm=comm)
-    width = int(sim.par.reduce_max(max(prob.counts, default=0)))
-    P.setPreallocationNNZ((width + 2, 2))
-    P.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, False)
-
-    def form_jacobian(snes, xv, Jm, Pm):
-        x = xv.getArray(readonly=True).copy()
-        y = prob.unpack(x)
-        gain, loss, T, T_out = prob.rates(y)  # once: the base of the products, blocks and couplings
-        mf.set_base(x, prob.log_balance(gain, loss))
-        Pm.zeroEntries()
-        start = Pm.getOwnershipRange()[0]
-        for i, block in enumerate(prob.block_jacobians(y, T, T_out)):
-            if block is not None:
-                idx = start + prob.offsets[i] + np.arange(len(block), dtype=PETSc.IntType)
-                Pm.setValues(idx, idx, block.ravel())
-        rows, cols, vals = prob.couplings(y, gain)
-        for r, c, v in zip(rows, cols, vals):
-            Pm.setValue(int(r), int(c), float(v))
-        Pm.assemble()
-
-    snes, history = newton_snes(comm, prob.residual, F, J, P, form_jacobian, tol, max_it)
-    ksp = snes.getKSP()
-    ksp.setType("gmres")
-    ksp.setTolerances(rtol=1e-8, max_it=300)
-    pc = ksp.getPC()
-    pc.setType("bjacobi")  # one block per rank: LU of the rank's cells
-    opts = PETSc.Options()
-    if not opts.hasName("-steady_sub_pc_type"):  # the command line may choose (e.g. ilu)
-        opts.setValue("-steady_sub_pc_type", "lu")
-    snes.setFromOptions()
-    X.setArray(_starting_point(sim, prob))
-    try:
-        snes.solve(None, X)
-        x = X.getArray().copy()
-        reason, its = snes.getConvergedReason(), snes.getIterationNumber()
-        r = prob.residual(x)
-        worst = sim.par.reduce_max(float(np.max(np.abs(r))) if len(r) else 0.0)
-        y = prob.unpack(x)
-        balance = prob.balance(y)
-        lin = snes.getLinearSolveIterations()
-    finally:
-        for obj in (pc, ksp, snes, X, F, J, P):  # (no Python reference may outlive PETSc)
-            obj.destroy()
-    if not (reason > 0 and worst < tol * 10):
-        raise SolverError(f"radial steady state: SNES did not converge (reason {reason}, {its} Newton iterations, "
-                          f"max |ln(gain/loss)| = {worst:.3g})")
-    return {"y": y, "delta": np.asarray(sim.model.delta, float).copy(), "iterations": its, "linear_iterations": lin,
-            "residual_norms": history, "max_relative_residual": worst, "balance": balance}

@@ -34,6 +34,60 @@ from boltzphlow_mpi.physics.transport import (
 )
 
 
+def _owned_rows_csr(c0, c1, N, d, lo, up):
+    """CSR ``(indptr, indices, data)`` of the rows of cells ``c0 .. c1`` of a system
+    tridiagonal in the cells, global index ``cell * N + energy``: diagonal ``d``, couplings
+    ``lo`` (to the inner cell) and ``up`` (to the outer cell), all (c1 - c0, N). Zero
+    couplings are left out (the diagonal never is); columns ascend in every row."""
+    from petsc4py import PETSc
+    cells = np.arange(c0, c1)[:, None] * np.ones((1, N), int)
+    k = np.arange(N)[None, :] * np.ones((c1 - c0, 1), int)
+    entries = [(cells * N + k, d)]
+    entries.append(((cells - 1) * N + k, lo))
+    entries.append(((cells + 1) * N + k, up))
+    cols = np.stack([e[0] for e in entries], axis=-1).reshape(-1, 3)
+    vals = np.stack([e[1] for e in entries], axis=-1).reshape(-1, 3)
+    keep = (vals != 0) | (np.arange(3)[None, :] == 0)
+    counts = keep.sum(axis=1)
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(PETSc.IntType)
+    order = np.argsort(np.where(keep, cols, np.iinfo(np.int64).max), axis=1, kind="stable")
+    cols_sorted = np.take_along_axis(cols, order, axis=1)
+    vals_sorted = np.take_along_axis(vals, order, axis=1)
+    keep_sorted = np.take_along_axis(keep, order, axis=1)
+    indices = cols_sorted[keep_sorted].astype(PETSc.IntType)
+    data = vals_sorted[keep_sorted]
+    return indptr, indices, data
+
+
+def _solve_cg(comm, csr, rhs, guess):
+    """Solve the distributed system of the owned rows ``csr`` for ``rhs`` (rows like ``guess``,
+    the start) with a PETSc KSP: CG, Jacobi, relative tolerance 1e-14, options prefix ``qp_``.
+    Returns the solution shaped like ``guess``. Errors: SolverError if it did not converge."""
+    from petsc4py import PETSc
+    nloc = rhs.size
+    A = PETSc.Mat().createAIJ(size=((nloc, None), (nloc, None)), csr=csr, comm=comm)
+    b = A.createVecRight()
+    x = A.createVecRight()
+    b.array[:] = rhs.ravel()
+    x.array[:] = guess.ravel()
+    ksp = PETSc.KSP().create(comm)
+    ksp.setOptionsPrefix("qp_")
+    ksp.setOperators(A)
+    ksp.setType("cg")
+    ksp.getPC().setType("jacobi")
+    ksp.setInitialGuessNonzero(True)
+    ksp.setTolerances(rtol=1e-14, atol=1e-300, max_it=10000)
+    ksp.setFromOptions()
+    ksp.solve(b, x)
+    if ksp.getConvergedReason() < 0:
+        from boltzphlow_mpi.errors import SolverError
+        raise SolverError(f"QP diffusion KSP did not converge (reason {ksp.getConvergedReason()})")
+    new = x.array.reshape(guess.shape).copy()
+    for obj in (ksp, A, b, x):
+        obj.destroy()
+    return new
+
+
 class RadialTransport:
     def __init__(self, par, mesh, model, domain: Domain, *, qp, phonon, mean_free_path_um, fermi_velocity,
                  sound_speed, boundary, qp_solver="exact"):
@@ -137,21 +191,44 @@ class RadialTransport:
         cell decomposition (options prefix ``qp_``: ``-- -qp_ksp_type cg -qp_pc_type jacobi``).
         Symmetric positive definite (M/dt + theta L); results agree with the exact solver to
         the KSP tolerance, not bitwise across rank counts (the preconditioner depends on it)."""
-        from petsc4py import PETSc
         m = self.model
         N = m.N
         c0, c1 = self.cell_range
         C = self.mesh.cells
-        mass_all, open_all = self._mass
-        g_int, g_out = diffusion_conductances(self.mesh, self.diffusivity, open_all, self.milne)
+        lower, upper, diag, g_out = self._ksp_conductances()
+        f = y[:, :N].copy()
+        rhs, d, closed = self._ksp_right_side(f, dt, theta, lower, upper, diag, g_out)
+        sl = slice(c0, c1)
+        lo = np.where(closed, 0.0, -theta * lower[sl]); up = np.where(closed, 0.0, -theta * upper[sl])
+        csr = _owned_rows_csr(c0, c1, N, d, lo, up)
+        new = _solve_cg(self.par.comm, csr, rhs, f)
+        y[:, :N] = new
+        count, x = np.zeros(0), np.zeros(0)
+        if c1 == C:  # the rank at r = R holds the outflow of every energy
+            count = dt * g_out * (theta * new[-1] + (1 - theta) * f[-1] - m.f_bath)
+            x = m.grid.x
+        self._book_qp_outflow(count, x, out)
+
+    def _ksp_conductances(self):
+        """``(lower, upper, diag, g_out)``: the couplings of every cell (C, N) to its inner and
+        outer neighbour, their sum with the outflow through ``R``, and that outflow (N,)."""
+        C, N = self.mesh.cells, self.model.N
+        g_int, g_out = diffusion_conductances(self.mesh, self.diffusivity, self._mass[1], self.milne)
         if self.boundary != "bath":
             g_out = np.zeros_like(g_out)
         lower = np.zeros((C, N)); upper = np.zeros((C, N))
         lower[1:] = g_int; upper[:-1] = g_int
         diag = lower + upper
         diag[-1] += g_out
-        mass = self.mesh.volumes[:, None] * mass_all / dt
-        f = y[:, :N].copy()
+        return lower, upper, diag, g_out
+
+    def _ksp_right_side(self, f, dt, theta, lower, upper, diag, g_out):
+        """``(rhs, d, closed)`` of this rank's rows: the explicit part ``(M/dt + (1 - theta) L) f + b``,
+        the diagonal ``M/dt + theta L_ii`` and the rows without states or open faces (identity
+        rows: their occupation stays)."""
+        c0, c1 = self.cell_range
+        C = self.mesh.cells
+        mass = self.mesh.volumes[:, None] * self._mass[0] / dt
         sl = slice(c0, c1)
         lf = -diag[sl] * f
         ghosts = self.par.gather_cells(f)  # neighbours' f (small: two rows are needed)
@@ -163,57 +240,12 @@ class RadialTransport:
         lf[:-1] += upper[c0:c1 - 1] * f[1:]
         rhs = mass[sl] * f + (1 - theta) * lf
         if c1 == C:
-            rhs[-1] += g_out * m.f_bath
+            rhs[-1] += g_out * self.model.f_bath
         d = mass[sl] + theta * diag[sl]
         closed = d <= 0
         d = np.where(closed, 1.0, d)
         rhs = np.where(closed, f, rhs)
-        # CSR of the owned rows, global index cell * N + energy
-        cells = np.arange(c0, c1)[:, None] * np.ones((1, N), int)
-        k = np.arange(N)[None, :] * np.ones((c1 - c0, 1), int)
-        entries = [(cells * N + k, d)]
-        lo = np.where(closed, 0.0, -theta * lower[sl]); up = np.where(closed, 0.0, -theta * upper[sl])
-        entries.append(((cells - 1) * N + k, lo))
-        entries.append(((cells + 1) * N + k, up))
-        cols = np.stack([e[0] for e in entries], axis=-1).reshape(-1, 3)
-        vals = np.stack([e[1] for e in entries], axis=-1).reshape(-1, 3)
-        keep = (vals != 0) | (np.arange(3)[None, :] == 0)
-        counts = keep.sum(axis=1)
-        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(PETSc.IntType)
-        order = np.argsort(np.where(keep, cols, np.iinfo(np.int64).max), axis=1, kind="stable")
-        cols_sorted = np.take_along_axis(cols, order, axis=1)
-        vals_sorted = np.take_along_axis(vals, order, axis=1)
-        keep_sorted = np.take_along_axis(keep, order, axis=1)
-        indices = cols_sorted[keep_sorted].astype(PETSc.IntType)
-        data = vals_sorted[keep_sorted]
-        nloc = (c1 - c0) * N
-        comm = self.par.comm
-        A = PETSc.Mat().createAIJ(size=((nloc, None), (nloc, None)), csr=(indptr, indices, data), comm=comm)
-        b = A.createVecRight()
-        x = A.createVecRight()
-        b.array[:] = rhs.ravel()
-        x.array[:] = f.ravel()
-        ksp = PETSc.KSP().create(comm)
-        ksp.setOptionsPrefix("qp_")
-        ksp.setOperators(A)
-        ksp.setType("cg")
-        ksp.getPC().setType("jacobi")
-        ksp.setInitialGuessNonzero(True)
-        ksp.setTolerances(rtol=1e-14, atol=1e-300, max_it=10000)
-        ksp.setFromOptions()
-        ksp.solve(b, x)
-        if ksp.getConvergedReason() < 0:
-            from boltzphlow_mpi.errors import SolverError
-            raise SolverError(f"QP diffusion KSP did not converge (reason {ksp.getConvergedReason()})")
-        new = x.array.reshape(c1 - c0, N).copy()
-        for obj in (ksp, A, b, x):
-            obj.destroy()
-        y[:, :N] = new
-        count, x = np.zeros(0), np.zeros(0)
-        if c1 == C:  # the rank at r = R holds the outflow of every energy
-            count = dt * g_out * (theta * new[-1] + (1 - theta) * f[-1] - m.f_bath)
-            x = m.grid.x
-        self._book_qp_outflow(count, x, out)
+        return rhs, d, closed
 
     def _qp_streaming(self, y, dt, out):
         m = self.model

@@ -234,68 +234,59 @@ def qp_kinetic_step(f, rho, mesh, mu, w, alpha, v, f_in, dt, boundary="bath", th
     stable and does not depend on how cells are split over ranks. Returns
     ``(f_new, out)``: ``out`` (K,) the number (per ``4 N_0 h``) that left through ``R``.
     """
-    from scipy.sparse import csc_matrix
-    from scipy.sparse.linalg import splu
-
     C, M, K = f.shape
-    mirror = np.arange(M)[::-1]
-    area = mesh.areas
-    vol = mesh.volumes
-    darea = area[1:] - area[:-1]
+    system = _OrdinatesSystem(mesh, mu, w, alpha, v, (C, M), boundary, theta, mean_free_path)
     f_new = np.empty_like(f)
     out = np.zeros(K)
-    i_idx, m_idx = np.meshgrid(np.arange(C), np.arange(M), indexing="ij")
-    pos = mu[m_idx] > 0
-    uid = i_idx * M + m_idx
     for k in range(K):
         open_ = rho[:, k] > 0 if open_cells is None else open_cells[:, k]
-        mass = vol * rho[:, k] / dt
-        rows, cols, vals = [], [], []
-        rhs = np.zeros((C, M))
-        loss = v * (np.where(pos, mu[m_idx] * area[1:, None], -mu[m_idx] * area[:-1, None])
-                    + darea[:, None] * alpha[1:][None, :] / w[None, :])
+        mass = system.vol * rho[:, k] / dt
         fk = f[:, :, k]
-        lf = -loss * fk  # explicit part accumulates L f
+        new = system.solve(fk, mass, open_, f_in[k])
+        f_new[:, :, k] = new
+        if boundary == "bath" and open_[-1]:
+            out[k] = system.outflow(new, fk, f_in[k], dt)
+    return f_new, out
+
+
+class _OrdinatesSystem:
+    """The sparse theta-step system of one energy of ``qp_kinetic_step``, unknowns numbered
+    ``cell * M + direction``. What does not depend on the energy (the numbering, the face and
+    angular coefficients times ``v``) is computed once; ``solve`` assembles and solves one
+    energy's system."""
+
+    def __init__(self, mesh, mu, w, alpha, v, shape, boundary, theta, mean_free_path):
+        C, M = shape
+        self.C, self.M = C, M
+        self.mu, self.w, self.v = mu, w, v
+        self.boundary, self.theta, self.mean_free_path = boundary, theta, mean_free_path
+        self.mirror = np.arange(M)[::-1]
+        area = self.area = mesh.areas
+        self.vol = mesh.volumes
+        darea = area[1:] - area[:-1]
+        i_idx, m_idx = self.i_idx, self.m_idx = np.meshgrid(np.arange(C), np.arange(M), indexing="ij")
+        pos = self.pos = mu[m_idx] > 0
+        self.uid = i_idx * M + m_idx
+        self.loss = v * (np.where(pos, mu[m_idx] * area[1:, None], -mu[m_idx] * area[:-1, None])
+                         + darea[:, None] * alpha[1:][None, :] / w[None, :])
         # angular inflow from direction m-1 of the same cell
-        ang = v * darea[:, None] * alpha[:-1][None, :] / w[None, :]
-        src_ang = np.zeros((C, M))
-        src_ang[:, 1:] = fk[:, :-1]
-        lf += ang * src_ang
-        rows.append(uid[:, 1:].ravel())
-        cols.append(uid[:, :-1].ravel())
-        vals.append(-theta * ang[:, 1:].ravel())
+        self.ang = v * darea[:, None] * alpha[:-1][None, :] / w[None, :]
         # spatial inflow: mu > 0 through the inner face from cell i-1, mu < 0 from cell i+1
-        inner_open = np.concatenate([[False], open_[:-1] & open_[1:]])   # face i-1/2
-        outer_open = np.concatenate([open_[:-1] & open_[1:], [False]])   # face i+1/2
-        coef_in = v * np.abs(mu[m_idx]) * np.where(pos, area[:-1, None], area[1:, None])
-        # neighbour source (open faces)
-        nb = np.where(pos, i_idx - 1, i_idx + 1)
-        use_nb = np.where(pos, inner_open[:, None], outer_open[:, None])
-        # walls: a closed neighbour, or R with a reflecting boundary; r = 0 has zero area
-        at_r = ~pos & (i_idx == C - 1)
-        wall = ~use_nb & ~(pos & (i_idx == 0)) & ~(at_r & (boundary == "bath"))
-        bath = at_r & (boundary == "bath")
-        sel = use_nb & open_[:, None]
-        rows.append(uid[sel]); cols.append((nb * M + m_idx)[sel]); vals.append(-theta * coef_in[sel])
-        lf[sel] += coef_in[sel] * fk[nb[sel], m_idx[sel]]
-        selw = wall & open_[:, None]
-        rows.append(uid[selw]); cols.append((i_idx * M + mirror[m_idx])[selw]); vals.append(-theta * coef_in[selw])
-        lf[selw] += coef_in[selw] * fk[i_idx[selw], mirror[m_idx[selw]]]
-        selb = bath & open_[:, None]
-        rhs[selb] += coef_in[selb] * f_in[k]
-        # elastic isotropic scattering: -(v/l) V (f_m - sum_m' (w_m'/2) f_m')
-        if np.isfinite(mean_free_path):
-            nu = v / mean_free_path * vol  # (C,)
-            fbar = fk @ (0.5 * w)
-            lf += -nu[:, None] * (fk - fbar[:, None])
-            loss_el = nu[:, None] * np.ones((1, M))
-            loss = loss + loss_el
-            ii = np.repeat(i_idx[:, :, None], M, axis=2)
-            mm = np.repeat(m_idx[:, :, None], M, axis=2)
-            mp = np.broadcast_to(np.arange(M)[None, None, :], (C, M, M))
-            okc = np.broadcast_to(open_[:, None, None], (C, M, M))
-            rows.append((ii * M + mm)[okc]); cols.append((ii * M + mp)[okc])
-            vals.append((-theta * nu[:, None, None] * (0.5 * w)[None, None, :] * np.ones((C, M, M)))[okc])
+        self.coef_in = v * np.abs(mu[m_idx]) * np.where(pos, area[:-1, None], area[1:, None])
+        self.nb = np.where(pos, i_idx - 1, i_idx + 1)
+
+    def solve(self, fk, mass, open_, f_in):
+        """``f`` of one energy after the step: ``fk`` (C, M) before it, ``mass`` (C,) the
+        cells' ``V rho / dt``, ``open_`` (C,) the cells with states, ``f_in`` the bath."""
+        from scipy.sparse import csc_matrix
+        from scipy.sparse.linalg import splu
+
+        C, M, theta, uid = self.C, self.M, self.theta, self.uid
+        rows, cols, vals = [], [], []
+        lf = -self.loss * fk  # explicit part accumulates L f
+        self._angular(fk, lf, rows, cols, vals)
+        rhs = self._spatial(fk, open_, f_in, lf, rows, cols, vals)
+        loss = self._scattering(fk, open_, lf, rows, cols, vals)
         # diagonal and the right-hand side
         diag = np.where(open_[:, None], mass[:, None] + theta * loss, 1.0)
         rows.append(uid.ravel()); cols.append(uid.ravel()); vals.append(diag.ravel())
@@ -304,10 +295,62 @@ def qp_kinetic_step(f, rho, mesh, mu, w, alpha, v, f_in, dt, boundary="bath", th
         r = np.concatenate(rows); c = np.concatenate(cols); d = np.concatenate(vals)
         keep = open_[r // M] | (r == c)
         A = csc_matrix((d[keep], (r[keep], c[keep])), shape=(C * M, C * M))
-        new = splu(A).solve(rhs.ravel()).reshape(C, M)
-        f_new[:, :, k] = new
-        if boundary == "bath" and open_[-1]:
-            theta_f = theta * new[-1] + (1 - theta) * fk[-1]
-            face = np.where(mu > 0, theta_f, f_in[k])
-            out[k] = dt * v * area[-1] * np.sum(0.5 * w * mu * face)
-    return f_new, out
+        return splu(A).solve(rhs.ravel()).reshape(C, M)
+
+    def _angular(self, fk, lf, rows, cols, vals):
+        """Inflow into direction ``m`` from ``m - 1`` of the same cell: added to ``lf`` and the
+        lists of matrix entries."""
+        src_ang = np.zeros((self.C, self.M))
+        src_ang[:, 1:] = fk[:, :-1]
+        lf += self.ang * src_ang
+        rows.append(self.uid[:, 1:].ravel())
+        cols.append(self.uid[:, :-1].ravel())
+        vals.append(-self.theta * self.ang[:, 1:].ravel())
+
+    def _spatial(self, fk, open_, f_in, lf, rows, cols, vals):
+        """Inflow through the faces: from the upwind neighbour where the face is open, the
+        mirrored direction at a wall, the bath at ``R``. Returns the bath's source term."""
+        C, M, theta = self.C, self.M, self.theta
+        i_idx, m_idx, pos, uid, nb, coef_in = self.i_idx, self.m_idx, self.pos, self.uid, self.nb, self.coef_in
+        inner_open = np.concatenate([[False], open_[:-1] & open_[1:]])   # face i-1/2
+        outer_open = np.concatenate([open_[:-1] & open_[1:], [False]])   # face i+1/2
+        use_nb = np.where(pos, inner_open[:, None], outer_open[:, None])
+        # walls: a closed neighbour, or R with a reflecting boundary; r = 0 has zero area
+        at_r = ~pos & (i_idx == C - 1)
+        wall = ~use_nb & ~(pos & (i_idx == 0)) & ~(at_r & (self.boundary == "bath"))
+        bath = at_r & (self.boundary == "bath")
+        sel = use_nb & open_[:, None]
+        rows.append(uid[sel]); cols.append((nb * M + m_idx)[sel]); vals.append(-theta * coef_in[sel])
+        lf[sel] += coef_in[sel] * fk[nb[sel], m_idx[sel]]
+        selw = wall & open_[:, None]
+        rows.append(uid[selw]); cols.append((i_idx * M + self.mirror[m_idx])[selw]); vals.append(-theta * coef_in[selw])
+        lf[selw] += coef_in[selw] * fk[i_idx[selw], self.mirror[m_idx[selw]]]
+        rhs = np.zeros((C, M))
+        selb = bath & open_[:, None]
+        rhs[selb] += coef_in[selb] * f_in
+        return rhs
+
+    def _scattering(self, fk, open_, lf, rows, cols, vals):
+        """Elastic isotropic scattering, ``-(v/l) V (f_m - sum_m' (w_m'/2) f_m')``: added to
+        ``lf`` and the matrix entries. Returns the loss coefficient with it."""
+        if not np.isfinite(self.mean_free_path):
+            return self.loss
+        C, M, w, i_idx, m_idx = self.C, self.M, self.w, self.i_idx, self.m_idx
+        nu = self.v / self.mean_free_path * self.vol  # (C,)
+        fbar = fk @ (0.5 * w)
+        lf += -nu[:, None] * (fk - fbar[:, None])
+        loss_el = nu[:, None] * np.ones((1, M))
+        ii = np.repeat(i_idx[:, :, None], M, axis=2)
+        mm = np.repeat(m_idx[:, :, None], M, axis=2)
+        mp = np.broadcast_to(np.arange(M)[None, None, :], (C, M, M))
+        okc = np.broadcast_to(open_[:, None, None], (C, M, M))
+        rows.append((ii * M + mm)[okc]); cols.append((ii * M + mp)[okc])
+        vals.append((-self.theta * nu[:, None, None] * (0.5 * w)[None, None, :] * np.ones((C, M, M)))[okc])
+        return self.loss + loss_el
+
+    def outflow(self, new, fk, f_in, dt):
+        """The number (per ``4 N_0 h``) of one energy that left through ``R`` in the step,
+        with the theta weighting of the step (so the ledger closes to round-off)."""
+        theta_f = self.theta * new[-1] + (1 - self.theta) * fk[-1]
+        face = np.where(self.mu > 0, theta_f, f_in)
+        return dt * self.v * self.area[-1] * np.sum(0.5 * self.w * self.mu * face)

@@ -112,21 +112,54 @@ def gap_residual(grid, f, delta, delta0, cutoff, gamma=0.0):
 
 
 def solve_gap(grid, f, delta0, cutoff, gamma=0.0, guess=None, tol=1e-13, max_iter=200):
-    """Nonequilibrium gap of each cell from its occupation ``f`` (shape (cells, N)).
+    """Nonequilibrium gap of each cell from its occupation (docs/physics.md, "BCS gap").
 
     Solves ``asinh(Oc/D) - asinh(Oc/D0) = 2 h sum_k f_k phi_k(D) / D`` per cell with a
     vectorized Illinois (regula falsi) iteration on a bracket ``[lo, hi]`` (residual
     positive at ``lo``, non-positive at ``hi``): with a warm start ``guess`` the bracket is
     ``guess (1 -+ 1e-6)``, widened geometrically where it does not bracket; the upper end
-    never exceeds ``Delta_0``, where the residual is non-positive.
-    Returns the gaps (cells,) in the units of ``delta0``.
+    never exceeds ``Delta_0``, where the residual is non-positive. A cell's iterations never
+    depend on the others.
+
+    Parameters
+    ----------
+    grid : EnergyGrid
+        The energy grid of ``f``.
+    f : ndarray
+        Occupations, (cells, N) (or (N,) for one cell).
+    delta0 : float
+        ``Delta_0``, the gap at ``T = 0``; its units are those of the result.
+    cutoff : float
+        ``Omega_c`` (``inf``: the ``ln(Delta_0/Delta)`` form).
+    gamma : float
+        Dynes broadening of the spectra (``energy_grid.cell_spectra``).
+    guess : ndarray, optional
+        The previous gaps (cells,), for a warm start.
+    tol : float
+        Relative width of the bracket at convergence.
+    max_iter : int
+        Illinois iterations at most.
+
+    Returns
+    -------
+    ndarray
+        The gaps (cells,); ``0`` where no root lies above ``2^-60 Delta_0`` (gap destroyed).
     """
     f = np.atleast_2d(f)
-    cells = f.shape[0]
 
     def residual(d):
         return gap_residual(grid, f, d, delta0, cutoff, gamma)
 
+    lo, hi, r_lo, r_hi, done = _bracket(residual, f.shape[0], delta0, guess)
+    collapsed = (r_lo <= 0) & ~done  # no root above 2^-60 Delta_0: gap destroyed
+    x = _illinois(residual, lo, hi, r_lo, r_hi, done, collapsed, tol, max_iter)
+    return np.where(collapsed, 0.0, x)
+
+
+def _bracket(residual, cells, delta0, guess):
+    """``(lo, hi, r_lo, r_hi, done)`` per cell: the bracket of ``solve_gap`` and its residuals;
+    ``done`` where the residual at ``Delta_0`` is already non-negative (``Delta = Delta_0``).
+    Where no ``lo`` with a positive residual was found, ``r_lo <= 0``."""
     hi = np.full(cells, float(delta0))
     r_hi = residual(hi)
     done = r_hi >= 0  # no excitations: Delta = Delta_0
@@ -151,10 +184,15 @@ def solve_gap(grid, f, delta0, cutoff, gamma=0.0, guess=None, tol=1e-13, max_ite
         step = np.where(need, np.minimum(0.5, step * 8), step)
         lo = np.where(need, lo * (1 - step), lo)
         r_lo = np.where(need, residual(np.maximum(lo, 1e-300)), r_lo)
-    collapsed = (r_lo <= 0) & ~done  # no root above 2^-60 Delta_0: gap destroyed
+    return lo, hi, r_lo, r_hi, done
+
+
+def _illinois(residual, lo, hi, r_lo, r_hi, done, collapsed, tol, max_iter):
+    """The Illinois iteration of ``solve_gap`` on the brackets of the cells neither ``done``
+    nor ``collapsed``; returns the root estimates (``hi`` where ``done``)."""
     a, b, fa, fb = lo.copy(), hi.copy(), r_lo.copy(), r_hi.copy()
     x = np.where(done, hi, 0.5 * (a + b))
-    side = np.zeros(cells)
+    side = np.zeros(len(lo))
     for _ in range(max_iter):
         active = ~done & ~collapsed
         if not active.any():
@@ -173,4 +211,4 @@ def solve_gap(grid, f, delta0, cutoff, gamma=0.0, guess=None, tol=1e-13, max_ite
         fb = np.where(right, fx, fb)
         side = np.where(left, -1, np.where(right, 1, side))
         done = done | (active & ((np.abs(b - a) <= tol * np.abs(x)) | (fx == 0)))
-    return np.where(collapsed, 0.0, x)
+    return x
