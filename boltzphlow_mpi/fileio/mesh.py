@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from boltzphlow_mpi.errors import InputError
+from boltzphlow_mpi.physics.transport import shell_volumes, sphere_areas
 
 
 @dataclass(frozen=True)
@@ -45,12 +46,12 @@ class RadialMesh:
     @property
     def volumes(self):
         """Cell volumes (um^3)."""
-        return (4.0 * np.pi / 3.0) * (self.edges[1:] ** 3 - self.edges[:-1] ** 3)
+        return shell_volumes(self.edges)
 
     @property
     def areas(self):
         """Face areas (um^2) at every edge, the first (r = 0) being zero."""
-        return 4.0 * np.pi * self.edges ** 2
+        return sphere_areas(self.edges)
 
     @classmethod
     def uniform(cls, radius, cells, key="geometry.radius_um"):

@@ -33,6 +33,16 @@ import numpy as np
 MILNE = 0.7104
 
 
+def sphere_areas(r):
+    """Areas ``4 pi r^2`` (um^2) of the spheres of radii ``r`` (um): the faces of radial cells."""
+    return 4.0 * np.pi * r ** 2
+
+
+def shell_volumes(edges):
+    """Volumes ``4 pi/3 (r_{i+1}^3 - r_i^3)`` (um^3) of the shells between consecutive ``edges``."""
+    return (4.0 * np.pi / 3.0) * (edges[1:] ** 3 - edges[:-1] ** 3)
+
+
 def ordinates(m):
     """Gauss-Legendre directions ``mu`` (ascending), weights ``w`` (sum 2), ``alpha`` (M+1,)."""
     if m < 2 or m % 2:
@@ -140,8 +150,8 @@ class Streaming:
         g = GHOSTS
         self.centres_all = 0.5 * (e[1:] + e[:-1])
         own = e[g:len(e) - g]
-        self.area = 4.0 * np.pi * own ** 2
-        self.volume = (4.0 * np.pi / 3.0) * (own[1:] ** 3 - own[:-1] ** 3)
+        self.area = sphere_areas(own)
+        self.volume = shell_volumes(own)
         self.darea = self.area[1:] - self.area[:-1]
         self.half_width_all = 0.5 * np.diff(e)[g - 1:len(e) - g]  # cells own-1 .. own+1
 
