@@ -40,7 +40,7 @@ from boltzphlow_mpi.physics.gap.alpha2f import Alpha2F
 from boltzphlow_mpi.physics.gap.bcs import BCS_RATIO, equilibrium_gap
 from boltzphlow_mpi.physics.gap.eliashberg import EliashbergSolver
 from boltzphlow_mpi.physics.gap.matsubara import matsubara_tc
-from boltzphlow_mpi.physics.materials import get_material
+from boltzphlow_mpi.physics.material_table import get_material
 from boltzphlow_mpi.physics.statistics import bose, fermi
 
 import jobs

@@ -17,7 +17,7 @@ from boltzphlow_mpi.physics.gap.alpha2f import Alpha2F, read_alpha2f_table
 from boltzphlow_mpi.physics.gap.eliashberg import EliashbergSolver
 from boltzphlow_mpi.physics.gap.models import BCSGap, EliashbergGap
 from boltzphlow_mpi.physics.kinetics import CellKinetics
-from boltzphlow_mpi.physics.materials import get_material
+from boltzphlow_mpi.physics.material_table import get_material
 from boltzphlow_mpi.physics.statistics import bose, fermi
 from boltzphlow_mpi.physics.units import Units
 

@@ -90,7 +90,7 @@ def cmd_info(args, par):
     except Exception as exc:  # noqa: BLE001 - as above
         lines.append(f"h5py: not importable ({exc})")
     lines.append(f"ranks: {par.size}")
-    from boltzphlow_mpi.physics.materials import MATERIALS
+    from boltzphlow_mpi.physics.material_table import MATERIALS
     lines.append("")
     lines.append(f"{'material':8} {'T_c (K)':>8} {'Delta_0 (meV)':>13} {'tau_0 (ns)':>10} {'tau_0^ph (ns)':>13} "
                  f"{'Omega_D (meV)':>13} {'N_0 (1/eV/um^3)':>16}")

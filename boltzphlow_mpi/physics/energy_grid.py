@@ -114,7 +114,7 @@ class Spectra:
 
     def tile(self, cells):
         """A one-cell batch repeated over ``cells`` cells."""
-        rep = lambda a: np.repeat(a, cells, axis=0)  # noqa: E731
+        rep = lambda a: np.repeat(a, cells, axis=0)
         return Spectra(rep(self.delta), rep(self.rho), rep(self.phi), rep(self.ratio), rep(self.active),
                        None if self.lhs is None else rep(self.lhs))
 

@@ -11,7 +11,8 @@ from boltzphlow_mpi.app import config
 from boltzphlow_mpi.fileio.output import DIAGNOSTICS_UNITS
 from boltzphlow_mpi.physics.analysis import diagnostics as dg
 from boltzphlow_mpi.physics.energy_grid import EnergyGrid, cell_spectra
-from boltzphlow_mpi.physics.materials import Material, get_material
+from boltzphlow_mpi.physics.material_table import get_material
+from boltzphlow_mpi.physics.materials import Material
 from boltzphlow_mpi.physics.statistics import bose, fermi
 from boltzphlow_mpi.physics.units import Units
 

@@ -10,7 +10,7 @@ from boltzphlow_mpi.parallel.comm import Parallel
 from boltzphlow_mpi.physics.analysis import lifetimes
 from boltzphlow_mpi.physics.analysis import thermal_properties as thermal
 from boltzphlow_mpi.physics.gap.bcs import BCS_RATIO, critical_temperature, equilibrium_gap
-from boltzphlow_mpi.physics.materials import get_material
+from boltzphlow_mpi.physics.material_table import get_material
 
 import jobs
 from reference_data import BCS_SPECIFIC_HEAT_JUMP, BCS_SPECIFIC_HEAT_JUMP_QUOTED, BRT_KAPPA_TABLE
