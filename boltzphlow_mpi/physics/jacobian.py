@@ -1,0 +1,112 @@
+"""The Jacobian of the kinetic equations ``dy/dt = G(u) - K(u) y`` of each cell, dense and
+exact (docs/numerics.md, "The exact Jacobian of a cell").
+
+``G`` and ``K`` depend on ``y`` through the angle averages ``u = (fbar, nbar)`` only. The
+collision coefficients of the QPs (``A``, ``B``) are bilinear, one QP factor times one
+phonon factor; those of the phonons (``A'``, ``B'``) are quadratic in the QP occupations
+and do not depend on ``nbar``; the energy transfer to the phonons is ``sum x (A - (A + B)
+fbar)``. Along one unknown ``u_j`` every entry of ``G`` and ``K`` is therefore a polynomial
+of degree at most two, and the central difference
+
+    dG/du_j = [G(u + s e_j) - G(u - s e_j)] / (2 s)
+
+is exact for any step ``s``. The steps are of order one (``s = 1/4`` of an occupation), not
+the tiny relative steps of a finite-difference Jacobian, so the FFT round-off of the sums
+(about ``eps`` of the largest rate) is not divided by a tiny number: each entry is exact to
+about ``eps`` times the scale of its block, cold tails included. The drives are rational in
+``f`` (their strength is normalised to the absorbed power); their part is added by central
+differences with small steps.
+
+The coefficients are evaluated without clipping (``clip=False``): the clip of FFT
+round-off below zero is not a polynomial.
+"""
+from dataclasses import replace
+
+import numpy as np
+
+STEP = 0.25          # the polynomial step (occupation units)
+DRIVE_STEP = 1e-6    # relative step of the drives' central differences
+
+
+def _blocks(model, u, spectra, drives):
+    """``G``, ``K`` of the averaged variables for rows ``u`` (rows, 2N) of one cell:
+    ``(gf, kf, gn, kn, acc)`` with ``acc`` the accumulator gains (rows, 3)."""
+    N, rows = model.N, len(u)
+    y = model.pack(u[:, :N], u[:, N:], 0.0)
+    saved = model.spectra, model.drives
+    model.set_spectra(spectra.tile(rows))
+    model.drives = drives
+    try:
+        G, K = model.split(y, clip=False)
+    finally:
+        model.drives = saved[1]
+        model.set_spectra(saved[0])
+    nf, nn = model.nf, model.nn
+    return G[:, :N], K[:, :N], G[:, nf:nf + N], K[:, nf:nf + N], G[:, nf + nn:]
+
+
+def _derivative(model, u0, spectra, drives, steps):
+    """``d(gf, kf, gn, kn, acc)/du`` at ``u0`` (2N,) by central differences with ``steps``
+    (2N,), each (outputs, 2N); all columns in one batch."""
+    n = len(u0)
+    cols = np.arange(n)
+    u = np.repeat(u0[None, :], 2 * n, axis=0)
+    u[cols, cols] += steps
+    u[n + cols, cols] -= steps
+    parts = _blocks(model, u, spectra, drives)
+    return [((p[:n] - p[n:]) / (2 * steps)[:, None]).T for p in parts]
+
+
+def _cell_drives(model, c):
+    """The drives of cell ``c`` alone (their powers are per cell)."""
+    return [replace(d, power=np.asarray(d.power)[c:c + 1]) for d in model.drives]
+
+
+def jacobian(model, y):
+    """``d rhs / d y`` of every cell of ``model`` (``physics.kinetics.CellKinetics``) at the
+    rows ``y``: an array (cells, W, W) with ``W = model.width``; the accumulator columns are
+    zero (nothing depends on them)."""
+    cells, W, N = len(y), model.width, model.N
+    fbar, nbar, _ = model.unpack(y)
+    f, n = model.directional(y)
+    out = np.zeros((cells, W, W))
+    for c in range(cells):
+        spectra = model.spectra.row(c)
+        u0 = np.concatenate([fbar[c], nbar[c]])
+        parts = _derivative(model, u0, spectra, [], np.full(2 * N, STEP))
+        if model.drives:
+            drives = _cell_drives(model, c)
+            steps = DRIVE_STEP * np.maximum(np.abs(u0), 1e-3)
+            with_d = _derivative(model, u0, spectra, drives, steps)
+            without = _derivative(model, u0, spectra, [], steps)
+            parts = [p + a - b for p, a, b in zip(parts, with_d, without, strict=True)]
+        gk = _blocks(model, u0[None, :], spectra, _cell_drives(model, c) if model.drives else [])
+        out[c] = _assemble(model, parts, gk, f[c], n[c])
+    return out
+
+
+def _assemble(model, parts, values, f, n):
+    """The rows of the directional unknowns from the averaged derivatives: ``f_m`` rows are
+    ``dG/du - f_m dK/du`` times the angle weight of the column, minus ``K`` on the diagonal."""
+    N, Mq, Mp, nf, nn = model.N, model.Mq, model.Mp, model.nf, model.nn
+    dgf, dkf, dgn, dkn, dacc = parts
+    _, kf, _, kn, _ = (v[0] for v in values)
+    W = model.width
+    J = np.zeros((W, W))
+    col_w = np.concatenate([np.repeat(model.wq, N), np.repeat(model.wp, N)])
+
+    def expand(d):  # (rows, 2N) in u -> (rows, nf + nn) in the directional unknowns
+        fcols = np.tile(d[:, :N], (1, Mq))
+        ncols = np.tile(d[:, N:], (1, Mp))
+        return np.concatenate([fcols, ncols], axis=1) * col_w[None, :]
+
+    for m in range(Mq):
+        rows = slice(m * N, (m + 1) * N)
+        J[rows, :nf + nn] = expand(dgf - f[m][:, None] * dkf)
+        J[rows, rows] -= np.diag(kf)
+    for m in range(Mp):
+        rows = slice(nf + m * N, nf + (m + 1) * N)
+        J[rows, :nf + nn] = expand(dgn - n[m][:, None] * dkn)
+        J[rows, rows] -= np.diag(kn)
+    J[nf + nn:, :nf + nn] = expand(dacc)
+    return J
