@@ -8,6 +8,7 @@ from boltzphlow_mpi.app.config import material_overrides
 from boltzphlow_mpi.errors import InputError
 from boltzphlow_mpi.numerics.integrator import SplitIntegrator
 from boltzphlow_mpi.numerics.steppers import StepController, make_stepper, relaxation_rate
+from boltzphlow_mpi.numerics.stiff import BDFIntegrator
 from boltzphlow_mpi.physics.analysis import diagnostics as dg
 from boltzphlow_mpi.physics.collisions import CollisionKernel
 from boltzphlow_mpi.physics.constants import PLANCK_MEV_PER_GHZ
@@ -106,6 +107,8 @@ def integrator(sim):
     """The split integrator of ``[time]`` for the state ``sim.y`` (its first step depends
     on that state)."""
     tm, par, to_int = sim.cfg.time, sim.par, 1.0 / sim.units.tau0_ns
+    if tm.method == "bdf":
+        return _bdf(sim, tm, to_int)
     stepper = make_stepper(tm.method, par.reduce_max, mu_mode=tm.tr_mu, project=tm.exp_energy_projection)
     fixed_dt = tm.dt_ns * to_int if tm.dt_ns else None
     dt = tm.dt_initial_ns * to_int if tm.dt_initial_ns else initial_dt(sim)
@@ -113,6 +116,19 @@ def integrator(sim):
                                 dt_max=(tm.dt_max_ns * to_int if tm.dt_max_ns else np.inf))
     return SplitIntegrator(sim.model, controller, sim.transport, par, fixed_dt, dt, sim.cell_range[0],
                            sim.grid.x * sim.units.kTc_meV, sim.units.tau0_ns)
+
+
+def _bdf(sim, tm, to_int):
+    """``time.method = "bdf"``: the stiff integrator of a point cell (docs/numerics.md,
+    "Stiff integration: BDF")."""
+    if sim.transport is not None:
+        raise InputError("time.method", "bdf", "a point geometry (the sphere's stiff integration with "
+                         "implicit transport is not implemented yet; use 'exp')")
+    if tm.dt_ns:
+        raise InputError("time.dt_ns", tm.dt_ns, "no fixed step with time.method = 'bdf' (it controls its steps)")
+    dt = tm.dt_initial_ns * to_int if tm.dt_initial_ns else initial_dt(sim)
+    return BDFIntegrator(sim.model, sim.par, tm.rtol, dt, tm.dt_max_ns * to_int if tm.dt_max_ns else np.inf,
+                         tm.exp_energy_projection, sim.grid.x * sim.units.kTc_meV, sim.units.tau0_ns)
 
 
 def resolve_material(name, overrides=None, key="material.name"):

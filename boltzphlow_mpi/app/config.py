@@ -125,7 +125,8 @@ SCHEMA = {
     },
     "time": {
         "t_end_ns": _pos("End time.", "ns"),
-        "method": Key(("euler", "rk4", "tr1", "tr2", "exp"), "exp", doc="Time stepper (docs/numerics.md#time-steppers)."),
+        "method": Key(("euler", "rk4", "tr1", "tr2", "exp", "bdf"), "exp",
+                      doc="Time stepper (docs/numerics.md#time-steppers); 'bdf': stiff BDF of a point cell."),
         "rtol": Key(float, 1e-4, "", lo=0.0, hi=1.0, doc="Relative tolerance of the adaptive step control."),
         "output_interval_ns": _pos("Interval between output records.", "ns", None),
         "dt_ns": _pos("Fixed step (absent: adaptive).", "ns", None),

@@ -213,7 +213,7 @@ class Simulation:
             if not land and self.t + planned >= t_target * (1 - 1e-13):
                 return
             h = min(planned, remaining)
-            accepted, self.y, outflows = it.step(self.y, self.t, h, remaining, reason)
+            accepted, self.y, outflows, h = it.step(self.y, self.t, h, remaining, reason)
             if accepted:
                 self._book(outflows)
                 self.t += h

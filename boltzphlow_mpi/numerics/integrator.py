@@ -83,12 +83,12 @@ class SplitIntegrator:
 
     def step(self, y, t, h, remaining, reason=None):
         """One try of a step ``h`` from ``(t, y)`` (``remaining``: to the time being landed
-        on, inf otherwise). Returns ``(accepted, y_new, outflows)``; sets the next ``dt``."""
+        on, inf otherwise). Returns ``(accepted, y_new, outflows, h)``; sets the next ``dt``."""
         if self.fixed_dt is not None:
-            return self._fixed_step(y, t, h)
+            return (*self._fixed_step(y, t, h), h)
         if h < remaining:  # a step cut short by an output time says nothing about the bound
             self.limit_reason = reason
-        return self._adaptive_step(y, t, h, remaining)
+        return (*self._adaptive_step(y, t, h, remaining), h)
 
     def _fixed_step(self, y, t, h):
         """No error control: an inadmissible state ends the run (the caller's ``y`` stays

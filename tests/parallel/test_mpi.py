@@ -48,7 +48,8 @@ def file_differences(path_a, path_b):
     {"time__method": "tr2"},   # TR: global relaxation rate mu through reduce_max
     {"time__method": "exp", "gap__mode": "self-consistent", "phonon_escape__tau_ns": 0.1,
      "phonon_escape__only_subgap": True},
-], ids=["exp", "tr2", "exp-selfconsistent-escape"])
+    {"time__method": "bdf", "gap__mode": "self-consistent", "phonon_escape__tau_ns": 0.1},  # steps from rank 0
+], ids=["exp", "tr2", "exp-selfconsistent-escape", "bdf-selfconsistent-escape"])
 def test_results_independent_of_rank_count(shared_dir, variant):
     cfg = config.from_dict(jobs.table("tiny", TINY, variant))
     parallel_file = shared_dir / "world.h5"

@@ -1,0 +1,167 @@
+"""Stiff time integration of a point cell: variable-order BDF with the exact Jacobian
+(docs/numerics.md, "Stiff integration: BDF").
+
+The collision operator is stiff (relaxation rates spread over many orders of magnitude),
+so explicit-type steppers take steps of the fastest rate long after it has relaxed.
+``BDFIntegrator`` integrates ``dy/dt = G - K y`` of the point cell with the variable-order,
+variable-step BDF of ``scipy.integrate.BDF`` (orders 1 to 5, NDF error constants), whose
+Newton iterations use the exact Jacobian of ``physics.jacobian``; after every step the state
+is cleaned of round-off below its bounds and, with ``time.exp_energy_projection``, its
+excitation energy is projected back onto the exact ledger (``CellKinetics.project_energy``).
+The BDF history is told about every change of the state made outside it (projection, gap
+update and remap) through its newest entry.
+
+It has the interface of ``numerics.integrator.SplitIntegrator`` (``planned``, ``step``,
+``state``, ``set_state``, ``check``), so the simulation's loop, branches to output times and
+gap updates are the same. The point cell lives on one rank; the others follow the step
+sizes that rank broadcasts.
+"""
+import copy
+
+import numpy as np
+from scipy.integrate import BDF
+
+from boltzphlow_mpi.errors import SolverError
+from boltzphlow_mpi.numerics.steppers import clean_roundoff
+from boltzphlow_mpi.parallel.comm import stage
+from boltzphlow_mpi.physics.jacobian import jacobian
+
+#: the solver's attributes that make its next steps (what a branch or snapshot copies)
+_SOLVER_STATE = ("t", "y", "D", "order", "h_abs", "h_abs_old", "error_norm_old", "n_equal_steps",
+                 "J", "LU", "t_old", "nfev", "njev", "nlu", "status")
+_HORIZON = 1e300  # the trajectory's t_bound: the steps do not depend on t_end
+
+
+class StepCounters:
+    """The bookkeeping a ``StepController`` keeps, for an integrator that controls its steps
+    itself: rejected tries (the BDF retries inside a step and does not report them, so
+    this stays 0), the largest step, the last inadmissible state (none)."""
+
+    max_rejects = 0
+    dt_min = 0.0
+
+    def __init__(self, dt_max):
+        self.rejected = 0
+        self.dt_max = dt_max
+        self.last_violation = None
+
+
+class BDFIntegrator:
+    """Variable-order BDF of the point cell (``time.method = "bdf"``).
+
+    Parameters
+    ----------
+    model : physics.kinetics.CellKinetics
+        The kinetics of the point cell (one row on the rank that owns it, none elsewhere).
+    par : parallel.comm.Parallel
+        The communicator of the run.
+    rtol : float
+        ``time.rtol``; the absolute tolerance is ``ATOL`` on every unknown.
+    dt, dt_max : float
+        The first step and the largest one (internal units).
+    project : bool
+        Project each step onto the exact energy ledger.
+    energy_meV, tau0_ns : numpy.ndarray, float
+        The energy grid (meV) and the time unit (ns), for messages.
+    """
+
+    ATOL = 1e-14
+    fixed_dt = None
+    transport = None
+
+    def __init__(self, model, par, rtol, dt, dt_max, project, energy_meV, tau0_ns):
+        self.model, self.par, self.rtol, self.project = model, par, rtol, project
+        self.energy_meV, self.tau0_ns = energy_meV, tau0_ns
+        self.controller = StepCounters(dt_max)
+        self.first_dt = min(dt, dt_max)
+        self.limit_reason = "accuracy"
+        self.last_accepted_dt = self.first_dt
+        self.rejects_in_row = 0
+        self.solver = None
+        self.owner = len(model.delta) > 0
+        self._dt = self.first_dt
+
+    @property
+    def dt(self):
+        """The step the solver tries next (internal units)."""
+        return self._dt
+
+    @dt.setter
+    def dt(self, value):  # a checkpoint's step, before the solver exists
+        self._dt = float(value)
+
+    # -- the step sequence's state ---------------------------------------------------------
+    def state(self):
+        solver = None
+        if self.solver is not None:
+            solver = {k: copy.deepcopy(getattr(self.solver, k)) for k in _SOLVER_STATE}
+        return {"dt": self._dt, "last_accepted_dt": self.last_accepted_dt, "rejected": self.controller.rejected,
+                "solver": solver}
+
+    def set_state(self, snap):
+        self._dt, self.last_accepted_dt = snap["dt"], snap["last_accepted_dt"]
+        self.controller.rejected = snap["rejected"]
+        if snap["solver"] is None:
+            self.solver = None
+        elif self.solver is not None:
+            for k, v in snap["solver"].items():
+                setattr(self.solver, k, copy.deepcopy(v))
+
+    # -- one step --------------------------------------------------------------------------
+    def planned(self, y, t, remaining):
+        return self._dt, "accuracy"
+
+    def step(self, y, t, h, remaining, reason=None):
+        """One BDF step from ``(t, y)``, ending on ``t + remaining`` if the step reaches it.
+        Returns ``(True, y_new, (), h_taken)``: the solver rejects and retries internally."""
+        land = remaining < np.inf and h >= remaining
+        result = None
+        if self.owner:
+            try:
+                result = self._owner_step(y, t, t + remaining if land else _HORIZON)
+            except SolverError as exc:
+                result = str(exc)
+        failed = self.par.reduce_max(1.0 if isinstance(result, str) else 0.0)
+        if failed:
+            raise SolverError(result if isinstance(result, str) else "BDF step failed on another rank")
+        y_new, h_taken, dt_next = result if self.owner else (y, 0.0, 0.0)
+        h_taken = self.par.reduce_max(h_taken)
+        self._dt = self.par.reduce_max(dt_next)
+        self.last_accepted_dt = h_taken
+        return True, y_new, (), h_taken
+
+    def _owner_step(self, y, t, t_bound):
+        m = self.model
+        if self.solver is None:
+            self.solver = BDF(lambda _t, v: m.rhs(v[None])[0], t, y[0].copy(), _HORIZON, rtol=self.rtol,
+                              atol=self.ATOL, jac=lambda _t, v: jacobian(m, v[None])[0], first_step=self._dt,
+                              max_step=self.controller.dt_max)
+        s = self.solver
+        if s.t != t or not np.array_equal(s.y, y[0]):  # changed outside: projection, gap update, restart
+            s.t, s.y = t, y[0].copy()
+            s.D[0] = s.y
+        s.t_bound, s.status = t_bound, "running"
+        with stage("collisions"):
+            message = s.step()
+        s.t_bound = _HORIZON
+        if s.status == "failed":
+            raise SolverError(f"BDF step failed at t = {t * self.tau0_ns:.6g} ns: {message}")
+        y_new = clean_roundoff(m, s.y[None])
+        if self.project:
+            y_new = m.project_energy(y, y_new)
+        self.check(y_new, t)
+        s.y = y_new[0].copy()
+        s.D[0] = s.y
+        return y_new, s.t - t, s.h_abs
+
+    # -- admissibility ---------------------------------------------------------------------
+    def check(self, y, t=0.0, raise_error=True):
+        """Is ``y`` admissible (on this rank: the owner's cell)? Raises ``SolverError`` naming
+        the violation unless ``raise_error`` is false."""
+        bad = self.model.check_state(y)
+        if bad and raise_error:
+            name, c, k, v = bad
+            energy = f", E = {self.energy_meV[k]:.4g} meV" if k >= 0 else ""
+            raise SolverError(f"non-physical state {name}[cell {c}{energy}] = {v!r} after a BDF step from "
+                              f"t = {t * self.tau0_ns:.6g} ns")
+        return not bad
