@@ -22,7 +22,8 @@ def state(sim, t_record=None):
     record (default ``sim.t``)."""
     return checkpoint.CheckpointState(
         n_cells=sim.n_cells, cell_range=sim.cell_range, y=sim.y, delta=sim.model.delta,
-        condensate=sim.condensate, gap_state=sim.gap_model.state_arrays(), scalars=scalars(sim),
+        condensate=sim.condensate, gap_state=sim.gap_model.state_arrays(),
+        integrator_state=sim.integrator.checkpoint_arrays(), scalars=scalars(sim),
         t_record=sim.t if t_record is None else t_record, limit_reason=sim.limit_reason, out=sim.out,
         initial=sim.initial, config=sim.cfg.as_dict(), output_path=sim.output_path, gap_model=sim.gap_model.name)
 
@@ -40,7 +41,7 @@ def _set_scalars(sim, meta):
     it.last_accepted_dt = it.dt
 
 
-def restore(sim, meta, y, delta, condensate, gap_state=None):
+def restore(sim, meta, y, delta, condensate, gap_state=None, integrator_state=None):
     """Collective. ``sim`` continues the checkpoint (``checkpoint.read_meta``/``read_state``):
     state, spectra, ledgers, step sequence and cadence; it lands on the checkpoint's last
     record again if the checkpoint holds the trajectory."""
@@ -56,6 +57,7 @@ def restore(sim, meta, y, delta, condensate, gap_state=None):
         sim.set_gap(delta)
     sim.condensate = condensate.copy()
     _set_scalars(sim, meta)
+    sim.integrator.restore_arrays(integrator_state or {}, sim.y, sim.t)
     # run-control keys a restart may change: the output and checkpoint cadence go on from now
     sim.schedule.continue_from(config.revalidate(meta["config"]), sim.records, sim.t, sim.units.tau0_ns)
     sim.out = {k: float(v) for k, v in meta["out"].items()}

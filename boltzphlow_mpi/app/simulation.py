@@ -152,10 +152,10 @@ class Simulation:
         """BCS spectra of the gaps ``delta`` of the local cells (tests, diagnostics)."""
         self.set_spectra(cell_spectra(self.grid, np.asarray(delta, float), self.gamma))
 
-    def restore(self, meta, y, delta, condensate, gap_state=None):
+    def restore(self, meta, y, delta, condensate, gap_state=None, integrator_state=None):
         """Collective. Continue from a checkpoint (``checkpoint.read_meta`` / ``read_state``):
         the state, the step sequence and the cadence (``checkpointing.restore``)."""
-        checkpointing.restore(self, meta, y, delta, condensate, gap_state)
+        checkpointing.restore(self, meta, y, delta, condensate, gap_state, integrator_state)
 
     # -- bookkeeping (app/ledger.py) ----------------------------------------------------
     def totals(self):

@@ -41,6 +41,7 @@ class CheckpointState:
     delta: np.ndarray       # (local cells,)
     condensate: np.ndarray  # (local cells,)
     gap_state: dict         # the gap model's arrays (local cells, ...); the same keys on every rank
+    integrator_state: dict  # the integrator's arrays (local cells, ...), e.g. the BDF history; may be empty
     scalars: dict           # SCALARS
     t_record: float
     limit_reason: str
@@ -115,10 +116,19 @@ def _write_cells(h5, state):
         d[c0:c1] = state.delta
         c[c0:c1] = state.condensate
     # the gap model's own state (Eliashberg self-energies: the warm start of the next solve)
-    for key, arr in sorted(state.gap_state.items()):
+    _write_cell_arrays(h5, "state/gap_model", state.gap_state, state,
+                       "k_B T_c (complex self-energy as (re, im) pairs on eps_k = k h)")
+    # the integrator's history (BDF: differences, Jacobian, factorisation), for a bitwise restart
+    _write_cell_arrays(h5, "state/integrator", state.integrator_state, state,
+                       "internal (the integrator's history, docs/numerics.md)")
+
+
+def _write_cell_arrays(h5, group, arrays, state, units):
+    c0, c1 = state.cell_range
+    for key, arr in sorted(arrays.items()):
         arr = np.asarray(arr, float)
-        ds = h5.create_dataset(f"state/gap_model/{key}", (state.n_cells,) + arr.shape[1:], dtype="f8")
-        ds.attrs["units"] = "k_B T_c (complex self-energy as (re, im) pairs on eps_k = k h)"
+        ds = h5.create_dataset(f"{group}/{key}", (state.n_cells,) + arr.shape[1:], dtype="f8")
+        ds.attrs["units"] = units
         if c1 > c0:
             ds[c0:c1] = arr
 
@@ -207,8 +217,7 @@ def read_state(path, par, cell_range):
         y = h5["state/y"][c0:c1] if c1 > c0 else np.zeros((0, h5["state/y"].shape[1]))
         delta = h5["state/delta"][c0:c1] if c1 > c0 else np.zeros(0)
         cond = h5["state/condensate"][c0:c1] if c1 > c0 else np.zeros(0)
-        gap_state = {}
-        if "state/gap_model" in h5:
-            for key, ds in h5["state/gap_model"].items():
-                gap_state[key] = np.asarray(ds[c0:c1] if c1 > c0 else np.zeros((0,) + ds.shape[1:]), float)
-    return np.asarray(y, float), np.asarray(delta, float), np.asarray(cond, float), gap_state
+        gap_state, integrator_state = ({key: np.asarray(ds[c0:c1] if c1 > c0 else np.zeros((0,) + ds.shape[1:]), float)
+                                        for key, ds in h5[group].items()} if group in h5 else {}
+                                       for group in ("state/gap_model", "state/integrator"))
+    return np.asarray(y, float), np.asarray(delta, float), np.asarray(cond, float), gap_state, integrator_state

@@ -62,6 +62,14 @@ class SplitIntegrator:
             setattr(self, k, snap[k])
         self.controller.rejected, self.controller.last_violation = snap["rejected"], snap["violation"]
 
+    def checkpoint_arrays(self):
+        """Arrays per local cell a checkpoint must hold to continue bitwise: none (the state
+        and the scalars of ``STATE`` suffice)."""
+        return {}
+
+    def restore_arrays(self, arrays, y, t):
+        pass
+
     # -- one step -----------------------------------------------------------------------
     def planned(self, y, t, remaining):
         """The step the sequence takes next and the bound that sets it (None for fixed

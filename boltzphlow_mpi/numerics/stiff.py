@@ -30,6 +30,8 @@ from boltzphlow_mpi.physics.jacobian import jacobian
 _SOLVER_STATE = ("t", "y", "D", "order", "h_abs", "h_abs_old", "error_norm_old", "n_equal_steps",
                  "J", "LU", "t_old", "nfev", "njev", "nlu", "status")
 _HORIZON = 1e300  # the trajectory's t_bound: the steps do not depend on t_end
+#: the solver's scalars in a checkpoint (the last: whether a factorisation is kept)
+_SCALARS = ("order", "h_abs", "h_abs_old", "error_norm_old", "n_equal_steps", "has_LU")
 
 
 class StepCounters:
@@ -107,6 +109,43 @@ class BDFIntegrator:
             for k, v in snap["solver"].items():
                 setattr(self.solver, k, copy.deepcopy(v))
 
+    def checkpoint_arrays(self):
+        """The BDF history of the owner's cell as arrays (one row per local cell), so that a
+        restart continues bitwise: the differences ``D``, the Jacobian, its factorisation
+        (kept by the solver across steps of the same size, possibly from an earlier step
+        size) and the scalars of ``_SCALARS`` (NaN where unset)."""
+        W = self.model.width
+        rows = 1 if (self.owner and self.solver is not None) else 0
+        out = {"bdf_D": np.zeros((rows,) + (self.solver.D.shape if rows else (8, W))),
+               "bdf_J": np.zeros((rows, W, W)), "bdf_LU": np.zeros((rows, W, W)), "bdf_piv": np.zeros((rows, W)),
+               "bdf_scalars": np.zeros((rows, len(_SCALARS)))}
+        if rows:
+            s = self.solver
+            out["bdf_D"][0], out["bdf_J"][0] = s.D, s.J
+            if s.LU is not None:
+                out["bdf_LU"][0], out["bdf_piv"][0] = s.LU
+            out["bdf_scalars"][0] = [np.nan if getattr(s, k) is None else float(getattr(s, k)) for k in _SCALARS[:-1]] + [
+                float(s.LU is not None)]
+        return out
+
+    def restore_arrays(self, arrays, y, t):
+        """A solver at ``(t, y)`` with the history of ``checkpoint_arrays`` (none: a fresh
+        history at the next step)."""
+        self.solver = None
+        if not (self.owner and arrays and len(arrays.get("bdf_D", ()))):
+            return
+        self._create(y, t)
+        s, sc = self.solver, dict(zip(_SCALARS, arrays["bdf_scalars"][0], strict=True))
+        s.D, s.J = arrays["bdf_D"][0].copy(), arrays["bdf_J"][0].copy()
+        s.order, s.n_equal_steps = int(sc["order"]), int(sc["n_equal_steps"])
+        s.h_abs = sc["h_abs"]
+        s.h_abs_old = None if np.isnan(sc["h_abs_old"]) else sc["h_abs_old"]
+        s.error_norm_old = None if np.isnan(sc["error_norm_old"]) else sc["error_norm_old"]
+        s.LU = ((arrays["bdf_LU"][0].copy(), arrays["bdf_piv"][0].astype(np.int32)) if sc["has_LU"] else None)
+        # the solver's own y is its newest history entry: a gap remap of y after the last step
+        # reaches the history at the next step, as in the run that wrote the checkpoint
+        s.t, s.y = t, s.D[0].copy()
+
     # -- one step --------------------------------------------------------------------------
     def planned(self, y, t, remaining):
         return self._dt, "accuracy"
@@ -133,9 +172,7 @@ class BDFIntegrator:
     def _owner_step(self, y, t, t_bound):
         m = self.model
         if self.solver is None:
-            self.solver = BDF(lambda _t, v: m.rhs(v[None])[0], t, y[0].copy(), _HORIZON, rtol=self.rtol,
-                              atol=self.ATOL, jac=lambda _t, v: jacobian(m, v[None])[0], first_step=self._dt,
-                              max_step=self.controller.dt_max)
+            self._create(y, t)
         s = self.solver
         if s.t != t or not np.array_equal(s.y, y[0]):  # changed outside: projection, gap update, restart
             s.t, s.y = t, y[0].copy()
@@ -153,6 +190,12 @@ class BDFIntegrator:
         s.y = y_new[0].copy()
         s.D[0] = s.y
         return y_new, s.t - t, s.h_abs
+
+    def _create(self, y, t):
+        m = self.model
+        self.solver = BDF(lambda _t, v: m.rhs(v[None])[0], t, y[0].copy(), _HORIZON, rtol=self.rtol,
+                          atol=self.ATOL, jac=lambda _t, v: jacobian(m, v[None])[0], first_step=self._dt,
+                          max_step=self.controller.dt_max)
 
     # -- admissibility ---------------------------------------------------------------------
     def check(self, y, t=0.0, raise_error=True):
