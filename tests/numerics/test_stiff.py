@@ -69,3 +69,19 @@ def test_restart_of_a_bdf_run_is_bitwise_the_straight_run(tmp_path):
         assert tb[0] == pytest.approx(6.0) and list(ta[-len(tb):]) == list(tb)
         for name in ("qp/f", "phonon/n", "gap/delta", "diagnostics/qp_number", "diagnostics/dt"):
             assert np.array_equal(a[name][-len(tb):], b[name][()]), name
+
+
+def test_bdf_stays_on_the_newton_steady_state_for_a_millisecond():
+    """Started on the Newton steady state of a driven cell (tests/jobs/steady.toml), the BDF
+    run stays on it: N_qp within 1e-7 over 1e6 ns, in a few dozen steps of up to 1e5 ns."""
+    import jobs
+    raw = jobs.table("steady", solve__mode="transient", time__t_end_ns=1e6, time__output_interval_ns=1e5,
+                     time__method="bdf")
+    sim = bp.Simulation.from_dict(raw)
+    sim.solve_steady()
+    n0 = sim.record()["qp_number"]
+    drift = []
+    sim.add_handler(lambda s, tot, first: drift.append(abs(s.record(tot)["qp_number"] / n0 - 1)))
+    sim.run()
+    assert len(drift) == 11 and max(drift) < 1e-7
+    assert sim.steps < 200
