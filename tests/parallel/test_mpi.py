@@ -231,11 +231,21 @@ def _restart(checkpoint_path, par, output):
         writer.close()
 
 
+def _bdf_point_with_checkpoints(directory):
+    """The tiny point job (to 5 ns, records every ns) with the BDF, whose history is in the
+    checkpoint: ckpt_000003 at 2 ns."""
+    return config.from_dict(jobs.table("tiny", time__rtol=1e-3, time__method="bdf", gap__mode="self-consistent",
+                                       output__checkpoint_interval_ns=2.0, output__checkpoint_dir=str(directory / "ck"),
+                                       output__checkpoint_keep=5))
+
+
 @pytest.mark.mpi(min_size=2)
-def test_restart_on_another_rank_count_is_bitwise(shared_dir):
+@pytest.mark.parametrize("with_checkpoints", [_sphere_with_checkpoints, _bdf_point_with_checkpoints],
+                         ids=["sphere-exp", "point-bdf"])
+def test_restart_on_another_rank_count_is_bitwise(shared_dir, with_checkpoints):
     """World run with checkpoints; restart its mid checkpoint on one rank, and restart a
     one-rank checkpoint on all ranks: both continue bitwise as the uninterrupted run."""
-    cfg = _sphere_with_checkpoints(shared_dir / "world")
+    cfg = with_checkpoints(shared_dir / "world")
     if COMM.rank == 0:
         (shared_dir / "world").mkdir()
         (shared_dir / "self").mkdir()
@@ -249,7 +259,7 @@ def test_restart_on_another_rank_count_is_bitwise(shared_dir):
                  shared_dir / "world" / "restarted.h5")
         diffs_down, _ = file_differences(shared_dir / "world" / "run.h5", shared_dir / "world" / "restarted.h5")
         # a one-rank run with checkpoints, to restart on N ranks below
-        cfg_self = _sphere_with_checkpoints(shared_dir / "self")
+        cfg_self = with_checkpoints(shared_dir / "self")
         run_to_file(cfg_self, Parallel(MPI.COMM_SELF), shared_dir / "self" / "run.h5", checkpoints=True)
         shutil.copy(shared_dir / "self" / "run.h5", shared_dir / "self" / "restarted.h5")
     else:
