@@ -1,0 +1,51 @@
+"""E1 of issue 13: an event in a point cell to 1 ms, `exp` against `bdf`, side by side in
+one run (serial).
+
+Problem: ``jobs/default.toml`` (Al, 0.15 T_c, self-consistent gap, phonon deposit) with
+every phonon escaping in 1 ns (``phonon_escape.only_subgap = false``, ``tau_ns = 1``), to
+``--t-end`` ns (default 1e6), records every ``--t-end / 100`` ns. Both methods at the job's
+``rtol`` (1e-4). Accuracy: N_qp against the independent tight-tolerance reference of
+``tests/numerics/test_stiff.py`` at 1e4, 1e5, 2e5, 5e5 and 1e6 ns (those within t_end).
+
+Reported: steps, wall time, the largest relative N_qp error at the reference times, the
+largest |energy ledger error| of the records, and the wall-time ratio exp/bdf.
+
+    python benchmarks/stiff_e1.py [--t-end 1e6] --json out.json
+"""
+import time
+
+from mpi4py import MPI  # noqa: F401  (MPI is initialised before the package's first use)
+
+import boltzphlow_mpi as bp
+
+import _common
+from _common import arg, dump
+
+REFERENCE = {1e4: 174.649373, 1e5: 169.999144, 2e5: 165.043110, 5e5: 151.765246, 1e6: 134.033163}
+
+
+def run(method, t_end):
+    over = {"phonon_escape.only_subgap": False, "phonon_escape.tau_ns": 1.0, "time.t_end_ns": t_end,
+            "time.output_interval_ns": t_end / 100, "time.method": method}
+    sim = bp.Simulation.from_toml(f"{_common.ROOT}/jobs/default.toml", overrides=over)
+    rows = {}
+    sim.add_handler(lambda s, tot, first: rows.__setitem__(round(s.t_ns, 6), s.record(tot)))
+    t0 = time.perf_counter()
+    sim.run()
+    wall = time.perf_counter() - t0
+    errors = {t: abs(rows[t]["qp_number"] / ref - 1) for t, ref in REFERENCE.items() if t in rows}
+    return {"steps": sim.steps, "wall_s": wall, "max_rel_error_qp_number": max(errors.values(), default=float("nan")),
+            "errors": {str(t): e for t, e in errors.items()},
+            "max_abs_ledger_error": max(abs(r["energy_ledger_error"]) for r in rows.values())}
+
+
+def main():
+    t_end = arg("--t-end", 1e6)
+    out = {"t_end_ns": t_end, "exp": run("exp", t_end), "bdf": run("bdf", t_end)}
+    out["wall_ratio_exp_over_bdf"] = out["exp"]["wall_s"] / out["bdf"]["wall_s"]
+    out["step_ratio_exp_over_bdf"] = out["exp"]["steps"] / out["bdf"]["steps"]
+    dump(out)
+
+
+if __name__ == "__main__":
+    main()
