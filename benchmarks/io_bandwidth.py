@@ -63,7 +63,7 @@ def main():
         sim.records = i
         par.comm.barrier()
         t0 = time.perf_counter()
-        name = checkpoint.write(sim, os.path.join(base, "ckpt"), keep=1)
+        name = checkpoint.write(sim.checkpoint_state(), par, os.path.join(base, "ckpt"), keep=1)
         ck.append(time.perf_counter() - t0)
     t_ck = par.reduce_max(float(np.median(ck)))
     size = os.path.getsize(name) if par.rank == 0 else 0
