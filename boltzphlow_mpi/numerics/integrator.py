@@ -18,6 +18,14 @@ from boltzphlow_mpi.parallel.comm import stage
 STATE = ("dt", "last_accepted_dt", "rejects_in_row", "limit_reason")
 
 
+def describe_violation(bad, cell_offset, energy_meV):
+    """``f[cell 3, E = 0.25 meV] = -1e-3`` for a violation ``(block, cell, k, value)`` of
+    ``CellKinetics.check_state`` (``cell_offset``: global index of the rank's first cell)."""
+    name, c, k, v = bad
+    energy = f", E = {energy_meV[k]:.4g} meV" if k >= 0 else ""
+    return f"{name}[cell {c + cell_offset}{energy}] = {v!r}"
+
+
 class SplitIntegrator:
     """Collisions of ``model`` by ``stepper``/``controller``, split with ``transport``.
 
@@ -159,9 +167,5 @@ class SplitIntegrator:
     def _first_violation(self, bad):
         """Collective: ``f[cell 3, E = 0.25 meV] = -1e-3`` for the first rank's violation
         ``(block, cell, k, value)`` (every rank gets it), or None."""
-        text = None
-        if bad:
-            name, c, k, v = bad
-            energy = f", E = {self.energy_meV[k]:.4g} meV" if k >= 0 else ""
-            text = f"{name}[cell {c + self.cell_offset}{energy}] = {v!r}"
+        text = describe_violation(bad, self.cell_offset, self.energy_meV) if bad else None
         return next((s for s in self.par.comm.allgather(text) if s), None)

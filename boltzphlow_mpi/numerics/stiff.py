@@ -22,6 +22,7 @@ import numpy as np
 from scipy.integrate import BDF
 
 from boltzphlow_mpi.errors import SolverError
+from boltzphlow_mpi.numerics.integrator import describe_violation
 from boltzphlow_mpi.numerics.steppers import clean_roundoff
 from boltzphlow_mpi.parallel.comm import stage
 from boltzphlow_mpi.physics.jacobian import jacobian
@@ -38,9 +39,6 @@ class StepCounters:
     """The bookkeeping a ``StepController`` keeps, for an integrator that controls its steps
     itself: rejected tries (the BDF retries inside a step and does not report them, so
     this stays 0), the largest step, the last inadmissible state (none)."""
-
-    max_rejects = 0
-    dt_min = 0.0
 
     def __init__(self, dt_max):
         self.rejected = 0
@@ -68,40 +66,29 @@ class BDFIntegrator:
     """
 
     ATOL = 1e-14
-    fixed_dt = None
-    transport = None
+    fixed_dt = None  # it controls its steps (checkpoint restore asks)
 
     def __init__(self, model, par, rtol, dt, dt_max, project, energy_meV, tau0_ns):
         self.model, self.par, self.rtol, self.project = model, par, rtol, project
         self.energy_meV, self.tau0_ns = energy_meV, tau0_ns
         self.controller = StepCounters(dt_max)
-        self.first_dt = min(dt, dt_max)
+        self.dt = min(dt, dt_max)  # the step the solver tries next (internal units)
         self.limit_reason = "accuracy"
-        self.last_accepted_dt = self.first_dt
+        self.last_accepted_dt = self.dt
         self.rejects_in_row = 0
         self.solver = None
         self.owner = len(model.delta) > 0
-        self._dt = self.first_dt
-
-    @property
-    def dt(self):
-        """The step the solver tries next (internal units)."""
-        return self._dt
-
-    @dt.setter
-    def dt(self, value):  # a checkpoint's step, before the solver exists
-        self._dt = float(value)
 
     # -- the step sequence's state ---------------------------------------------------------
     def state(self):
         solver = None
         if self.solver is not None:
             solver = {k: copy.deepcopy(getattr(self.solver, k)) for k in _SOLVER_STATE}
-        return {"dt": self._dt, "last_accepted_dt": self.last_accepted_dt, "rejected": self.controller.rejected,
+        return {"dt": self.dt, "last_accepted_dt": self.last_accepted_dt, "rejected": self.controller.rejected,
                 "solver": solver}
 
     def set_state(self, snap):
-        self._dt, self.last_accepted_dt = snap["dt"], snap["last_accepted_dt"]
+        self.dt, self.last_accepted_dt = snap["dt"], snap["last_accepted_dt"]
         self.controller.rejected = snap["rejected"]
         if snap["solver"] is None:
             self.solver = None
@@ -148,7 +135,7 @@ class BDFIntegrator:
 
     # -- one step --------------------------------------------------------------------------
     def planned(self, y, t, remaining):
-        return self._dt, "accuracy"
+        return self.dt, "accuracy"
 
     def step(self, y, t, h, remaining, reason=None):
         """One BDF step from ``(t, y)``, ending on ``t + remaining`` if the step reaches it.
@@ -165,7 +152,7 @@ class BDFIntegrator:
             raise SolverError(result if isinstance(result, str) else "BDF step failed on another rank")
         y_new, h_taken, dt_next = result if self.owner else (y, 0.0, 0.0)
         h_taken = self.par.reduce_max(h_taken)
-        self._dt = self.par.reduce_max(dt_next)
+        self.dt = self.par.reduce_max(dt_next)
         self.last_accepted_dt = h_taken
         return True, y_new, (), h_taken
 
@@ -194,7 +181,7 @@ class BDFIntegrator:
     def _create(self, y, t):
         m = self.model
         self.solver = BDF(lambda _t, v: m.rhs(v[None])[0], t, y[0].copy(), _HORIZON, rtol=self.rtol,
-                          atol=self.ATOL, jac=lambda _t, v: jacobian(m, v[None])[0], first_step=self._dt,
+                          atol=self.ATOL, jac=lambda _t, v: jacobian(m, v[None])[0], first_step=self.dt,
                           max_step=self.controller.dt_max)
 
     # -- admissibility ---------------------------------------------------------------------
@@ -203,8 +190,6 @@ class BDFIntegrator:
         the violation unless ``raise_error`` is false."""
         bad = self.model.check_state(y)
         if bad and raise_error:
-            name, c, k, v = bad
-            energy = f", E = {self.energy_meV[k]:.4g} meV" if k >= 0 else ""
-            raise SolverError(f"non-physical state {name}[cell {c}{energy}] = {v!r} after a BDF step from "
-                              f"t = {t * self.tau0_ns:.6g} ns")
+            raise SolverError(f"non-physical state {describe_violation(bad, 0, self.energy_meV)} after a BDF "
+                              f"step from t = {t * self.tau0_ns:.6g} ns")
         return not bad

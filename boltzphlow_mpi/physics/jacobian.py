@@ -69,6 +69,8 @@ def jacobian(model, y):
     cells, W, N = len(y), model.width, model.N
     fbar, nbar, _ = model.unpack(y)
     f, n = model.directional(y)
+    _, K = model.split(y, clip=False)  # the diagonal -K at the state itself
+    nf = model.nf
     out = np.zeros((cells, W, W))
     for c in range(cells):
         spectra = model.spectra.row(c)
@@ -80,17 +82,15 @@ def jacobian(model, y):
             with_d = _derivative(model, u0, spectra, drives, steps)
             without = _derivative(model, u0, spectra, [], steps)
             parts = [p + a - b for p, a, b in zip(parts, with_d, without, strict=True)]
-        gk = _blocks(model, u0[None, :], spectra, _cell_drives(model, c) if model.drives else [])
-        out[c] = _assemble(model, parts, gk, f[c], n[c])
+        out[c] = _assemble(model, parts, K[c, :N], K[c, nf:nf + N], f[c], n[c])
     return out
 
 
-def _assemble(model, parts, values, f, n):
+def _assemble(model, parts, kf, kn, f, n):
     """The rows of the directional unknowns from the averaged derivatives: ``f_m`` rows are
     ``dG/du - f_m dK/du`` times the angle weight of the column, minus ``K`` on the diagonal."""
     N, Mq, Mp, nf, nn = model.N, model.Mq, model.Mp, model.nf, model.nn
     dgf, dkf, dgn, dkn, dacc = parts
-    _, kf, _, kn, _ = (v[0] for v in values)
     W = model.width
     J = np.zeros((W, W))
     col_w = np.concatenate([np.repeat(model.wq, N), np.repeat(model.wp, N)])
