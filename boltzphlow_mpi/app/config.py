@@ -85,6 +85,9 @@ SCHEMA = {
                              "or a PETSc KSP on the decomposition (options prefix qp_)."),
         "qp_mean_free_path_um": _pos("QP (= normal electron) mean free path l; D_n = v_F l / 3.", "um", 1.0),
         "phonon": Key(("kinetic", "off"), "kinetic", doc="Phonon transport: discrete ordinates, upwind streaming."),
+        "phonon_time": Key(("explicit", "implicit"), "explicit",
+                           doc="Phonon streaming in time: explicit SSP-RK2 (CFL bound) or implicit backward Euler "
+                               "with error control (no bound; docs/numerics.md#implicit-phonon-streaming)."),
         "angles": Key(int, 8, "", lo=2, lo_incl=True, hi=64, hi_incl=True, doc="Number of discrete ordinates (even)."),
         "outer_boundary": Key(("bath", "reflecting"), "bath",
                               doc="r = R: Milne/outflow to the bath, or reflecting (no flux; for tests)."),
@@ -125,15 +128,18 @@ SCHEMA = {
     },
     "time": {
         "t_end_ns": _pos("End time.", "ns"),
-        "method": Key(("euler", "rk4", "tr1", "tr2", "exp", "bdf"), "exp",
-                      doc="Time stepper (docs/numerics.md#time-steppers); 'bdf': stiff BDF of a point cell."),
+        "method": Key(("euler", "rk4", "tr1", "tr2", "exp", "rosw", "bdf"), "exp",
+                      doc="Time stepper (docs/numerics.md#time-steppers); 'rosw': stiff Rosenbrock-W per cell "
+                          "(point and sphere); 'bdf': stiff BDF of a point cell."),
         "rtol": Key(float, 1e-4, "", lo=0.0, hi=1.0, doc="Relative tolerance of the adaptive step control."),
         "output_interval_ns": _pos("Interval between output records.", "ns", None),
         "dt_ns": _pos("Fixed step (absent: adaptive).", "ns", None),
         "dt_initial_ns": _pos("First adaptive step.", "ns", None),
         "dt_max_ns": _pos("Largest adaptive step.", "ns", None),
         "tr_mu": Key(("global", "local"), "global", doc="TR relaxation rate: one global mu (exact ledger) or one per unknown."),
-        "exp_energy_projection": Key(bool, True, doc="exp: rescale each cell's excitation after a step so its energy ledger is exact."),
+        "exp_energy_projection": Key(bool, True, doc="exp, rosw, bdf: rescale each cell's excitation after a step so its energy ledger is exact."),
+        "jacobian_every": Key(int, 5, "steps", lo=1, lo_incl=True, hi=1000, hi_incl=True,
+                              doc="rosw: accepted steps one exact Jacobian serves (a W-method keeps its order with an older one)."),
         "max_steps": Key(int, 10_000_000, "", lo=0, doc="Stop with an error after this many steps."),
     },
     "solve": {

@@ -112,7 +112,7 @@ class Sphere(_Cells):
             mean_free_path_um=tr.qp_mean_free_path_um,
             fermi_velocity=material.fermi_velocity_um_per_ns * material.tau0_ns,
             sound_speed=material.sound_speed_um_per_ns * material.tau0_ns, boundary=tr.outer_boundary,
-            qp_solver=tr.qp_solver)
+            qp_solver=tr.qp_solver, phonon_time=tr.phonon_time)
 
     def profile(self, width_um):
         r = self.mesh.centres

@@ -57,22 +57,28 @@ class SplitIntegrator:
         self.limit_reason = "accuracy"
         self.last_accepted_dt = self.dt
         self.rejects_in_row = 0
+        self._forget_at_next_step = False
 
     # -- the step sequence's state (branches, checkpoints) ------------------------------
     def state(self):
         """What the steps after this point depend on besides the physical state."""
         snap = {k: getattr(self, k) for k in STATE}
-        snap.update(rejected=self.controller.rejected, violation=self.controller.last_violation)
+        snap.update(rejected=self.controller.rejected, violation=self.controller.last_violation,
+                    stepper=self.stepper.state())
         return snap
 
     def set_state(self, snap):
         for k in STATE:
             setattr(self, k, snap[k])
         self.controller.rejected, self.controller.last_violation = snap["rejected"], snap["violation"]
+        self.stepper.set_state(snap.get("stepper"))
 
     def checkpoint_arrays(self):
         """Arrays per local cell a checkpoint must hold to continue bitwise: none (the state
-        and the scalars of ``STATE`` suffice)."""
+        and the scalars of ``STATE`` suffice). What the stepper carries between steps (the
+        Jacobian of rosw) is dropped at the next trajectory step instead, as a restart from
+        this checkpoint starts without it: both runs then take the same steps."""
+        self._forget_at_next_step = True
         return {}
 
     def restore_arrays(self, arrays, y, t):
@@ -100,6 +106,9 @@ class SplitIntegrator:
     def step(self, y, t, h, remaining, reason=None):
         """One try of a step ``h`` from ``(t, y)`` (``remaining``: to the time being landed
         on, inf otherwise). Returns ``(accepted, y_new, outflows, h)``; sets the next ``dt``."""
+        if self._forget_at_next_step:
+            self.stepper.forget()
+            self._forget_at_next_step = False
         if self.fixed_dt is not None:
             return (*self._fixed_step(y, t, h), h)
         if h < remaining:  # a step cut short by an output time says nothing about the bound
@@ -119,6 +128,7 @@ class SplitIntegrator:
 
     def _adaptive_step(self, y, t, h, remaining):
         y1, out1, ok = self._transport(y, 0.5 * h)
+        err1 = self._transport_error()
         accepted, dt_next, y_new, outs = False, 0.5 * h, y, ()
         if ok:
             with stage("collisions"):
@@ -126,6 +136,7 @@ class SplitIntegrator:
             if accepted:
                 y3, out3, ok = self._transport(y2, 0.5 * h)
                 if ok:
+                    accepted, dt_next = self._transport_control(y3, err1, h, dt_next)
                     y_new, outs = y3, (out1, out3)
                 else:
                     accepted, dt_next = False, 0.5 * h
@@ -134,6 +145,7 @@ class SplitIntegrator:
             self.controller.last_violation = None
             self.last_accepted_dt = h
         else:
+            y_new, outs = y, ()
             self.rejects_in_row += 1
             if self.rejects_in_row > self.controller.max_rejects:
                 why = self._first_violation(self.controller.last_violation)
@@ -143,6 +155,26 @@ class SplitIntegrator:
         if not (accepted and h == remaining and h < self.dt):
             self.dt = dt_next  # (a step cut short by an output time keeps the old dt)
         return accepted, y_new, outs
+
+    def _transport_error(self):
+        """The error estimate of the last transport half step (None: explicit transport)."""
+        return None if self.transport is None else self.transport.error
+
+    def _transport_control(self, y, err1, h, dt_next):
+        """Error control of an implicit transport (first order: local error ~ h^2) on top of
+        the collisions': ``(accepted, dt_next)`` with the error of both half steps."""
+        err3 = self._transport_error()
+        if err1 is None or err3 is None:
+            return True, dt_next
+        c = self.controller
+        norm = self.par.reduce_max(c.error_norm(self.model, y, err1 + err3))
+        if not np.isfinite(norm) or norm > 1.0:
+            c.rejected += 1
+            self.limit_reason = "transport"
+            shrink = c.min_shrink if not np.isfinite(norm) else max(c.min_shrink, c.safety * norm ** -0.5)
+            return False, h * shrink
+        grow = c.max_growth if norm == 0 else min(c.max_growth, c.safety * norm ** -0.5)
+        return True, min(dt_next, h * max(grow, 1.0))
 
     def _transport(self, y, h):
         """Half step of transport (or nothing). Returns (y, outflow, admissible)."""

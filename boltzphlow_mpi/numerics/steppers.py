@@ -71,6 +71,16 @@ class Stepper:
         """Return ``(y_new, error_estimate or None)``."""
         raise NotImplementedError
 
+    def state(self):
+        """What the stepper carries from step to step (None: nothing)."""
+        return None
+
+    def set_state(self, snap):
+        pass
+
+    def forget(self):
+        """Drop what is carried between steps (the next step starts afresh, as after a restart)."""
+
     def dt_limit(self, problem, y):
         """Largest admissible ``dt`` for this state (same on all ranks), or ``inf``."""
         if self.stiff_limit is None:
@@ -225,8 +235,11 @@ STEPPERS = {"euler": Euler, "rk4": RK4, "tr1": TR1, "tr2": TR2, "exp": Exponenti
 
 
 def make_stepper(name, reduce_max=lambda v: v, **options):
+    if name == "rosw":
+        from boltzphlow_mpi.numerics.rosenbrock import RosenbrockW  # it builds on this module
+        return RosenbrockW(reduce_max, options.get("project", True), options.get("jacobian_every", 1))
     if name not in STEPPERS:
-        raise ValueError(f"method = {name!r}: expected one of {', '.join(STEPPERS)}")
+        raise ValueError(f"method = {name!r}: expected one of {', '.join(STEPPERS)}, rosw")
     if name == "tr1":
         return TR1(reduce_max, options.get("mu_mode", "global"))
     if name == "exp":

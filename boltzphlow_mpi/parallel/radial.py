@@ -25,6 +25,7 @@ from boltzphlow_mpi.parallel.domain import Domain
 from boltzphlow_mpi.physics.analysis import diagnostics as dg
 from boltzphlow_mpi.physics.transport import (
     MILNE,
+    ImplicitStreaming,
     Streaming,
     diffusion_conductances,
     diffusion_step,
@@ -90,8 +91,10 @@ def _solve_cg(comm, csr, rhs, guess):
 
 class RadialTransport:
     def __init__(self, par, mesh, model, domain: Domain, *, qp, phonon, mean_free_path_um, fermi_velocity,
-                 sound_speed, boundary, qp_solver="exact"):
-        """``fermi_velocity``, ``sound_speed`` in um per tau_0; ``domain`` decomposes the cells."""
+                 sound_speed, boundary, qp_solver="exact", phonon_time="explicit"):
+        """``fermi_velocity``, ``sound_speed`` in um per tau_0; ``domain`` decomposes the cells;
+        ``phonon_time``: explicit SSP-RK2 streaming (CFL bound) or implicit backward Euler
+        (``transport.ImplicitStreaming``, no bound, with an error estimate in ``error``)."""
         self.par, self.mesh, self.model = par, mesh, model
         self.qp, self.phonon, self.boundary, self.qp_solver = qp, phonon, boundary, qp_solver
         N = model.N
@@ -109,7 +112,12 @@ class RadialTransport:
             self.qp_ordinates = ordinates(model.Mq)
             # columns: energy-major (k, m), the M directions of one energy stay together
             self.transposer = Transposer(par, self.domain.ranges, N * model.Mq, group=model.Mq)
-        if phonon == "kinetic":
+        self.implicit = None
+        self.error = None  # the implicit streaming's error estimate of the last half step (cells, nn)
+        if phonon == "kinetic" and phonon_time == "implicit":
+            self.implicit = ImplicitStreaming(mesh, model.Mp, sound_speed, boundary)
+            self.phonon_transposer = Transposer(par, self.domain.ranges, N * model.Mp, group=model.Mp)
+        elif phonon == "kinetic":
             self.streaming = Streaming(ghosted_edges(mesh, c0, c1), model.Mp, sound_speed,
                                        self.domain.owns_centre, self.domain.owns_outer, boundary)
         self._cfl = None
@@ -141,7 +149,7 @@ class RadialTransport:
     # -- limits ---------------------------------------------------------------------------
     def dt_limit(self):
         """Largest full step: two SSP-RK2 half steps each within the CFL limit (all ranks)."""
-        if self.phonon != "kinetic":
+        if self.phonon != "kinetic" or self.implicit is not None:
             return np.inf
         if self._cfl is None:
             local = self.streaming.stable_dt()
@@ -160,9 +168,36 @@ class RadialTransport:
             self._qp_diffusion(y, dt, out)
         elif self.qp == "kinetic":
             self._qp_streaming(y, dt, out)
-        if self.phonon == "kinetic":
+        if self.implicit is not None:
+            self._phonon_streaming_implicit(y, dt, out)
+        elif self.phonon == "kinetic":
             self._phonon_streaming(y, dt, out)
         return y, out
+
+    def _phonon_streaming_implicit(self, y, dt, out):
+        """Backward-Euler streaming of every energy column after the transpose; the error
+        estimate goes to ``self.error`` (zero outside the phonon block)."""
+        m = self.model
+        c, N, M = len(y), m.N, m.Mp
+        T = self.phonon_transposer
+        sl = slice(m.nf, m.nf + m.nn)
+        cells = y[:, sl].reshape(c, M, N).transpose(0, 2, 1).reshape(c, N * M)  # (cell, k*M + m)
+        j0, j1 = T.my_columns
+        k0, k1 = j0 // M, j1 // M
+        cols = T.to_columns(cells).reshape(self.mesh.cells, k1 - k0, M).transpose(0, 2, 1)  # (C, M, K_loc)
+        new, err, number = self.implicit.step(cols, dt, m.n_bath[k0:k1])
+
+        def back(a):
+            flat = T.to_cells(a.transpose(0, 2, 1).reshape(self.mesh.cells, (k1 - k0) * M))
+            return flat.reshape(c, N, M).transpose(0, 2, 1).reshape(c, m.nn)
+
+        y[:, sl] = back(new)
+        self.error = np.zeros_like(y)
+        self.error[:, sl] = back(err)
+        full = np.zeros(N)
+        full[k0:k1] = number  # each rank's columns, summed in column order: rank independent
+        allc = np.sum(self.par.comm.allgather(full), axis=0)
+        out["phonon_energy"] += float(dg.phonon_energy(m.grid, m.phonon_weight, allc))
 
     def _qp_diffusion(self, y, dt, out):
         m = self.model

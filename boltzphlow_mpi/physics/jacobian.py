@@ -24,6 +24,8 @@ from dataclasses import replace
 
 import numpy as np
 
+from boltzphlow_mpi.physics.collision_derivatives import coefficient_derivatives
+
 STEP = 0.25          # the polynomial step (occupation units)
 DRIVE_STEP = 1e-6    # relative step of the drives' central differences
 
@@ -62,26 +64,73 @@ def _cell_drives(model, c):
     return [replace(d, power=np.asarray(d.power)[c:c + 1]) for d in model.drives]
 
 
+def derivatives(model, y):
+    """The derivatives of the rates of every cell with respect to its angle averages
+    ``u = (fbar, nbar)`` at the rows ``y``: a dict of arrays ``dgf, dkf, dgn, dkn`` (cells, N,
+    2N) and ``dacc`` (cells, 3, 2N) (the accumulator gains), drives included. The Jacobian
+    of the directional unknowns follows from them and ``K`` (``jacobian``, and the structured
+    solves of ``numerics.rosenbrock``). The collision part is analytic
+    (``collision_derivatives``), the drives' part central differences."""
+    cells, N = len(y), model.N
+    fbar, nbar, _ = model.unpack(y)
+    saved, model.drives = model.drives, []
+    try:
+        _, K = model.split(y, clip=False)  # the collision K alone (the ledger's transfer row)
+    finally:
+        model.drives = saved
+    out = {k: np.zeros((cells, N, 2 * N)) for k in ("dgf", "dkf", "dgn", "dkn")}
+    out["dacc"] = np.zeros((cells, len(model.ACCUMULATORS), 2 * N))
+    for c in range(cells):
+        spectra = model.spectra.row(c)
+        parts = _analytic(model, fbar[c], nbar[c], K[c, :N], spectra, c)
+        if model.drives:
+            u0 = np.concatenate([fbar[c], nbar[c]])
+            steps = DRIVE_STEP * np.maximum(np.abs(u0), 1e-3)
+            with_d = _derivative(model, u0, spectra, _cell_drives(model, c), steps)
+            without = _derivative(model, u0, spectra, [], steps)
+            parts = [p + a - b for p, a, b in zip(parts, with_d, without, strict=True)]
+        for k, p in zip(("dgf", "dkf", "dgn", "dkn", "dacc"), parts, strict=True):
+            out[k][c] = p
+    return out
+
+
+def _analytic(model, fbar, nbar, kf, spectra, c):
+    """``d(gf, kf, gn, kn, acc)/du`` of one cell without drives, from the analytic
+    derivatives of the collision coefficients, the escape and the ledger rows of
+    ``CellKinetics.split``."""
+    N = model.N
+    dgf, dkf, dgn, dkn = (np.zeros((N, 2 * N)) for _ in range(4))
+    dacc = np.zeros((len(model.ACCUMULATORS), 2 * N))
+    if model.kernel is not None:
+        d = {k: v[0] for k, v in coefficient_derivatives(model.kernel, fbar[None], nbar[None], spectra).items()}
+        ev = model.evolving[c][:, None]
+        lhs = 1.0 if spectra.lhs is None else spectra.lhs[0][:, None]
+        dgf[:, :N] = np.where(ev, d["A_f"], 0.0) / lhs
+        dgf[:, N:] = np.where(ev, d["A_n"], 0.0) / lhs
+        dkf[:, :N] = np.where(ev, d["A_f"] + d["B_f"], 0.0) / lhs
+        dkf[:, N:] = np.where(ev, d["A_n"] + d["B_n"], 0.0) / lhs
+        dgn[:, :N] = d["Ap_f"]
+        dkn[:, :N] = d["Bp_f"] - d["Ap_f"]
+    dacc[0, N:] = model._escape_power_weight[c]
+    # transfer = -4 h sum_k x_k m_k (gf_k - kf_k fbar_k)
+    w = 4.0 * model.grid.step * model.grid.x * spectra.mass[0]
+    dacc[1] = -(w @ (dgf - fbar[:, None] * dkf))
+    dacc[1, :N] += w * kf
+    return dgf, dkf, dgn, dkn, dacc
+
+
 def jacobian(model, y):
     """``d rhs / d y`` of every cell of ``model`` (``physics.kinetics.CellKinetics``) at the
     rows ``y``: an array (cells, W, W) with ``W = model.width``; the accumulator columns are
     zero (nothing depends on them)."""
     cells, W, N = len(y), model.width, model.N
-    fbar, nbar, _ = model.unpack(y)
     f, n = model.directional(y)
     _, K = model.split(y, clip=False)  # the diagonal -K at the state itself
     nf = model.nf
+    d = derivatives(model, y)
     out = np.zeros((cells, W, W))
     for c in range(cells):
-        spectra = model.spectra.row(c)
-        u0 = np.concatenate([fbar[c], nbar[c]])
-        parts = _derivative(model, u0, spectra, [], np.full(2 * N, STEP))
-        if model.drives:
-            drives = _cell_drives(model, c)
-            steps = DRIVE_STEP * np.maximum(np.abs(u0), 1e-3)
-            with_d = _derivative(model, u0, spectra, drives, steps)
-            without = _derivative(model, u0, spectra, [], steps)
-            parts = [p + a - b for p, a, b in zip(parts, with_d, without, strict=True)]
+        parts = [d[k][c] for k in ("dgf", "dkf", "dgn", "dkn", "dacc")]
         out[c] = _assemble(model, parts, K[c, :N], K[c, nf:nf + N], f[c], n[c])
     return out
 

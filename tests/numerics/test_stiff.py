@@ -16,9 +16,10 @@ E1 = {"phonon_escape.only_subgap": False, "phonon_escape.tau_ns": 1.0, "time.t_e
       "time.output_interval_ns": 1e4, "time.method": "bdf", "time.rtol": 1e-5}
 
 
-@pytest.fixture(scope="module")
-def millisecond():
-    sim = bp.Simulation.from_toml(REPO / "jobs/default.toml", overrides=E1)
+def run_millisecond(**changes):
+    """The E1 run (with ``changes`` to its overrides): ``(sim, rows)``, rows by time (ns) of
+    ``(record, min f, min n)``."""
+    sim = bp.Simulation.from_toml(REPO / "jobs/default.toml", overrides={**E1, **changes})
     rows = {}
 
     def keep(s, tot, first):
@@ -28,6 +29,26 @@ def millisecond():
     sim.add_handler(keep)
     sim.run()
     return sim, rows
+
+
+def drift_from_newton_steady_state(method):
+    """Start on the Newton steady state of a driven cell (tests/jobs/steady.toml) and run
+    1e6 ns with ``method``: ``(sim, relative N_qp drift at each record)``."""
+    import jobs
+    raw = jobs.table("steady", solve__mode="transient", time__t_end_ns=1e6, time__output_interval_ns=1e5,
+                     time__method=method)
+    sim = bp.Simulation.from_dict(raw)
+    sim.solve_steady()
+    n0 = sim.record()["qp_number"]
+    drift = []
+    sim.add_handler(lambda s, tot, first: drift.append(abs(s.record(tot)["qp_number"] / n0 - 1)))
+    sim.run()
+    return sim, drift
+
+
+@pytest.fixture(scope="module")
+def millisecond():
+    return run_millisecond()
 
 
 def test_a_millisecond_matches_the_reference(millisecond):
@@ -74,14 +95,6 @@ def test_restart_of_a_bdf_run_is_bitwise_the_straight_run(tmp_path):
 def test_bdf_stays_on_the_newton_steady_state_for_a_millisecond():
     """Started on the Newton steady state of a driven cell (tests/jobs/steady.toml), the BDF
     run stays on it: N_qp within 1e-7 over 1e6 ns, in a few dozen steps of up to 1e5 ns."""
-    import jobs
-    raw = jobs.table("steady", solve__mode="transient", time__t_end_ns=1e6, time__output_interval_ns=1e5,
-                     time__method="bdf")
-    sim = bp.Simulation.from_dict(raw)
-    sim.solve_steady()
-    n0 = sim.record()["qp_number"]
-    drift = []
-    sim.add_handler(lambda s, tot, first: drift.append(abs(s.record(tot)["qp_number"] / n0 - 1)))
-    sim.run()
+    sim, drift = drift_from_newton_steady_state("bdf")
     assert len(drift) == 11 and max(drift) < 1e-7
     assert sim.steps < 200
