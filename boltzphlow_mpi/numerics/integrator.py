@@ -172,9 +172,9 @@ class SplitIntegrator:
             c.rejected += 1
             self.limit_reason = "transport"
             shrink = c.min_shrink if not np.isfinite(norm) else max(c.min_shrink, c.safety * norm ** -0.5)
-            return False, h * shrink
+            return False, self.stepper.round_step(h * shrink)
         grow = c.max_growth if norm == 0 else min(c.max_growth, c.safety * norm ** -0.5)
-        return True, min(dt_next, h * max(grow, 1.0))
+        return True, min(dt_next, self.stepper.round_step(h * max(grow, 1.0)))
 
     def _transport(self, y, h):
         """Half step of transport (or nothing). Returns (y, outflow, admissible)."""

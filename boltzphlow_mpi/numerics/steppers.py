@@ -81,6 +81,10 @@ class Stepper:
     def forget(self):
         """Drop what is carried between steps (the next step starts afresh, as after a restart)."""
 
+    def round_step(self, dt):
+        """The step the controller proposes next, as the stepper takes it (here unchanged)."""
+        return dt
+
     def dt_limit(self, problem, y):
         """Largest admissible ``dt`` for this state (same on all ranks), or ``inf``."""
         if self.stiff_limit is None:
@@ -300,7 +304,7 @@ class StepController:
         p = st.order if st.embedded else st.order + 1
         if norm <= 1.0:
             grow = self.max_growth if norm == 0 else min(self.max_growth, self.safety * norm ** (-1.0 / p))
-            return True, y_new, min(self.dt_max, dt * max(grow, 1.0 if norm < 0.5 else grow)), norm
+            return True, y_new, st.round_step(min(self.dt_max, dt * max(grow, 1.0 if norm < 0.5 else grow))), norm
         shrink = self.min_shrink if not np.isfinite(norm) else max(self.min_shrink, self.safety * norm ** (-1.0 / p))
         self.rejected += 1
-        return False, y, dt * shrink, norm
+        return False, y, st.round_step(dt * shrink), norm

@@ -108,7 +108,10 @@ class Spectra:
 
     def row(self, i):
         """The spectra of cell ``i`` as a one-cell batch."""
-        s = slice(i, i + 1)
+        return self.rows(slice(i, i + 1))
+
+    def rows(self, s):
+        """The spectra of the cells of the slice ``s`` as a batch."""
         return Spectra(self.delta[s], self.rho[s], self.phi[s], self.ratio[s], self.active[s],
                        None if self.lhs is None else self.lhs[s])
 

@@ -28,6 +28,7 @@ from boltzphlow_mpi.physics.collision_derivatives import coefficient_derivatives
 
 STEP = 0.25          # the polynomial step (occupation units)
 DRIVE_STEP = 1e-6    # relative step of the drives' central differences
+CHUNK = 16           # cells whose analytic derivatives are formed together (memory ~ 30 CHUNK N^2)
 
 
 def _blocks(model, u, spectra, drives):
@@ -80,42 +81,46 @@ def derivatives(model, y):
         model.drives = saved
     out = {k: np.zeros((cells, N, 2 * N)) for k in ("dgf", "dkf", "dgn", "dkn")}
     out["dacc"] = np.zeros((cells, len(model.ACCUMULATORS), 2 * N))
-    for c in range(cells):
-        spectra = model.spectra.row(c)
-        parts = _analytic(model, fbar[c], nbar[c], K[c, :N], spectra, c)
-        if model.drives:
-            u0 = np.concatenate([fbar[c], nbar[c]])
-            steps = DRIVE_STEP * np.maximum(np.abs(u0), 1e-3)
-            with_d = _derivative(model, u0, spectra, _cell_drives(model, c), steps)
-            without = _derivative(model, u0, spectra, [], steps)
-            parts = [p + a - b for p, a, b in zip(parts, with_d, without, strict=True)]
+    for c0 in range(0, cells, CHUNK):
+        s = slice(c0, min(cells, c0 + CHUNK))
+        parts = _analytic(model, fbar[s], nbar[s], K[s, :N], s)
         for k, p in zip(("dgf", "dkf", "dgn", "dkn", "dacc"), parts, strict=True):
-            out[k][c] = p
+            out[k][s] = p
+    for c in range(cells if model.drives else 0):
+        spectra = model.spectra.row(c)
+        u0 = np.concatenate([fbar[c], nbar[c]])
+        steps = DRIVE_STEP * np.maximum(np.abs(u0), 1e-3)
+        with_d = _derivative(model, u0, spectra, _cell_drives(model, c), steps)
+        without = _derivative(model, u0, spectra, [], steps)
+        for k, a, b in zip(("dgf", "dkf", "dgn", "dkn", "dacc"), with_d, without, strict=True):
+            out[k][c] += a - b
     return out
 
 
-def _analytic(model, fbar, nbar, kf, spectra, c):
-    """``d(gf, kf, gn, kn, acc)/du`` of one cell without drives, from the analytic
+def _analytic(model, fbar, nbar, kf, s):
+    """``d(gf, kf, gn, kn, acc)/du`` of the cells ``s`` without drives, from the analytic
     derivatives of the collision coefficients, the escape and the ledger rows of
-    ``CellKinetics.split``."""
-    N = model.N
-    dgf, dkf, dgn, dkn = (np.zeros((N, 2 * N)) for _ in range(4))
-    dacc = np.zeros((len(model.ACCUMULATORS), 2 * N))
+    ``CellKinetics.split``; arrays (cells, rows, 2N)."""
+    cells, N = fbar.shape
+    spectra = model.spectra.rows(s)
+    dgf, dkf, dgn, dkn = (np.zeros((cells, N, 2 * N)) for _ in range(4))
+    dacc = np.zeros((cells, len(model.ACCUMULATORS), 2 * N))
     if model.kernel is not None:
-        d = {k: v[0] for k, v in coefficient_derivatives(model.kernel, fbar[None], nbar[None], spectra).items()}
-        ev = model.evolving[c][:, None]
-        lhs = 1.0 if spectra.lhs is None else spectra.lhs[0][:, None]
-        dgf[:, :N] = np.where(ev, d["A_f"], 0.0) / lhs
-        dgf[:, N:] = np.where(ev, d["A_n"], 0.0) / lhs
-        dkf[:, :N] = np.where(ev, d["A_f"] + d["B_f"], 0.0) / lhs
-        dkf[:, N:] = np.where(ev, d["A_n"] + d["B_n"], 0.0) / lhs
-        dgn[:, :N] = d["Ap_f"]
-        dkn[:, :N] = d["Bp_f"] - d["Ap_f"]
-    dacc[0, N:] = model._escape_power_weight[c]
-    # transfer = -4 h sum_k x_k m_k (gf_k - kf_k fbar_k)
-    w = 4.0 * model.grid.step * model.grid.x * spectra.mass[0]
-    dacc[1] = -(w @ (dgf - fbar[:, None] * dkf))
-    dacc[1, :N] += w * kf
+        d = coefficient_derivatives(model.kernel, fbar, nbar, spectra)
+        ev = model.evolving[s][:, :, None]
+        lhs = 1.0 if spectra.lhs is None else spectra.lhs[:, :, None]
+        dgf[:, :, :N] = np.where(ev, d["A_f"], 0.0) / lhs
+        dgf[:, :, N:] = np.where(ev, d["A_n"], 0.0) / lhs
+        dkf[:, :, :N] = np.where(ev, d["A_f"] + d["B_f"], 0.0) / lhs
+        dkf[:, :, N:] = np.where(ev, d["A_n"] + d["B_n"], 0.0) / lhs
+        dgn[:, :, :N] = d["Ap_f"]
+        dkn[:, :, :N] = d["Bp_f"] - d["Ap_f"]
+    dacc[:, 0, N:] = model._escape_power_weight[s]
+    # transfer = -4 h sum_k x_k m_k (gf_k - kf_k fbar_k), one cell at a time
+    w = 4.0 * model.grid.step * model.grid.x * spectra.mass
+    for c in range(cells):
+        dacc[c, 1] = -(w[c] @ (dgf[c] - fbar[c][:, None] * dkf[c]))
+    dacc[:, 1, :N] += w * kf
     return dgf, dkf, dgn, dkn, dacc
 
 

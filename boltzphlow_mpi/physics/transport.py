@@ -428,24 +428,28 @@ class ImplicitStreaming:
 
     def sweep(self, b, c, bnd):
         """Solve ``(1 + c L) x - c (S x_up + G x_{m-1}) = b`` with the incoming values ``bnd``
-        (M/2, K) at ``R`` given."""
+        (M/2, K) at ``R`` given. The directions of one sign are solved together, cell after
+        cell against their flow: in a cell they form a lower-bidiagonal system (the angular
+        inflow from the next lower direction), whose inverse is formed once per call."""
         x = np.empty_like(b)
-        diag = 1.0 + c * self.loss
-        C = self.C
-        for m in range(self.M):
-            cells = range(C) if self.mu[m] > 0 else range(C - 1, -1, -1)
+        C, h = self.C, self.M // 2
+        for group, cells in ((slice(0, h), range(C - 1, -1, -1)), (slice(h, self.M), range(C))):
+            T = np.zeros((C, h, h))
+            idx = np.arange(h)
+            T[:, idx, idx] = 1.0 + c * self.loss[:, group]
+            T[:, idx[1:], idx[:-1]] = -c * self.angular[:, group][:, 1:]
+            Tinv = np.linalg.inv(T)
+            inflow = c * self.inflow[:, group, None]
+            first_angular = c * self.angular[:, h]  # the first mu > 0 direction from the last mu < 0 one
             for i in cells:
-                rhs = b[i, m].copy()
-                if m:
-                    rhs += c * self.angular[i, m] * x[i, m - 1]
-                if self.mu[m] > 0:
-                    if i:
-                        rhs += c * self.inflow[i, m] * x[i - 1, m]
-                elif i < C - 1:
-                    rhs += c * self.inflow[i, m] * x[i + 1, m]
+                rhs = b[i, group].copy()
+                if group.start == 0:
+                    rhs += inflow[i] * (x[i + 1, group] if i < C - 1 else bnd)
                 else:
-                    rhs += c * self.inflow[i, m] * bnd[m]
-                x[i, m] = rhs / diag[i, m]
+                    if i:
+                        rhs += inflow[i] * x[i - 1, group]
+                    rhs[0] += first_angular[i] * x[i, h - 1]
+                x[i, group] = np.einsum("mj,jk->mk", Tinv[i], rhs)
         return x
 
     def solve(self, b, c, n_in):
