@@ -111,15 +111,58 @@ def gap_residual(grid, f, delta, delta0, cutoff, gamma=0.0):
     return _log_ratio(delta, delta0, cutoff) - rhs
 
 
-def solve_gap(grid, f, delta0, cutoff, gamma=0.0, guess=None, tol=1e-13, max_iter=200):
+def _pair_and_slope(e, delta, gamma):
+    """The pair-DOS antiderivative ``P(e; Delta)`` of ``energy_grid`` and its derivative
+    ``dP/dDelta``: BCS ``Delta acosh(e/Delta)`` and ``acosh(e/Delta) - e/sqrt(e^2 - Delta^2)``
+    above the gap (0 below); Dynes ``Re[Delta log(z + r)]`` and ``Re[log(z + r) - Delta^2 /
+    (r (z + r))]`` with ``r = sqrt(z - Delta) sqrt(z + Delta)``."""
+    if gamma == 0:
+        e, d = np.broadcast_arrays(np.asarray(e, float), np.asarray(delta, float))
+        above = (e > d) & (d > 0)
+        ratio = np.where(above, e / np.where(d > 0, d, 1.0), 1.0)
+        ach = np.arccosh(ratio)
+        root = np.sqrt(np.where(above, e * e - d * d, 1.0))
+        return np.where(above, d * ach, 0.0), np.where(above, ach - e / root, 0.0)
+    z = e + 1j * gamma
+    d = delta + 0j
+    r = np.sqrt(z - d) * np.sqrt(z + d)
+    lg = np.log(z + r)
+    return (d * lg).real, (lg - d * d / (r * (z + r))).real
+
+
+def gap_residual_and_slope(grid, f, delta, delta0, cutoff, gamma=0.0):
+    """``(R, dR/dDelta)`` of ``gap_residual`` per cell, from one evaluation of the pair-DOS
+    antiderivatives at the cell edges (the cells without states, ``rho <= 1e-14``, left out
+    as in ``cell_spectra``)."""
+    lo, hi = grid.edges
+    d = np.asarray(delta, float)[:, None]
+    p_hi, s_hi = _pair_and_slope(hi[None, :], d, gamma)
+    p_lo, s_lo = _pair_and_slope(lo[None, :], d, gamma)
+    active = cell_spectra(grid, delta, gamma).active if gamma else (hi[None, :] > d)
+    S = np.sum(np.where(active, f * (p_hi - p_lo), 0.0), axis=1)
+    dS = np.sum(np.where(active, f * (s_hi - s_lo), 0.0), axis=1)
+    dv = d[:, 0]
+    if np.isinf(cutoff):
+        dlog = -1.0 / dv
+    else:
+        dlog = -cutoff / (dv * np.sqrt(cutoff ** 2 + dv ** 2))
+    return _log_ratio(dv, delta0, cutoff) - 2.0 * S / dv, dlog - 2.0 * (dS / dv - S / dv ** 2)
+
+
+def solve_gap(grid, f, delta0, cutoff, gamma=0.0, guess=None, tol=1e-13, max_iter=200, method="newton"):
     """Nonequilibrium gap of each cell from its occupation (docs/physics.md, "BCS gap").
 
-    Solves ``asinh(Oc/D) - asinh(Oc/D0) = 2 h sum_k f_k phi_k(D) / D`` per cell with a
-    vectorized Illinois (regula falsi) iteration on a bracket ``[lo, hi]`` (residual
-    positive at ``lo``, non-positive at ``hi``): with a warm start ``guess`` the bracket is
-    ``guess (1 -+ 1e-6)``, widened geometrically where it does not bracket; the upper end
-    never exceeds ``Delta_0``, where the residual is non-positive. A cell's iterations never
-    depend on the others.
+    Solves ``asinh(Oc/D) - asinh(Oc/D0) = 2 h sum_k f_k phi_k(D) / D`` per cell. ``method =
+    "newton"``: Newton with the analytic derivative (``gap_residual_and_slope``, one
+    evaluation of the spectra per iteration), from the warm start ``guess`` (else
+    ``Delta_0``), safeguarded by the bracket the residual signs give (a step that leaves it
+    is a bisection); cells that do not converge in 30 iterations (a gap destroyed, a root
+    at a cell edge) are solved by the Illinois iteration. ``"illinois"``: the Illinois
+    (regula falsi) iteration on a bracket ``[lo, hi]`` (residual positive at ``lo``,
+    non-positive at ``hi``): with a warm start ``guess`` the bracket is ``guess (1 -+ 1e-6)``,
+    widened geometrically where it does not bracket; the upper end never exceeds
+    ``Delta_0``, where the residual is non-positive. A cell's iterations never depend on the
+    others.
 
     Parameters
     ----------
@@ -136,9 +179,12 @@ def solve_gap(grid, f, delta0, cutoff, gamma=0.0, guess=None, tol=1e-13, max_ite
     guess : ndarray, optional
         The previous gaps (cells,), for a warm start.
     tol : float
-        Relative width of the bracket at convergence.
+        Relative size of the last correction (Newton) or width of the bracket (Illinois)
+        at convergence.
     max_iter : int
         Illinois iterations at most.
+    method : {"newton", "illinois"}
+        The iteration.
 
     Returns
     -------
@@ -146,6 +192,16 @@ def solve_gap(grid, f, delta0, cutoff, gamma=0.0, guess=None, tol=1e-13, max_ite
         The gaps (cells,); ``0`` where no root lies above ``2^-60 Delta_0`` (gap destroyed).
     """
     f = np.atleast_2d(f)
+    if method == "newton" and guess is not None:
+        x, ok = _newton(grid, f, delta0, cutoff, gamma, guess, tol)
+        if ok.all():
+            return x
+        rest = ~ok
+        x[rest] = solve_gap(grid, f[rest], delta0, cutoff, gamma, None if guess is None else np.asarray(guess)[rest],
+                            tol, max_iter, method="illinois")
+        return x
+    if method not in ("newton", "illinois"):
+        raise ValueError(f"method = {method!r}: expected 'newton' or 'illinois'")
 
     def residual(d):
         return gap_residual(grid, f, d, delta0, cutoff, gamma)
@@ -154,6 +210,37 @@ def solve_gap(grid, f, delta0, cutoff, gamma=0.0, guess=None, tol=1e-13, max_ite
     collapsed = (r_lo <= 0) & ~done  # no root above 2^-60 Delta_0: gap destroyed
     x = _illinois(residual, lo, hi, r_lo, r_hi, done, collapsed, tol, max_iter)
     return np.where(collapsed, 0.0, x)
+
+
+def _newton(grid, f, delta0, cutoff, gamma, guess, tol, max_iter=30):
+    """Safeguarded Newton of ``solve_gap``: ``(x, converged)`` per cell."""
+    cells = f.shape[0]
+    r0, _ = gap_residual_and_slope(grid, f, np.full(cells, float(delta0)), delta0, cutoff, gamma)
+    at_top = r0 >= 0  # no excitations: Delta = Delta_0
+    x = np.clip(np.asarray(guess, float), 1e-300, delta0)
+    x = np.where(at_top, delta0, x)
+    lo, hi = np.zeros(cells), np.full(cells, float(delta0))
+    ok = at_top.copy()
+    for _ in range(max_iter):
+        act = ~ok
+        if not act.any():
+            break
+        r, dr = gap_residual_and_slope(grid, f[act], x[act], delta0, cutoff, gamma)
+        xa, la, ha = x[act], lo[act], hi[act]
+        la = np.where(r > 0, xa, la)
+        ha = np.where(r <= 0, xa, ha)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(dr < 0, -r / dr, np.nan)
+        new = xa + step
+        # a correction at the round-off of the root converges even where it leaves the
+        # bracket (a residual of +-1e-16 at Delta_0 itself)
+        done = (np.isfinite(step) & (np.abs(step) <= tol * xa)) | (r == 0)
+        inside = np.isfinite(new) & (new > la) & (new < ha)
+        new = np.where(done, np.minimum(np.where(r == 0, xa, new), delta0),
+                       np.where(inside, new, 0.5 * (la + ha)))
+        x[act], lo[act], hi[act] = new, la, ha
+        ok[act] = done
+    return x, ok
 
 
 def _bracket(residual, cells, delta0, guess):
