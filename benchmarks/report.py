@@ -38,7 +38,10 @@ def run(tmp, name, script, args=(), ranks=None, timeout=600, cmd=None):
     t0 = time.perf_counter()
     print(f"[bench] {name}: {' '.join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in cmd)}",
           flush=True)
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    env = dict(os.environ)
+    if ranks is not None:  # one rank per core, no BLAS threads (docs/cluster.md)
+        env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
         raise SystemExit(f"benchmark {name} failed (exit {proc.returncode})")
@@ -397,8 +400,8 @@ def render_steady_vs_transient(r, note=None):
     nw = r["newton"]
 
     def label(t):
-        return (f"{t['kernel']} sums, rtol {t['rtol']:g}" + (f", dt_max {t['dt_max_ns']:g} ns" if t["dt_max_ns"] else "")
-                + (", free steps" if t["free"] else ""))
+        return (f"`{t.get('method', 'exp')}`, {t['kernel']} sums, rtol {t['rtol']:g}"
+                + (f", dt_max {t['dt_max_ns']:g} ns" if t["dt_max_ns"] else "") + (", free steps" if t["free"] else ""))
 
     w("## Steady state: Newton against the transient\n")
     w(f"`benchmarks/steady_vs_transient.py` (`bench.steady_vs_transient`), all in one process. 0-D Al, bath "
@@ -407,7 +410,7 @@ def render_steady_vs_transient(r, note=None):
       f"{r['power_W_per_um3']:g} W/um^3, phonon escape tau_esc = {r['tau_esc_ns']:.3g} ns = "
       f"{r['tau_esc_ns'] / r['tau0_phonon_ns']:.3g} tau_pb (tau_pb = tau_0^phi = {r['tau0_phonon_ns']:g} ns). "
       "*Newton*: `steady.solve` from the thermal bath state (tol 1e-10); its final max |ln(G/(K y))| is r*. "
-      "*Transient*: the `exp` stepper (rtol 1e-4, the default) from the same bath state; its rate imbalance, "
+      "*Transient*: the `exp` stepper (rtol 1e-4, the default), and the stiff `bdf` and `rosw`, from the same bath state; its rate imbalance, "
       "the same max |ln(G/(K y))| over the same unknowns with the direct collision sums, is checked every "
       f"{r['check_ns']:g} ns of simulated time, as at the output times of a run, until it is <= r* or "
       f"{r['cap_ns']:g} ns are simulated. As in a run, the state at a check time is landed on a branch and the "

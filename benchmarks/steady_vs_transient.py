@@ -8,8 +8,9 @@ tau_pb = tau_0^phi = 0.242 ns for Al).
 
 * Newton: ``steady.solve`` (tol 1e-10); its final ``max |ln(G/(K y))|`` is ``r*``.
 * Transients, ``exp`` stepper, rtol 1e-4 (the default): with the default FFT collision sums;
-  the same with free steps (see below); with the direct sums that Newton and its residual
-  use (``--no-direct`` skips it: it costs minutes). The imbalance (the same
+  the same with free steps (see below); the stiff ``bdf`` and ``rosw`` with free steps; with
+  the direct sums that Newton and its residual use (``--no-direct`` skips it: it costs
+  minutes). The imbalance (the same
   ``max |ln(G/(K y))|``, direct sums) is checked every ``--check`` ns (100) of simulated time,
   as at the output times of a run, whose step cuts keep every step below 100 ns ("free
   steps": the checks cut no step), until it is <= r* or ``--cap`` ns (2e4) are simulated.
@@ -38,7 +39,7 @@ def summary(r):
          f"at the steady state {r['slowest_relaxation_ns']:.4g} ns",
          f"Newton: {nw['wall_s']:.3g} s wall, {nw['iterations']} iterations, r* = {nw['r_star']:.2e}"]
     for t in r["transients"]:
-        L.append(f"transient exp, {bench.transient_label(t)}: stopped ({t['stop']}) at "
+        L.append(f"transient {bench.transient_label(t)}: stopped ({t['stop']}) at "
                  f"{t['t_ns']:.4g} ns after {t['wall_s']:.3g} s wall, {t['steps']} steps ({t['rejected']} rejected); "
                  f"min imbalance {t['min_imbalance']:.2e} at {t['min_imbalance_t_ns']:.4g} ns, final "
                  f"{t['final_imbalance']:.2e}; largest dt {t['max_dt_ns']:.3g} ns; checks {t['check_wall_s']:.3g} s (not counted)")
@@ -57,7 +58,9 @@ def summary(r):
 
 def main():
     argv = sys.argv[1:]
-    variants = ({"kernel": "fft", "rtol": 1e-4}, {"kernel": "fft", "rtol": 1e-4, "free": True})
+    variants = ({"kernel": "fft", "rtol": 1e-4}, {"kernel": "fft", "rtol": 1e-4, "free": True},
+                {"method": "bdf", "kernel": "fft", "rtol": 1e-4, "free": True},
+                {"method": "rosw", "kernel": "fft", "rtol": 1e-4, "free": True})
     if "--no-direct" not in argv:
         variants += ({"kernel": "direct", "rtol": 1e-4},)
     r = bench.steady_vs_transient(power=arg("--power", 1e-10), step_over_delta0=arg("--h", 0.05),

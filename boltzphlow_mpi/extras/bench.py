@@ -172,11 +172,11 @@ TAU0_PHONON_AL_NS = 0.242  # Kaplan tau_0^phi of Al (materials.py): tau_pb(2 Del
 
 def steady_point_config(power=1e-10, step_over_delta0=0.05, emax_over_delta0=8.0,
                         tau_esc_ns=5 * TAU0_PHONON_AL_NS, kernel="fft", rtol=1e-4, dt_max_ns=None,
-                        t_end_ns=1e4):
+                        t_end_ns=1e4, method="exp"):
     """0-D Al cell (bath 0.15 T_c, fixed BCS gap) under a photon drive at 5 Delta_0, phonon
-    escape with ``tau_esc_ns`` (all phonon modes); ``kernel``, ``rtol``, ``dt_max_ns`` and
-    ``t_end_ns`` set the transient (the exp stepper)."""
-    time_ = {"t_end_ns": t_end_ns, "method": "exp", "rtol": rtol}
+    escape with ``tau_esc_ns`` (all phonon modes); ``kernel``, ``rtol``, ``dt_max_ns``,
+    ``t_end_ns`` and ``method`` (the stepper) set the transient."""
+    time_ = {"t_end_ns": t_end_ns, "method": method, "rtol": rtol}
     if dt_max_ns:
         time_["dt_max_ns"] = dt_max_ns
     return {"material": {"name": "Al"}, "bath": {"temperature_over_tc": 0.15},
@@ -205,8 +205,8 @@ def slowest_relaxation_ns(sim, y, delta):
 
 def transient_label(t):
     """Short description of a transient variant (a row of ``steady_vs_transient``)."""
-    return (f"{t['kernel']} sums, rtol {t['rtol']:g}" + (f", dt_max {t['dt_max_ns']:g} ns" if t["dt_max_ns"] else "")
-            + (", free steps" if t["free"] else ""))
+    return (f"{t.get('method', 'exp')}, {t['kernel']} sums, rtol {t['rtol']:g}"
+            + (f", dt_max {t['dt_max_ns']:g} ns" if t["dt_max_ns"] else "") + (", free steps" if t["free"] else ""))
 
 
 def steady_vs_transient(power=1e-10, step_over_delta0=0.05, emax_over_delta0=8.0, tau_esc_ns=5 * TAU0_PHONON_AL_NS,
@@ -301,9 +301,10 @@ def _transient(make, var, targets, n_ss, check_ns, wall_cap_s):
     until its imbalance is <= ``targets["r_star"]``, the simulated-time cap or the wall-time cap."""
     kernel, rtol, dt_max_ns, free = (var.get("kernel", "fft"), var.get("rtol", 1e-4), var.get("dt_max_ns"),
                                      bool(var.get("free", False)))
-    sim = make(kernel=kernel, rtol=rtol, dt_max_ns=dt_max_ns)
+    method = var.get("method", "exp")
+    sim = make(kernel=kernel, rtol=rtol, dt_max_ns=dt_max_ns, method=method)
     imbalance = _imbalance(sim)
-    row = {"kernel": kernel, "rtol": rtol, "dt_max_ns": dt_max_ns, "free": free, "reached": {},
+    row = {"method": method, "kernel": kernel, "rtol": rtol, "dt_max_ns": dt_max_ns, "free": free, "reached": {},
            "qp_reached": None, "history": []}
     wall = check_wall = 0.0
     check, k, stop = check_ns / sim.units.tau0_ns, 0, None
