@@ -343,12 +343,12 @@ def render(R, elapsed, load0, load1):
 def render_stiff_e1(r):
     """The section of ``benchmarks/stiff_e1.py`` (markdown lines)."""
     L = ["## An event to its end: `exp` against the stiff `bdf` and `rosw` (E1)\n",
-         f"`benchmarks/stiff_e1.py`, serial, the three methods in this one run: `jobs/default.toml` with every "
-         f"phonon escaping in 1 ns, to {g(r['t_end_ns'])} ns, records every 1 % of it, all at the job's "
-         "rtol 1e-4. Error: N_qp against the independent tight reference of `tests/numerics/test_stiff.py` "
-         "(1e4 to 1e6 ns); ledger: the largest |energy ledger error| of the records "
-         "([numerics.md](numerics.md#stiff-integration-bdf), "
-         "[Rosenbrock-W](numerics.md#stiff-one-step-integration-rosenbrock-w)).\n",
+         (f"`benchmarks/stiff_e1.py`, serial, the three methods in this one run: `jobs/default.toml` with every "
+          f"phonon escaping in 1 ns, to {g(r['t_end_ns'])} ns, records every 1 % of it, all at the job's "
+          "rtol 1e-4. Error: N_qp against the independent tight reference of `tests/numerics/test_stiff.py` "
+          "(1e4 to 1e6 ns); ledger: the largest |energy ledger error| of the records "
+          "([numerics.md](numerics.md#stiff-integration-bdf), "
+          "[Rosenbrock-W](numerics.md#stiff-one-step-integration-rosenbrock-w)).\n"),
          "| method | steps | wall (s) | max rel. error of N_qp | max ledger error |",
          "|---|---:|---:|---:|---:|"]
     methods = [m for m in ("exp", "bdf", "rosw") if m in r]
@@ -368,11 +368,11 @@ def render_sphere_e2(r):
     """The section of ``benchmarks/sphere_e2.py`` (markdown lines)."""
     w = r["window"]
     L = ["## A sphere event to its end (E2)\n",
-         f"`benchmarks/sphere_e2.py` under `mpirun -n {r['ranks']}`: `jobs/sn_event_1us.toml` (2 keV of phonons "
-         "at the centre of a tin sphere, R = 40 um, 60 cells, 97 energies, 8 phonon angles; `rosw` with implicit "
-         f"phonon streaming, rtol 1e-4) to {g(r['t_end_ns'])} ns, then {g(w['job']['t1_ns'] - w['job']['t0_ns'])} ns "
-         f"of the same event from its checkpoint at {g(w['job']['t0_ns'])} ns with today's default stepper "
-         "(`exp` with the explicit SSP-RK2 streaming of `jobs/sn_bubble.toml`) and with the job's.\n",
+         (f"`benchmarks/sphere_e2.py` under `mpirun -n {r['ranks']}`: `jobs/sn_event_1us.toml` (2 keV of phonons "
+          "at the centre of a tin sphere, R = 40 um, 60 cells, 97 energies, 8 phonon angles; `rosw` with implicit "
+          f"phonon streaming, rtol 1e-4) to {g(r['t_end_ns'])} ns, then {g(w['job']['t1_ns'] - w['job']['t0_ns'])} ns "
+          f"of the same event from its checkpoint at {g(w['job']['t0_ns'])} ns with today's default stepper "
+          "(`exp` with the explicit SSP-RK2 streaming of `jobs/sn_bubble.toml`) and with the job's.\n"),
          "| run | simulated (ns) | steps | wall (s) |", "|---|---:|---:|---:|",
          f"| whole event, `rosw` + implicit streaming | {g(r['t_end_ns'])} | {r['steps']} | {g(r['wall_s'])} |"]
     for key, label in (("today", "window, `exp` + explicit streaming"), ("job", "window, `rosw` + implicit streaming")):
