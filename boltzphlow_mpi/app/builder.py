@@ -48,7 +48,7 @@ def physics(sim):
     sim.local_cells, sim.volumes_all, sim.volumes = geo.local_cells, geo.volumes_all, geo.volumes
     esc = cfg.phonon_escape
     escape_rate = mat.tau0_ns / esc.tau_ns if esc.tau_ns else 0.0
-    sim.kernel = CollisionKernel(sim.grid, sim.tau_ratio, sim.delta0, method=g.kernel)
+    sim.kernel = CollisionKernel(sim.grid, sim.tau_ratio, sim.delta0, method=g.kernel, tail_temperature=sim.temperature)
     # the gap model and the bath state's spectra (docs/physics.md, "BCS gap", "Eliashberg self-energies")
     sim.self_consistent = cfg.gap.mode == "self-consistent"
     sim.gap_model = (eliashberg_gap(cfg.gap, sim.grid, mat, sim.units, sim.temperature, sim.gamma)

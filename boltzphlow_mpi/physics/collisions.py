@@ -57,7 +57,13 @@ class CollisionKernel:
     docs/physics.md, "Collision integrals").
     """
 
-    def __init__(self, grid: EnergyGrid, tau_ratio, delta0, method="fft"):
+    #: largest total tilt ``alpha (N - 1)`` (so tilted products stay below e^600)
+    MAX_TILT = 300.0
+
+    def __init__(self, grid: EnergyGrid, tau_ratio, delta0, method="fft", tail_temperature=None):
+        """``tail_temperature`` (k_B T_c; the bath's): with ``fft``, the gains ``A``, ``A'``
+        whose sums decay like ``exp(-E/T)`` are also evaluated exponentially tilted (see
+        ``_tilted_gains``) so that cold tails are not FFT round-off; None: plain FFT."""
         if method not in ("fft", "direct"):
             raise ValueError(f"method = {method!r}: expected 'fft' or 'direct'")
         self.grid, self.method = grid, method
@@ -68,6 +74,9 @@ class CollisionKernel:
         n = grid.size
         self.fft_size = sfft.next_fast_len(2 * n - 1, real=True)
         self._coupling_hat = sfft.rfft(self.coupling, self.fft_size)
+        self.tilt = None
+        if method == "fft" and tail_temperature is not None and tail_temperature > 0 and n > 1:
+            self.tilt = min(grid.step / tail_temperature, self.MAX_TILT / (n - 1))  # per grid index
 
     def coefficients(self, f, n, spectra: Spectra, clip=True):
         """A, B, A', B' for occupations f, n (cells, N). ``clip`` removes FFT round-off
@@ -84,8 +93,10 @@ class CollisionKernel:
         has_states = spectra.rho > 0
         first = np.where(has_states.any(axis=1), np.argmax(has_states, axis=1), self.grid.size)
         pair_support = np.arange(self.grid.size)[None, :] >= 2 * first[:, None]
-        evaluate = self._fft if self.method == "fft" else self._direct
-        a_rho, a_phi, b_rho, b_phi, ap, bp = evaluate(qp, p0, pair_support)
+        if self.method == "fft":
+            a_rho, a_phi, b_rho, b_phi, ap, bp = self._fft(qp, p0, pair_support, f, n)
+        else:
+            a_rho, a_phi, b_rho, b_phi, ap, bp = self._direct(qp, p0, pair_support)
         h = self.grid.step
         r = spectra.ratio
         A = h * (a_rho - r * a_phi)
@@ -107,7 +118,7 @@ class CollisionKernel:
         return (1.0 - f) * c.A - f * c.B, (1.0 + n) * c.Ap - n * c.Bp
 
     # -- the two evaluations of the same sums --------------------------------------------
-    def _fft(self, qp, p0, pair_support):
+    def _fft(self, qp, p0, pair_support, f, n):
         L, N = self.fft_size, self.grid.size
         p1 = p0 + self.coupling
         a, b, c, d, P0, Q0, Q1 = sfft.rfft(
@@ -126,7 +137,70 @@ class CollisionKernel:
             cr * (c * c + d * d),
         ])
         out = sfft.irfft(spectra, L, axis=-1)[..., :N]
+        if self.tilt is not None:
+            self._tilted_gains(out, qp, p0, pair_support, f, n)
         return tuple(out[:5]) + (out[5] + out[6] * pair_support,)
+
+    def _tilt_rates(self, f, n):
+        """The tilt ``alpha`` per grid index of each cell: the bath's ``h / T``, or less where
+        the cell's QP or phonon tail decays more slowly towards the top of the grid (a hot
+        tail): there the slowest decay rate of the upper half, measured from its largest
+        value, so that the tilted arrays stay bounded (0: no tilt)."""
+        N = self.grid.size
+        alpha = np.full(len(f), self.tilt)
+        k = np.arange(N)
+        half = N // 2
+        for x in (f, n):
+            upper = x[:, half:]
+            peak = np.argmax(upper, axis=1)
+            top = upper[np.arange(len(x)), peak][:, None]
+            dist = (k[half:][None, :] - (half + peak)[:, None]).astype(float)
+            beyond = (dist > 0) & (upper > 0) & (top > 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rate = np.where(beyond, np.log(np.where(beyond, top / np.where(beyond, upper, 1.0), 1.0))
+                                / np.where(beyond, dist, 1.0), np.inf)
+            alpha = np.minimum(alpha, np.min(rate, axis=1))
+            alpha = np.where(peak == N - 1 - half, 0.0, alpha)  # rising to the top: no tilt
+        return np.maximum(alpha, 0.0)
+
+    def _tilted_gains(self, out, qp, p0, pair_support, f, n):
+        """Replace the gains ``a_rho, a_phi, ap`` (``out[0, 1, 4]``) by their exponentially
+        tilted evaluation where that is the more accurate one (docs/numerics.md, "Precision").
+
+        Every term of the gains at index ``i`` is a sum over pairs whose occupations decay
+        like ``exp(-alpha (i + ...))``; with ``x+ = x e^{alpha k}`` and ``x- = x e^{-alpha k}``
+        the sums obey ``corr(p, q)_i = e^{-alpha i} corr(p-, q+)_i``, ``conv(p, q)_i =
+        e^{-alpha i} conv(p+, q+)_i`` and ``hcorr(p, q)_i = e^{-alpha i} hcorr(p+, q-)_i``, and
+        the tilted arrays of a cold tail are flat, so their FFT round-off (about eps times
+        the product of the arrays' norms) shrinks with ``e^{-alpha i}`` instead of staying at
+        the scale of the largest rate. ``alpha`` follows each cell's tails (``_tilt_rates``);
+        a deposit below the top still makes the tilted norms large, so each output index
+        takes the evaluation whose round-off bound is smaller."""
+        L, N = self.fft_size, self.grid.size
+        alpha = self._tilt_rates(f, n)[:, None]
+        k = np.arange(N)[None, :]
+        up, down = np.exp(alpha * k), np.exp(-alpha * k)
+        a, b, c, d = qp
+        q0 = p0 * pair_support
+        p1m = (p0 + self.coupling) * down
+        ap_, bp_, cm, dm, p0p, q0p = (a * up, b * up, c * down, d * down, p0 * up, q0 * up)
+        A, B, C, D, P0p, P1m, Q0p = sfft.rfft(np.stack([ap_, bp_, cm, dm, p0p, p1m, q0p]), L, axis=-1)
+        cs, cr = self.c_scatter, self.c_pair
+        cP1m, cC, cD = np.conj(P1m), np.conj(C), np.conj(D)
+        tilted = sfft.irfft(np.stack([cP1m * A + P0p * A + cC * Q0p,
+                                      cP1m * B + P0p * B - cD * Q0p,
+                                      cs * (cC * A - cD * B) + cr * (A * A + B * B)]), L, axis=-1)[..., :N] * down
+        norm = lambda x: np.sqrt(np.sum(x * x, axis=-1, keepdims=True))
+        p1 = p0 + self.coupling
+        n_a, n_b, n_c, n_d, n_p0, n_p1, n_q0 = (norm(x) for x in (a, b, c, d, p0, p1, q0))
+        t_a, t_b, t_c, t_d, t_p0p, t_p1m, t_q0p = (norm(x) for x in (ap_, bp_, cm, dm, p0p, p1m, q0p))
+        plain = (n_p1 * n_a + n_p0 * n_a + n_q0 * n_c, n_p1 * n_b + n_p0 * n_b + n_q0 * n_d,
+                 n_c * n_a + n_d * n_b + n_a * n_a + n_b * n_b)
+        bound = (t_p1m * t_a + t_p0p * t_a + t_q0p * t_c, t_p1m * t_b + t_p0p * t_b + t_q0p * t_d,
+                 t_c * t_a + t_d * t_b + t_a * t_a + t_b * t_b)
+        for j, row in enumerate((0, 1, 4)):
+            better = bound[j] * down < plain[j]
+            out[row] = np.where(better, tilted[j], out[row])
 
     def _direct(self, qp, p0, pair_support):
         a, b, c, d = qp
