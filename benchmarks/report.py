@@ -96,8 +96,17 @@ def main():
     R["e1"] = run(tmp, "stiff_e1", "stiff_e1.py", timeout=1800)
     e2_args = ["--window", 10] + (["--reference", E2_REFERENCE] if os.path.exists(E2_REFERENCE) else [])
     R["e2"] = run(tmp, "sphere_e2", "sphere_e2.py", e2_args, ranks=2, timeout=3600)
-    R["model"] = scaling_model.model(R["s1_64"], R["s1"], R["c2"], R["io2"], R["mem"])
-    R["model_net"] = scaling_model.model(R["s1_64"], R["s1"], R["c2"], R["io2"], R["mem"], network="assumed")
+    R["s1_64p"] = run(tmp, "step1_64p", "step_breakdown.py", ["--cells", 64, "--energies", 512, "--qp-solver", "partition"],
+                      ranks=1)
+    R["s1p"] = run(tmp, "step1p", "step_breakdown.py", ["--cells", 256, "--energies", 512, "--qp-solver", "partition"],
+                   ranks=1)
+    R["s2p"] = run(tmp, "step2p", "step_breakdown.py", ["--cells", 256, "--energies", 512, "--qp-solver", "partition"],
+                   ranks=2)
+    R["part"] = run(tmp, "partition_costs", "partition_costs.py")
+    part = (R["s1_64p"], R["s1p"], R["part"])
+    R["model"] = scaling_model.model(R["s1_64"], R["s1"], R["c2"], R["io2"], R["mem"], partition=part)
+    R["model_net"] = scaling_model.model(R["s1_64"], R["s1"], R["c2"], R["io2"], R["mem"], network="assumed",
+                                         partition=part)
     elapsed = time.perf_counter() - t_start
     load1 = os.getloadavg()
     if "--keep-json" in argv:
@@ -264,12 +273,14 @@ def render(R, elapsed, load0, load1):
       "     + n_tr [t_tr + (P - 2) alpha]                   Alltoallv: P messages per rank, same bytes\n"
       "     + 3 [ceil(log2 P) alpha + 8 C / beta]           gathers of one value per cell (gap, QP outflow)\n```\n")
     w("| ranks | cells | compute (s) | ghost (s) | transposes (s) | gathers (s) | step (s) | weak efficiency | "
-      "step, assumed network (s) | efficiency, assumed network | memory / rank (MB) |")
-    w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+      "step, assumed network (s) | efficiency, assumed network | step, partition (s) | efficiency, partition | "
+      "efficiency, partition, assumed network | memory / rank (MB) |")
+    w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r, q in zip(mo["rows"], mn["rows"]):
         w(f"| {r['ranks']} | {r['cells']} | {g(r['compute_s'])} | {g(r['ghost_s'])} | {g(r['transpose_s'])} | "
           f"{g(r['gather_s'])} | {g(r['total_s'])} | {100 * r['weak_efficiency']:.0f} % | {g(q['total_s'])} | "
-          f"{100 * q['weak_efficiency']:.0f} % | {g(r['memory_MB_per_rank'])} |")
+          f"{100 * q['weak_efficiency']:.0f} % | {g(r['partition_s'])} | {100 * r['partition_efficiency']:.0f} % | "
+          f"{100 * q['partition_efficiency']:.0f} % | {g(r['memory_MB_per_rank'])} |")
     w(f"\n*Assumed network*: latency {g(scaling_model.ASSUMED_NET_ALPHA_S * 1e6)} us and "
       f"{g(scaling_model.ASSUMED_NET_BETA_B_PER_S / 1e9)} GB/s per rank (InfiniBand class), ghost and transpose "
       "costs rebuilt from their byte counts. The model ignores contention, OS noise and the load imbalance seen "
@@ -278,6 +289,19 @@ def render(R, elapsed, load0, load1):
       "ranks, so a rank solves a whole column of C cells (the `max(1, P/N)` factor); at 1000 ranks both cost "
       "efficiency. The memory per rank is dominated by the per-cell peak, plus 8 doubles per *global* cell for "
       "the gathered per-cell values.\n")
+    p1, p2 = R["s1p"], R["s2p"]
+    w("*Partition*: the same model with `transport.qp_solver = \"partition\"` "
+      "([numerics.md](numerics.md#qp-diffusion-at-scale-the-partition-solver)): compute "
+      f"{g(mo['t_cell_partition_s'] * 1e3)} ms per cell per step measured with that solver, no transposes, and per "
+      "QP-diffusion solve (two per step) two neighbour messages, two all-to-alls of 6 N and 2 N numbers per rank "
+      "(P messages each) and the banded interface solve of ceil(N/P) energies "
+      f"(`benchmarks/partition_costs.py`: {g(R['part']['rows'][-1]['reduced_solve_s'] * 1e3)} ms at 1000 ranks):\n")
+    w("```text\nT_p(P) = t_fixed' + t_cell' c + n_ghost t_ghost + gathers\n"
+      "       + 2 [2 alpha + 2 P alpha + 64 N / beta + t_red(P)]\n```\n")
+    w(f"Measured with the partition solver, 256 cells x 512 energies: {g(p1['s_per_step'])} s per step on 1 rank, "
+      f"{g(p2['s_per_step'])} s on 2 ranks (128 cells each): {g(p1['s_per_step'] / p2['s_per_step'])}x faster, "
+      f"a parallel efficiency of {100 * p1['s_per_step'] / 2 / p2['s_per_step']:.0f} % (two ranks on the two cores "
+      "of this machine).\n")
     w("HDF5 output per record (f, n and gap of every cell; written every output interval, not every step):\n")
     w("| ranks | cells | record (MB) | at the measured 2-rank bandwidth (s) | at an assumed 5 GB/s file system (s) |")
     w("|---:|---:|---:|---:|---:|")

@@ -14,6 +14,15 @@ energies, M angles):
 
 ``max(1, P/N)``: the QP diffusion solves each energy column over all C cells after the
 transpose; for P > N a rank gets one column of C = c P cells, more than its c N share.
+
+With the partition QP-diffusion solver (``transport.qp_solver = "partition"``, measured
+step ``step_small_p``/``step_large_p`` and interface solve times ``reduced``), per step:
+
+    T_p(P) = t_fixed' + t_cell' c                           compute: own cells only, any P
+           + n_ghost t_ghost + n_red [...]                    as above
+           + n_solve [2 alpha + 2 (P alpha) + 64 N / beta + t_red(P)]
+                 (neighbour rows, two all-to-alls of 6 N and 2 N numbers per rank, the
+                  banded interface solve of ceil(N / P) energies)
 The HDF5 record (f, n and gap of every cell, ``(2N+1) C 8`` bytes) is written at
 ``B_io`` (the 2-rank value measured here, and an assumed parallel file system).
 Assumptions are marked in the output; the network parameters are those of two ranks on
@@ -31,7 +40,9 @@ ASSUMED_NET_BETA_B_PER_S = 10e9  # interconnect bandwidth per rank (assumption)
 
 
 def model(step_small, step_large, comm, io, mem, cells_per_rank=100, ranks=(1, 2, 8, 64, 256, 1000),
-          network="measured"):
+          network="measured", partition=None):
+    """The rows of the model; ``partition``: ``(step_small_p, step_large_p, reduced)`` adds the
+    partition solver's step (``partition_s``, ``partition_efficiency``) to every row."""
     N = step_large["energies"]
     dc = step_large["cells"] - step_small["cells"]
     t_cell = (step_large["s_per_step"] - step_small["s_per_step"]) / dc
@@ -47,7 +58,15 @@ def model(step_small, step_large, comm, io, mem, cells_per_rank=100, ranks=(1, 2
         t_ghost = 2 * alpha + comm["ghost_bytes_per_neighbour"] / beta
         t_tr = alpha + comm["transpose_bytes_per_rank"] / 2 * (cells_per_rank / comm["cells_per_rank"]) / beta
     io_bw = io["MB_per_s"] * 1e6
-    rows, t1 = [], None
+    part = None
+    if partition is not None:
+        small_p, large_p, reduced = partition
+        t_cell_p = (large_p["s_per_step"] - small_p["s_per_step"]) / (large_p["cells"] - small_p["cells"])
+        t_fixed_p = max(0.0, small_p["s_per_step"] - t_cell_p * small_p["cells"])
+        t_red = {r["ranks"]: r["reduced_solve_s"] for r in reduced["rows"]}
+        n_tr_p = large_p["calls_per_step"].get("transpose", 0)
+        part = (t_cell_p, t_fixed_p, t_red, n_tr_p)
+    rows, t1, t1_p = [], None, None
     for P in ranks:
         C = cells_per_rank * P
         compute = t_fixed + t_cell * cells_per_rank * max(1.0, P / N)
@@ -57,13 +76,22 @@ def model(step_small, step_large, comm, io, mem, cells_per_rank=100, ranks=(1, 2
         total = compute + ghost + tr + red
         t1 = total if t1 is None else t1
         rec = (2 * N + 1) * C * 8
-        rows.append({"ranks": P, "cells": C, "compute_s": compute, "ghost_s": ghost, "transpose_s": tr,
+        extra = {}
+        if part is not None:
+            t_cell_p, t_fixed_p, t_red, n_tr_p = part
+            n_solve = 2  # two half steps of QP diffusion per step
+            comm_p = (n_solve * (2 * alpha + 2 * P * alpha + 64 * N / beta) if P > 1 else 0.0)
+            total_p = (t_fixed_p + t_cell_p * cells_per_rank + ghost + red + comm_p
+                       + n_solve * t_red.get(P, 0.0) + (n_tr_p * (t_tr + max(0, P - 2) * alpha) if P > 1 else 0.0))
+            t1_p = total_p if t1_p is None else t1_p
+            extra = {"partition_s": total_p, "partition_comm_s": comm_p, "partition_efficiency": t1_p / total_p}
+        rows.append({**extra, "ranks": P, "cells": C, "compute_s": compute, "ghost_s": ghost, "transpose_s": tr,
                      "gather_s": red, "total_s": total, "weak_efficiency": t1 / total,
                      "record_MB": rec / 1e6, "record_s_measured_bw": rec / io_bw,
                      "record_s_assumed_fs": rec / ASSUMED_FS_B_PER_S,
                      "memory_MB_per_rank": (mem["peak_bytes_fixed"] + mem["peak_bytes_per_cell"] * cells_per_rank
                                             + 8 * C * 8) / 1e6})
-    return {"t_cell_s": t_cell, "t_fixed_s": t_fixed, "n_ghost": n_ghost, "n_transpose": n_tr, "n_gather": n_red,
+    return {"t_cell_partition_s": part[0] if part else None, "t_cell_s": t_cell, "t_fixed_s": t_fixed, "n_ghost": n_ghost, "n_transpose": n_tr, "n_gather": n_red,
             "alpha_s": alpha, "beta_B_per_s": beta, "t_ghost_s": t_ghost, "t_transpose_s": t_tr,
             "energies": N, "cells_per_rank": cells_per_rank, "network": network, "rows": rows}
 

@@ -11,7 +11,8 @@ phonons, self-consistent gap, exp stepper, fixed step). Two independent measurem
 * PETSc ``-log_view``: the "Summary of Stages" table (it includes the warm-up step and
   the set-up in the Main Stage), parsed from the ASCII log.
 
-    mpirun -n 2 python benchmarks/step_breakdown.py [--cells 256] [--energies 512] [--steps 5] --json out.json
+    mpirun -n 2 python benchmarks/step_breakdown.py [--cells 256] [--energies 512] [--steps 5]
+        [--qp-solver exact|partition] --json out.json
 """
 import re
 import sys
@@ -87,7 +88,8 @@ def main():
     cells, energies = arg("--cells", 256, int), arg("--energies", 512, int)
     angles, steps = arg("--angles", 4, int), arg("--steps", 5, int)
     par = Parallel()
-    sim = simulation.Simulation(config.from_dict(step_config(cells, energies, angles)), par)
+    qp_solver = arg("--qp-solver", "exact", str)
+    sim = simulation.Simulation(config.from_dict(step_config(cells, energies, angles, qp_solver)), par)
     sim.advance_to(sim.integrator.fixed_dt)  # warm-up
     TIMERS.clear()
     par.comm.barrier()
@@ -104,7 +106,7 @@ def main():
     par.comm.barrier()
     if par.rank == 0:
         text = open(path).read()
-        dump({"ranks": par.size, "cells": cells, "energies": energies, "angles": angles, "steps": steps,
+        dump({"ranks": par.size, "cells": cells, "energies": energies, "angles": angles, "qp_solver": qp_solver, "steps": steps,
               "s_per_step": wall / steps,
               "cell_energy_updates_per_s_per_rank": cells * energies / (wall / steps) / par.size,
               "timers_s_per_step": {k: v[0] for k, v in timers.items()},

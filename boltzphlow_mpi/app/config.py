@@ -80,8 +80,9 @@ SCHEMA = {
     },
     "transport": {
         "qp": Key(("diffusive", "kinetic", "off"), "diffusive", doc="QP transport closure (sphere only)."),
-        "qp_solver": Key(("exact", "ksp"), "exact",
-                         doc="Diffusive QPs: exact tridiagonal solves after a transpose (bitwise rank independent) "
+        "qp_solver": Key(("exact", "partition", "ksp"), "exact",
+                         doc="Diffusive QPs: exact tridiagonal solves after a transpose (bitwise rank independent), "
+                             "the partition method on the cell decomposition (no transpose; for many ranks), "
                              "or a PETSc KSP on the decomposition (options prefix qp_)."),
         "qp_mean_free_path_um": _pos("QP (= normal electron) mean free path l; D_n = v_F l / 3.", "um", 1.0),
         "phonon": Key(("kinetic", "off"), "kinetic", doc="Phonon transport: discrete ordinates, upwind streaming."),

@@ -53,15 +53,16 @@ def kernels(sizes=(4096,), cells=1, repeat=5, tau_ratio=1800.0, delta0=BCS_RATIO
     return rows
 
 
-def step_config(cells, energies, angles=4):
-    """A sphere run of ``cells`` x ``energies``: Sn, a phonon hot spot, QP diffusion, phonon
-    streaming, self-consistent gap, the exp stepper with a fixed step."""
+def step_config(cells, energies, angles=4, qp_solver="exact"):
+    """A sphere run of ``cells`` x ``energies``: Sn, a phonon hot spot, QP diffusion (solved
+    by ``qp_solver``), phonon streaming, self-consistent gap, the exp stepper with a fixed step."""
     emax = 12.0
     return {
         "material": {"name": "Sn"}, "bath": {"temperature_over_tc": 0.15},
         "grid": {"energy_step_over_delta0": emax / (energies - 1), "energy_max_over_delta0": emax},
         "geometry": {"kind": "sphere", "radius_um": 40.0, "cells": cells},
-        "transport": {"qp": "diffusive", "qp_mean_free_path_um": 0.05, "phonon": "kinetic", "angles": angles},
+        "transport": {"qp": "diffusive", "qp_mean_free_path_um": 0.05, "phonon": "kinetic", "angles": angles,
+                      "qp_solver": qp_solver},
         "gap": {"mode": "self-consistent"},
         "initial": {"species": "phonon", "energy_center_over_delta0": 9.0, "deposit_eV": 2000.0,
                     "radius_width_um": 4.0},

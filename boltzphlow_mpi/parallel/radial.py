@@ -20,7 +20,7 @@ over ranks in a fixed order), so the ledger "inside + out + escaped = initial" c
 """
 import numpy as np
 
-from boltzphlow_mpi.parallel.comm import Transposer
+from boltzphlow_mpi.parallel.comm import Transposer, block_range
 from boltzphlow_mpi.parallel.domain import Domain
 from boltzphlow_mpi.physics.analysis import diagnostics as dg
 from boltzphlow_mpi.physics.transport import (
@@ -31,6 +31,8 @@ from boltzphlow_mpi.physics.transport import (
     diffusion_step,
     ghosted_edges,
     ordinates,
+    partition_local,
+    partition_reduced,
     qp_kinetic_step,
 )
 
@@ -134,6 +136,9 @@ class RadialTransport:
         if self.qp == "diffusive" and self.qp_solver == "ksp":
             mass = self.par.gather_cells(mass_local)
             self._mass = (mass, (mass > 0) & (hi[None, :] > delta_all[:, None]))
+        elif self.qp == "diffusive" and self.qp_solver == "partition":
+            c0, c1 = self.cell_range
+            self._mass = (mass_local, (mass_local > 0) & (hi[None, :] > delta_all[c0:c1, None]))
         elif self.qp == "diffusive":
             k0, k1 = self.transposer.my_columns
             mass = self.transposer.to_columns(mass_local)
@@ -164,6 +169,8 @@ class RadialTransport:
         out = {"qp_number": 0.0, "qp_energy": 0.0, "phonon_energy": 0.0}
         if self.qp == "diffusive" and self.qp_solver == "ksp":
             self._qp_diffusion_ksp(y, dt, out)
+        elif self.qp == "diffusive" and self.qp_solver == "partition":
+            self._qp_diffusion_partition(y, dt, out)
         elif self.qp == "diffusive":
             self._qp_diffusion(y, dt, out)
         elif self.qp == "kinetic":
@@ -243,6 +250,111 @@ class RadialTransport:
             count = dt * g_out * (theta * new[-1] + (1 - theta) * f[-1] - m.f_bath)
             x = m.grid.x
         self._book_qp_outflow(count, x, out)
+
+    def _neighbours(self):
+        """The nearest ranks that own cells, inside and outside this rank's cells (None at
+        the ends), and this rank's place among the ranks that own cells."""
+        owners = [r for r, (a, b) in enumerate(self.domain.ranges) if b > a]
+        me = self.par.rank
+        if me not in owners:
+            return None, None, None, owners
+        i = owners.index(me)
+        return (owners[i - 1] if i else None), (owners[i + 1] if i + 1 < len(owners) else None), i, owners
+
+    def _exchange_rows(self, first, last, inner, outer):
+        """This rank's ``first`` and ``last`` rows to its neighbours; returns the inner
+        neighbour's last row and the outer neighbour's first row (None at the ends)."""
+        comm = self.par.comm
+        reqs = []
+        if inner is not None:
+            reqs.append(comm.isend(first, dest=inner, tag=71))
+        if outer is not None:
+            reqs.append(comm.isend(last, dest=outer, tag=72))
+        from_inner = comm.recv(source=inner, tag=72) if inner is not None else None
+        from_outer = comm.recv(source=outer, tag=71) if outer is not None else None
+        for r in reqs:
+            r.wait()
+        return from_inner, from_outer
+
+    def _qp_diffusion_partition(self, y, dt, out, theta=0.5):
+        """The Crank-Nicolson step of ``_qp_diffusion`` without the transpose: each rank
+        eliminates its own cells for all energies (``partition_local``), the interface
+        unknowns of all ranks are solved per energy by the rank that owns the energy's
+        block (``partition_reduced``, one all-to-all each way), and each rank completes its
+        cells. The work per rank is its cells times N at any number of ranks; results agree
+        with ``"exact"`` to round-off, not bitwise (docs/numerics.md, "QP diffusion at scale")."""
+        m = self.model
+        N, C = m.N, self.mesh.cells
+        c1 = self.cell_range[1]
+        inner, outer, place, owners = self._neighbours()
+        mass, open_ = self._mass
+        f = y[:, :N].copy()  # (the outflow needs the occupation before the step)
+        comm = self.par.comm
+        P = len(owners)
+        packs = [None] * self.par.size
+        if place is not None:
+            ghost_in, ghost_out = self._exchange_rows(np.concatenate([f[0], open_[0]]), np.concatenate([f[-1], open_[-1]]),
+                                                      inner, outer)
+            a, b, cc, rhs, g_out = self._partition_rows(f, mass, open_, ghost_in, ghost_out, dt, theta)
+            yv, sv, tv = partition_local(a, b, cc, rhs)
+            stacked = np.stack([yv[0], sv[0], tv[0], yv[-1], sv[-1], tv[-1]])  # (6, N)
+            packs = [stacked[:, slice(*block_range(N, self.par.size, q))] for q in range(self.par.size)]
+        received = comm.alltoall(packs)
+        k0, k1 = block_range(N, self.par.size, self.par.rank)
+        parts = np.stack([received[r] for r in owners], axis=1) if k1 > k0 else np.zeros((6, P, 0))
+        left, right = partition_reduced(*parts)
+        back = comm.alltoall(self._by_owner(left, right, owners))
+        count, x = np.zeros(0), np.zeros(0)
+        if place is not None:
+            lr = np.concatenate([back[q] for q in range(self.par.size)], axis=1)  # (2, N) in energy order
+            new = yv + sv * lr[0][None, :] + tv * lr[1][None, :]
+            y[:, :N] = new
+            if c1 == C:
+                count = dt * g_out * (theta * new[-1] + (1 - theta) * f[-1] - m.f_bath)
+                x = m.grid.x
+        self._book_qp_outflow(count, x, out)
+
+    def _by_owner(self, left, right, owners):
+        """To each rank: its ``(X_L, X_R)`` for this rank's energies ((2, K_loc); empty for
+        ranks without cells)."""
+        msgs = [np.zeros((2, left.shape[1])) for _ in range(self.par.size)]
+        for i, r in enumerate(owners):
+            msgs[r] = np.stack([left[i], right[i]])
+        return msgs
+
+    def _partition_rows(self, f, mass, open_, ghost_in, ghost_out, dt, theta):
+        """This rank's rows ``(a, b, c, rhs)`` of the Crank-Nicolson system of
+        ``diffusion_step`` and the conductance through ``R`` (zeros off the last rank)."""
+        m, mesh = self.model, self.mesh
+        N, C = m.N, mesh.cells
+        c0, c1 = self.cell_range
+        n = c1 - c0
+        centres, areas = mesh.centres, mesh.areas
+        open_in = ghost_in[N:] > 0 if ghost_in is not None else None
+        open_out = ghost_out[N:] > 0 if ghost_out is not None else None
+        # faces c0 - 1/2 .. c1 - 1/2 + 1: conductance between cells j - 1 and j
+        faces = np.zeros((n + 1, N))
+        both = np.concatenate([[open_in] if open_in is not None else [np.zeros(N, bool)], open_,
+                               [open_out] if open_out is not None else [np.zeros(N, bool)]])
+        for j in range(max(c0, 1), min(c1 + 1, C)):
+            faces[j - c0] = self.diffusivity * areas[j] / (centres[j] - centres[j - 1]) * (both[j - c0] & both[j - c0 + 1])
+        g_out = np.zeros(N)
+        if c1 == C and self.boundary == "bath":
+            g_out = self.diffusivity * areas[-1] / (mesh.radius - centres[-1] + self.milne) * open_[-1]
+        lower, upper = faces[:-1], faces[1:]
+        diag = lower + upper
+        diag[-1] += g_out
+        f_in = ghost_in[:N] if ghost_in is not None else np.zeros(N)
+        f_out = ghost_out[:N] if ghost_out is not None else np.zeros(N)
+        lf = -diag * f
+        lf += lower * np.concatenate([f_in[None], f[:-1]])
+        lf += upper * np.concatenate([f[1:], f_out[None]])
+        M = mesh.volumes[c0:c1, None] * mass / dt
+        rhs = M * f + (1 - theta) * lf
+        rhs[-1] += g_out * m.f_bath
+        b = M + theta * diag
+        closed = b <= 0
+        return (-theta * lower, np.where(closed, 1.0, b), -theta * upper, np.where(closed, f, rhs), g_out)
 
     def _ksp_conductances(self):
         """``(lower, upper, diag, g_out)``: the couplings of every cell (C, N) to its inner and

@@ -484,3 +484,80 @@ class ImplicitStreaming:
             face = np.where(self.mu[:, None] > 0, new[-1], np.broadcast_to(n_in, new[-1].shape))
             out = dt * np.sum(0.5 * self.w[:, None] * self.out_rate[:, None] * face, axis=0)
         return new, err, out
+
+
+# -- QP diffusion by partition (no transpose) ----------------------------------------------
+def partition_local(a, b, c, d):
+    """The local part of the partition method for tridiagonal systems split in contiguous
+    blocks of rows (docs/numerics.md, "QP diffusion at scale: the partition solver").
+
+    ``a, b, c, d`` (n, K): the block's rows ``a_i x_{i-1} + b_i x_i + c_i x_{i+1} = d_i``,
+    ``a_0`` coupling to the unknown ``X_L`` left of the block and ``c_{n-1}`` to ``X_R``
+    right of it. Returns ``(y, s, t)`` (n, K) with ``x = y + s X_L + t X_R``: the block's
+    Thomas solve for three right-hand sides, ``d``, ``-a_0 e_0`` and ``-c_{n-1} e_{n-1}``."""
+    n, K = d.shape
+    rhs = np.zeros((n, 3 * K))
+    rhs[:, :K] = d
+    rhs[0, K:2 * K] = -a[0]
+    rhs[-1, 2 * K:] -= c[-1]
+    inner_a = a.copy()
+    inner_a[0] = 0.0
+    inner_c = c.copy()
+    inner_c[-1] = 0.0
+    three = lambda x: np.tile(x, (1, 3))
+    x = thomas(three(inner_a), three(b), three(inner_c), rhs)
+    return x[:, :K], x[:, K:2 * K], x[:, 2 * K:]
+
+
+def partition_reduced(y0, s0, t0, yl, sl, tl):
+    """The interface unknowns of the partition method: arrays (P, K) of each block's first
+    and last rows' ``(y, s, t)``, blocks in order. Solves, per column, the banded system
+    ``F_p = y0_p + s0_p L_{p-1} + t0_p F_{p+1}``, ``L_p = yl_p + sl_p L_{p-1} + tl_p F_{p+1}``
+    (``F``, ``L``: a block's first and last unknowns; none beyond the ends). Returns
+    ``(L_left, F_right)`` (P, K): each block's ``X_L = L_{p-1}`` and ``X_R = F_{p+1}``."""
+    from scipy.linalg import solve_banded
+    P, K = y0.shape
+    left, right = np.zeros((P, K)), np.zeros((P, K))
+    if P == 1:
+        return left, right
+    if K >= P:  # many columns: the elimination over the blocks, vectorised over the columns
+        return _partition_sweep(y0, s0, t0, yl, sl, tl)
+    for k in range(K):  # few columns of many blocks: one banded LAPACK solve per column
+        ab = np.zeros((5, 2 * P))
+        ab[2] = 1.0
+        ab[3, 1:2 * P - 2:2] = -s0[1:, k]      # row 2p, column 2p - 1
+        ab[0, 2:2 * P:2] = -t0[:-1, k]        # row 2p, column 2p + 2
+        ab[4, 1:2 * P - 2:2] = -sl[1:, k]      # row 2p + 1, column 2p - 1
+        ab[1, 2:2 * P:2] = -tl[:-1, k]        # row 2p + 1, column 2p + 2
+        rhs = np.empty(2 * P)
+        rhs[0::2], rhs[1::2] = y0[:, k], yl[:, k]
+        u = solve_banded((2, 2), ab, rhs)
+        left[1:, k] = u[1:2 * P - 2:2]     # L_{p-1}
+        right[:-1, k] = u[2::2]            # F_{p+1}
+    return left, right
+
+
+def _partition_sweep(y0, s0, t0, yl, sl, tl):
+    """``partition_reduced`` by elimination from the first block on: with
+    ``L_(p-1) = alpha_(p-1) + beta_(p-1) F_p`` the equations of block ``p`` give
+    ``F_p = gamma_p + delta_p F_(p+1)`` and ``L_p = alpha_p + beta_p F_(p+1)``; then back from
+    the last block (``F_P = 0``). The influence coefficients of a diagonally dominant
+    M-matrix lie in [0, 1), so the denominators ``1 - s0 beta`` stay near one."""
+    P, K = y0.shape
+    al, be = np.zeros(K), np.zeros(K)
+    ga, de, alpha, beta = (np.empty((P, K)) for _ in range(4))
+    for p in range(P):
+        den = 1.0 - s0[p] * be
+        ga[p] = (y0[p] + s0[p] * al) / den
+        de[p] = t0[p] / den
+        al = yl[p] + sl[p] * (al + be * ga[p])
+        be = sl[p] * be * de[p] + tl[p]
+        alpha[p], beta[p] = al, be
+    F = np.zeros((P + 1, K))
+    L = np.zeros((P, K))
+    for p in range(P - 1, -1, -1):
+        F[p] = ga[p] + de[p] * F[p + 1]
+        L[p] = alpha[p] + beta[p] * F[p + 1]
+    left, right = np.zeros((P, K)), F[1:].copy()
+    left[1:] = L[:-1]
+    return left, right

@@ -309,3 +309,26 @@ def test_self_consistent_gap_gradient_traps_qps():
     gap_fixed, kept_fixed = remaining("fixed")
     assert gap_sc < 0.99 < gap_fixed
     assert kept_sc > 3 * kept_fixed
+
+
+@pytest.mark.parametrize("blocks, K", [([7], 5), ([3, 4], 5), ([1, 2, 1, 3], 5), ([2, 2, 2, 1], 5),
+                                       ([1, 2, 1, 3], 2), ([2] * 9, 3)])
+def test_partition_solver_matches_thomas(blocks, K):
+    """The partition method (physics/transport.py: each block of rows eliminated alone, the
+    interface unknowns solved per column, by the elimination over the blocks for at least as
+    many columns as blocks, else by a banded LAPACK solve) against the Thomas solve of the
+    whole tridiagonal system, for blocks of one row and more."""
+    from boltzphlow_mpi.physics.transport import partition_local, partition_reduced, thomas
+    rng = np.random.default_rng(7)
+    n = sum(blocks)
+    a, c = -rng.random((n, K)), -rng.random((n, K))
+    a[0], c[-1] = 0.0, 0.0
+    b = 2.5 + rng.random((n, K))
+    d = rng.standard_normal((n, K))
+    ref = thomas(a, b, c, d)
+    edges = np.cumsum([0] + blocks)
+    parts = [partition_local(a[i:j], b[i:j], c[i:j], d[i:j]) for i, j in zip(edges[:-1], edges[1:])]
+    ends = [np.stack([p[q][r] for p in parts]) for r in (0, -1) for q in range(3)]
+    left, right = partition_reduced(*ends)
+    x = np.concatenate([y + s * left[i] + t * right[i] for i, (y, s, t) in enumerate(parts)])
+    assert np.max(np.abs(x - ref)) <= 1e-13 * np.max(np.abs(ref))
