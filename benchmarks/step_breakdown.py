@@ -27,6 +27,7 @@ from petsc4py import PETSc  # noqa: E402
 from boltzphlow_mpi.app import config, simulation  # noqa: E402
 from boltzphlow_mpi.extras.bench import step_config  # noqa: E402
 from boltzphlow_mpi.parallel import comm as parallel
+from boltzphlow_mpi.numerics import integrator, stiff  # noqa: E402
 from boltzphlow_mpi.parallel.comm import Parallel, Transposer  # noqa: E402
 from boltzphlow_mpi.parallel.domain import Domain  # noqa: E402
 
@@ -69,7 +70,9 @@ def wrap(cls, meth, label):
     setattr(cls, meth, w)
 
 
-simulation.stage = timed_stage
+# every module that opens a stage (since issue 12 the integrator opens collisions and transport)
+for _module in (simulation, integrator, stiff):
+    _module.stage = timed_stage
 wrap(Domain, "exchange", "ghost_exchange")
 wrap(Transposer, "to_columns", "transpose")
 wrap(Transposer, "to_cells", "transpose")
