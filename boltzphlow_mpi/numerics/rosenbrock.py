@@ -19,7 +19,7 @@ rate depends on the state through the angle averages ``u = (fbar, nbar)`` only, 
 
 and ``(s I - J) x = r`` reduces to one dense ``2N x 2N`` system for ``ubar(x)`` per cell,
 whatever the number of directions; the directional ``x`` follow from it. Memory per cell:
-``12 N^2`` numbers.
+about ``15 N^2`` numbers (the derivatives, their angle averages and the inverse).
 """
 import numpy as np
 

@@ -100,13 +100,15 @@ def test_bdf_stays_on_the_newton_steady_state_for_a_millisecond():
     assert sim.steps < 200
 
 
-def test_bdf_transient_reaches_the_newton_steady_state_below_1e_12():
+def test_bdf_transient_comes_within_1e_11_of_the_newton_steady_state():
     """Issue 13's round-off floor: with the tilted FFT gains the stiff transient of the
     driven cell of the steady-state benchmark (photons at 5 Delta_0, tau_esc = 1.21 ns)
-    converges to Newton's steady state: its rate imbalance (the Newton residual, direct
-    sums) falls below 1e-12 by 2e5 ns; with the plain FFT it stalled near 1.6e-10."""
+    comes to Newton's steady state within a rate imbalance (the Newton residual, direct
+    sums) of 7e-13 (1.7e-12 with numpy's SIMD off) by 2e5 ns; with the plain FFT it stalled
+    near 1.6e-10. (Later, with steps of 1e5 ns, it wanders at 1e-11 to 2e-10, whatever the
+    rtol: docs/numerics.md, "Precision".)"""
     from boltzphlow_mpi.extras import bench
     r = bench.steady_vs_transient(cap_ns=2e5, check_ns=2e4, variants=({"method": "bdf", "free": True},))
     (t,) = r["transients"]
-    assert t["min_imbalance"] < 1e-12
+    assert t["min_imbalance"] < 1e-11
     assert t["final_qp_number_rel_diff"] < 1e-10

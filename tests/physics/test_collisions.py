@@ -135,9 +135,10 @@ def test_tilted_fft_gains_match_direct_sums_in_cold_tails(T, deposit):
     """With ``tail_temperature`` the FFT gains A, A' hold their own relative accuracy at
     every energy, cold tails down to 1e-119 included, where the plain FFT leaves them at eps
     times the largest rate (relative errors up to 1e97 here): relative to the direct sums
-    within 1e-5 wherever the direct value is above 1e-280 (measured: A 3e-10, A' 3e-7 to
+    within 1e-4 wherever the direct value is above 1e-280 (measured: A 3e-10, A' 3e-7 to
     7e-6 with a deposit of QPs at 4 Delta_0 and phonons at 12 Delta_0, whose bumps dominate
-    the tilted norms). The losses B, B' stay as accurate as before."""
+    the tilted norms; 2.2e-5 with numpy's SIMD off). The losses B, B' stay as accurate as
+    before."""
     g = grid(step=D0 / 8)
     x = g.x
     f = fermi(x, T)[None, :] * np.ones((2, 1))
@@ -152,7 +153,7 @@ def test_tilted_fft_gains_match_direct_sums_in_cold_tails(T, deposit):
     for name in ("A", "Ap"):
         ref, tilted, plain = getattr(cd, name), getattr(ct, name), getattr(cp, name)
         ok = np.abs(ref) > 1e-280
-        assert np.max(np.abs(tilted - ref)[ok] / np.abs(ref)[ok]) < 1e-5, name
+        assert np.max(np.abs(tilted - ref)[ok] / np.abs(ref)[ok]) < 1e-4, name
         assert np.max(np.abs(plain - ref)[ok] / np.abs(ref)[ok]) > 1e3, name  # the plain FFT's floor
     for name in ("B", "Bp"):
         ref, tilted = getattr(cd, name), getattr(ct, name)
