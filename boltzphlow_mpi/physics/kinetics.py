@@ -221,7 +221,14 @@ class CellKinetics:
         excess = d1 - e_ref
         # A defect at the round-off of the energy sum itself needs no projection; there
         # ``s`` would be a ratio of two round-off numbers (1.125 or 0.85 for a thermal state).
-        noise = 8.0 * np.finfo(float).eps * self.occupation_energy(np.abs(y1))
+        # Nor does one at the round-off of the energy that moved through the ledger in the
+        # step (escape and absorption, sums over the N energies): in a driven steady state a
+        # long step moves thousands of times the excitation through it, and projecting that
+        # round-off would shift the excitation by it (docs/numerics.md, "Precision").
+        eps = np.finfo(float).eps
+        flow = (np.abs(acc1["energy_escaped"] - acc0["energy_escaped"])
+                + np.abs(acc1["energy_absorbed"] - acc0["energy_absorbed"]))
+        noise = 8.0 * eps * self.occupation_energy(np.abs(y1)) + 8.0 * self.N * eps * flow
         ok = (np.abs(excess) > 1e-300) & (np.abs(target - d1) > noise)
         scale = np.where(ok, (target - e_ref) / np.where(ok, excess, 1.0), 1.0)
         out = y1.copy()
