@@ -73,7 +73,6 @@ class Stepper:
 
     def state(self):
         """What the stepper carries from step to step (None: nothing)."""
-        return None
 
     def set_state(self, snap):
         pass
