@@ -19,7 +19,7 @@ rate depends on the state through the angle averages ``u = (fbar, nbar)`` only, 
 
 and ``(s I - J) x = r`` reduces to one dense ``2N x 2N`` system for ``ubar(x)`` per cell,
 whatever the number of directions; the directional ``x`` follow from it. Memory per cell:
-about ``15 N^2`` numbers (the derivatives, their angle averages and the inverse).
+about ``11 N^2`` numbers (the derivatives, the inverse and the coupling blocks).
 """
 import numpy as np
 
@@ -72,9 +72,7 @@ class CellLinearization:
         self.kf, self.kn = K[:, :N], K[:, nf:nf + N]
         # the rows' derivatives stacked (gf, kf, gn, kn, accumulators): one product per solve
         self.d = np.concatenate([d["dgf"], d["dkf"], d["dgn"], d["dkn"], d["dacc"]], axis=1)
-        # the angle averages of the rows: sum_m w_m (dG - y_m dK) = dG - ybar dK
-        self.pf = d["dgf"] - fbar[:, :, None] * d["dkf"]
-        self.pn = d["dgn"] - nbar[:, :, None] * d["dkn"]
+        self.fbar, self.nbar = fbar.copy(), nbar.copy()
         self.f, self.n = (a.copy() for a in model.directional(y))
         self._inv, self._s = None, None
 
@@ -87,17 +85,21 @@ class CellLinearization:
         if self._s == s:
             return
         cells, N = self.kf.shape
-        ff = self.pf[:, :, :N] / (s + self.kf)[:, :, None]
-        fn = self.pf[:, :, N:] / (s + self.kf)[:, :, None]
-        nf_ = self.pn[:, :, :N] / (s + self.kn)[:, :, None]
-        self._reduced = not np.any(self.pn[:, :, N:])
+        d = self.d
+        # the angle averages of the rows: sum_m w_m (dG - y_m dK) = dG - ybar dK
+        pf = d[:, :N] - self.fbar[:, :, None] * d[:, N:2 * N]
+        pn = d[:, 2 * N:3 * N] - self.nbar[:, :, None] * d[:, 3 * N:4 * N]
+        ff = pf[:, :, :N] / (s + self.kf)[:, :, None]
+        fn = pf[:, :, N:] / (s + self.kf)[:, :, None]
+        nf_ = pn[:, :, :N] / (s + self.kn)[:, :, None]
+        self._reduced = not np.any(pn[:, :, N:])
         if self._reduced:
             A = -ff - np.matmul(fn, nf_)
             self._fn, self._nf = fn, nf_
         else:
             A = np.zeros((cells, 2 * N, 2 * N))
             A[:, :N, :N], A[:, :N, N:] = -ff, -fn
-            A[:, N:] = -self.pn / (s + self.kn)[:, :, None]
+            A[:, N:] = -pn / (s + self.kn)[:, :, None]
         diag = np.arange(A.shape[1])
         A[:, diag, diag] += 1.0
         self._inv, self._s = np.linalg.inv(A) if cells else A, s
