@@ -29,6 +29,7 @@ from boltzphlow_mpi.physics.transport import (
     Streaming,
     diffusion_conductances,
     diffusion_step,
+    face_conductances,
     ghosted_edges,
     ordinates,
     partition_local,
@@ -329,18 +330,18 @@ class RadialTransport:
         N, C = m.N, mesh.cells
         c0, c1 = self.cell_range
         n = c1 - c0
-        centres, areas = mesh.centres, mesh.areas
-        open_in = ghost_in[N:] > 0 if ghost_in is not None else None
-        open_out = ghost_out[N:] > 0 if ghost_out is not None else None
-        # faces c0 - 1/2 .. c1 - 1/2 + 1: conductance between cells j - 1 and j
+        g_face, g_r = face_conductances(mesh, self.diffusivity, self.milne)
+        closed = np.zeros(N, bool)
+        # open flags of the cells c0 - 1 .. c1 (the neighbours' from their rows)
+        both = np.concatenate([[ghost_in[N:] > 0 if ghost_in is not None else closed], open_,
+                               [ghost_out[N:] > 0 if ghost_out is not None else closed]])
+        # faces c0 - 1/2 .. c1 - 1/2 + 1; face j - 1/2 (between cells j - 1 and j) has g_face[j - 1]
         faces = np.zeros((n + 1, N))
-        both = np.concatenate([[open_in] if open_in is not None else [np.zeros(N, bool)], open_,
-                               [open_out] if open_out is not None else [np.zeros(N, bool)]])
-        for j in range(max(c0, 1), min(c1 + 1, C)):
-            faces[j - c0] = self.diffusivity * areas[j] / (centres[j] - centres[j - 1]) * (both[j - c0] & both[j - c0 + 1])
+        j0, j1 = max(c0, 1), min(c1 + 1, C)
+        faces[j0 - c0:j1 - c0] = g_face[j0 - 1:j1 - 1, None] * (both[j0 - c0:j1 - c0] & both[j0 - c0 + 1:j1 - c0 + 1])
         g_out = np.zeros(N)
         if c1 == C and self.boundary == "bath":
-            g_out = self.diffusivity * areas[-1] / (mesh.radius - centres[-1] + self.milne) * open_[-1]
+            g_out = g_r * open_[-1]
         lower, upper = faces[:-1], faces[1:]
         diag = lower + upper
         diag[-1] += g_out

@@ -182,7 +182,8 @@ class CollisionKernel:
         up, down = np.exp(alpha * k), np.exp(-alpha * k)
         a, b, c, d = qp
         q0 = p0 * pair_support
-        p1m = (p0 + self.coupling) * down
+        p1 = p0 + self.coupling
+        p1m = p1 * down
         ap_, bp_, cm, dm, p0p, q0p = (a * up, b * up, c * down, d * down, p0 * up, q0 * up)
         A, B, C, D, P0p, P1m, Q0p = sfft.rfft(np.stack([ap_, bp_, cm, dm, p0p, p1m, q0p]), L, axis=-1)
         cs, cr = self.c_scatter, self.c_pair
@@ -191,7 +192,6 @@ class CollisionKernel:
                                       cP1m * B + P0p * B - cD * Q0p,
                                       cs * (cC * A - cD * B) + cr * (A * A + B * B)]), L, axis=-1)[..., :N] * down
         norm = lambda x: np.sqrt(np.sum(x * x, axis=-1, keepdims=True))
-        p1 = p0 + self.coupling
         n_a, n_b, n_c, n_d, n_p0, n_p1, n_q0 = (norm(x) for x in (a, b, c, d, p0, p1, q0))
         t_a, t_b, t_c, t_d, t_p0p, t_p1m, t_q0p = (norm(x) for x in (ap_, bp_, cm, dm, p0p, p1m, q0p))
         plain = (n_p1 * n_a + n_p0 * n_a + n_q0 * n_c, n_p1 * n_b + n_p0 * n_b + n_q0 * n_d,

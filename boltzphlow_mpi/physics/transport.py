@@ -55,16 +55,37 @@ def ordinates(m):
 
 
 # -- QP diffusion ---------------------------------------------------------------------
+def face_conductances(mesh, diffusivity, milne_distance):
+    """Geometric conductances ``D_n A / distance`` of the interior faces (C-1,) and of the face
+    at ``R`` to the Milne extrapolated endpoint (a number); a face is open for an energy
+    only between cells that both have states there (``diffusion_conductances``)."""
+    c, area = mesh.centres, mesh.areas
+    return diffusivity * area[1:-1] / np.diff(c), diffusivity * area[-1] / (mesh.radius - c[-1] + milne_distance)
+
+
 def diffusion_conductances(mesh, diffusivity, open_cells, milne_distance):
     """Face conductances per energy column: interior ``(C-1, K)`` and boundary ``(K,)``.
 
     ``open_cells`` (C, K): True where the cell has states at that energy.
     """
-    c = mesh.centres
-    area = mesh.areas
-    g_int = (diffusivity * area[1:-1] / np.diff(c))[:, None] * (open_cells[1:] & open_cells[:-1])
-    g_out = diffusivity * area[-1] / (mesh.radius - c[-1] + milne_distance) * open_cells[-1]
-    return g_int, g_out
+    g_face, g_r = face_conductances(mesh, diffusivity, milne_distance)
+    return g_face[:, None] * (open_cells[1:] & open_cells[:-1]), g_r * open_cells[-1]
+
+
+def ordinate_coefficients(area, mu, w, alpha, v):
+    """The first-order upwind discrete-ordinates operator of cells between the faces of
+    areas ``area`` (C+1,), directions ``mu`` (weights ``w``, angular coefficients ``alpha``),
+    times the speed ``v``: ``(loss, inflow, angular)`` (C, M), the outflow through the
+    downwind face plus the angular loss, the inflow through the upwind face (from cell
+    ``i - 1`` for ``mu > 0``, ``i + 1`` for ``mu < 0``), and the angular inflow from
+    direction ``m - 1`` (0 for ``m = 0``). Divided by the cell volumes they are rates."""
+    darea = (area[1:] - area[:-1])[:, None]
+    pos = mu[None, :] > 0
+    loss = v * (np.where(pos, mu[None, :] * area[1:, None], -mu[None, :] * area[:-1, None])
+                + darea * alpha[None, 1:] / w[None, :])
+    inflow = v * np.abs(mu)[None, :] * np.where(pos, area[:-1, None], area[1:, None])
+    angular = v * darea * alpha[None, :-1] / w[None, :]
+    return loss, inflow, angular
 
 
 def diffusion_step(f, states, mesh, g_int, g_out, f_bath, dt, theta=0.5):
@@ -206,9 +227,7 @@ class Streaming:
 
     def stable_dt(self):
         """Largest forward-Euler (and SSP-RK2) step that keeps ``n >= 0`` on the owned cells."""
-        mu = self.mu[None, :]
-        out = np.where(mu > 0, mu * self.area[1:, None], -mu * self.area[:-1, None])
-        loss = (out + self.darea[:, None] * self.alpha[None, 1:] / self.w[None, :]) / self.volume[:, None]
+        loss = ordinate_coefficients(self.area, self.mu, self.w, self.alpha, 1.0)[0] / self.volume[:, None]
         vmax = float(np.max(self.speed))
         worst = float(np.max(loss)) * vmax if loss.size else 0.0
         factor = 0.5 if self.order == 2 else 1.0  # reconstruction: half the first-order step
@@ -271,18 +290,14 @@ class _OrdinatesSystem:
         self.mu, self.w, self.v = mu, w, v
         self.boundary, self.theta, self.mean_free_path = boundary, theta, mean_free_path
         self.mirror = np.arange(M)[::-1]
-        area = self.area = mesh.areas
+        self.area = mesh.areas
         self.vol = mesh.volumes
-        darea = area[1:] - area[:-1]
         i_idx, m_idx = self.i_idx, self.m_idx = np.meshgrid(np.arange(C), np.arange(M), indexing="ij")
         pos = self.pos = mu[m_idx] > 0
         self.uid = i_idx * M + m_idx
-        self.loss = v * (np.where(pos, mu[m_idx] * area[1:, None], -mu[m_idx] * area[:-1, None])
-                         + darea[:, None] * alpha[1:][None, :] / w[None, :])
-        # angular inflow from direction m-1 of the same cell
-        self.ang = v * darea[:, None] * alpha[:-1][None, :] / w[None, :]
-        # spatial inflow: mu > 0 through the inner face from cell i-1, mu < 0 from cell i+1
-        self.coef_in = v * np.abs(mu[m_idx]) * np.where(pos, area[:-1, None], area[1:, None])
+        # loss, spatial inflow (mu > 0 from cell i-1, mu < 0 from cell i+1) and angular
+        # inflow from direction m-1 of the same cell
+        self.loss, self.coef_in, self.ang = ordinate_coefficients(self.area, mu, w, alpha, v)
         self.nb = np.where(pos, i_idx - 1, i_idx + 1)
 
     def solve(self, fk, mass, open_, f_in):
@@ -396,12 +411,8 @@ class ImplicitStreaming:
         mu, w, alpha = ordinates(m)
         self.mu, self.w, self.boundary, self.M, self.C = mu, w, boundary, m, mesh.cells
         area, vol = mesh.areas, mesh.volumes
-        darea = (area[1:] - area[:-1])[:, None]
-        pos = mu[None, :] > 0
         v = float(speed)
-        self.loss = v * (np.where(pos, mu * area[1:, None], -mu * area[:-1, None]) + darea * alpha[1:] / w) / vol[:, None]
-        self.inflow = v * np.abs(mu) * np.where(pos, area[:-1, None], area[1:, None]) / vol[:, None]
-        self.angular = v * darea * alpha[:-1] / w / vol[:, None]   # from m - 1 (0 for m = 0)
+        self.loss, self.inflow, self.angular = (c / vol[:, None] for c in ordinate_coefficients(area, mu, w, alpha, v))
         self.out_rate = v * mu * area[-1]   # flux through R per unit face value, by direction
         self.incoming = np.flatnonzero(mu < 0)
 

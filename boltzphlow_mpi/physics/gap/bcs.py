@@ -112,33 +112,34 @@ def gap_residual(grid, f, delta, delta0, cutoff, gamma=0.0):
 
 
 def _pair_and_slope(e, delta, gamma):
-    """The pair-DOS antiderivative ``P(e; Delta)`` of ``energy_grid`` and its derivative
-    ``dP/dDelta``: BCS ``Delta acosh(e/Delta)`` and ``acosh(e/Delta) - e/sqrt(e^2 - Delta^2)``
-    above the gap (0 below); Dynes ``Re[Delta log(z + r)]`` and ``Re[log(z + r) - Delta^2 /
-    (r (z + r))]`` with ``r = sqrt(z - Delta) sqrt(z + Delta)``."""
+    """The pair-DOS antiderivative ``P(e; Delta)`` of ``energy_grid``, its derivative
+    ``dP/dDelta`` and the DOS antiderivative (None for BCS, where ``e > Delta`` says where
+    the states are): BCS ``Delta acosh(e/Delta)`` and ``acosh(e/Delta) - e/sqrt(e^2 - Delta^2)``
+    above the gap (0 below); Dynes ``Re[Delta log(z + r)]``, ``Re[log(z + r) - Delta^2 /
+    (r (z + r))]`` and ``Re r`` with ``r = sqrt(z - Delta) sqrt(z + Delta)``."""
     if gamma == 0:
         e, d = np.broadcast_arrays(np.asarray(e, float), np.asarray(delta, float))
         above = (e > d) & (d > 0)
         ratio = np.where(above, e / np.where(d > 0, d, 1.0), 1.0)
         ach = np.arccosh(ratio)
         root = np.sqrt(np.where(above, e * e - d * d, 1.0))
-        return np.where(above, d * ach, 0.0), np.where(above, ach - e / root, 0.0)
+        return np.where(above, d * ach, 0.0), np.where(above, ach - e / root, 0.0), None
     z = e + 1j * gamma
     d = delta + 0j
     r = np.sqrt(z - d) * np.sqrt(z + d)
     lg = np.log(z + r)
-    return (d * lg).real, (lg - d * d / (r * (z + r))).real
+    return (d * lg).real, (lg - d * d / (r * (z + r))).real, r.real
 
 
 def gap_residual_and_slope(grid, f, delta, delta0, cutoff, gamma=0.0):
-    """``(R, dR/dDelta)`` of ``gap_residual`` per cell, from one evaluation of the pair-DOS
+    """``(R, dR/dDelta)`` of ``gap_residual`` per cell, from one evaluation of the
     antiderivatives at the cell edges (the cells without states, ``rho <= 1e-14``, left out
     as in ``cell_spectra``)."""
     lo, hi = grid.edges
     d = np.asarray(delta, float)[:, None]
-    p_hi, s_hi = _pair_and_slope(hi[None, :], d, gamma)
-    p_lo, s_lo = _pair_and_slope(lo[None, :], d, gamma)
-    active = cell_spectra(grid, delta, gamma).active if gamma else (hi[None, :] > d)
+    p_hi, s_hi, dos_hi = _pair_and_slope(hi[None, :], d, gamma)
+    p_lo, s_lo, dos_lo = _pair_and_slope(lo[None, :], d, gamma)
+    active = (dos_hi - dos_lo) / grid.step > 1e-14 if gamma else (hi[None, :] > d)
     S = np.sum(np.where(active, f * (p_hi - p_lo), 0.0), axis=1)
     dS = np.sum(np.where(active, f * (s_hi - s_lo), 0.0), axis=1)
     dv = d[:, 0]
