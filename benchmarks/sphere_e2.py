@@ -5,8 +5,9 @@ a tin sphere, rosw with implicit phonon streaming) to 1 us, run under mpirun (2 
 1. The job to ``--t-end`` ns (1000): wall time, steps, N_qp and the energy out through R at
    every record, with a checkpoint at ``--window-start`` ns (50).
 2. From that checkpoint, ``--window`` ns (5) of the same event with the `exp` stepper and
-   the explicit SSP-RK2 phonon streaming (the settings of `jobs/sn_bubble.toml`) and with
-   the job's own settings: wall time of each, their ratio.
+   the explicit SSP-RK2 phonon streaming (the settings of `jobs/sn_bubble.toml`), with
+   the job's own settings, and with the job's method through PETSc TS (``time.method =
+   "ts"``): wall time of each, the ratios to the job's.
 3. With ``--reference FILE`` (the same job at a tighter ``time.rtol``: its output file, or
    ``benchmarks/data/sn_event_1us_reference.json`` made from one by ``--write-reference``):
    the largest difference of the excess N_qp and of the energy out through R over the
@@ -34,6 +35,7 @@ from _common import arg, dump
 
 JOB = os.path.join(_common.ROOT, "jobs", "sn_event_1us.toml")
 TODAY = {"method": "exp", "phonon_time": "explicit"}  # the stepper of jobs/sn_bubble.toml
+PETSC_TS = {"method": "ts", "phonon_time": "implicit"}  # the job's method through PETSc TS (rosw ra34pw2)
 
 
 def _timed(sim, output):
@@ -122,8 +124,10 @@ def main():
            "rejected": sim.integrator.controller.rejected,
            "max_abs_ledger_error": max(abs(r["energy_ledger_error"]) for r in rows.values()),
            "final": {k: rows[max(rows)][k] for k in ("qp_number", "qp_number_excess", "energy_out")},
-           "window": {"today": window(ckpt, width, **TODAY), "job": window(ckpt, width)}}
+           "window": {"today": window(ckpt, width, **TODAY), "job": window(ckpt, width),
+                      "petsc_ts": window(ckpt, width, **PETSC_TS)}}
     out["window"]["ratio_today_over_job"] = out["window"]["today"]["wall_s"] / out["window"]["job"]["wall_s"]
+    out["window"]["ratio_petsc_ts_over_job"] = out["window"]["petsc_ts"]["wall_s"] / out["window"]["job"]["wall_s"]
     if reference:
         out["reference"] = {"path": os.path.relpath(reference, _common.ROOT), **compare(rows, reference)}
     if MPI.COMM_WORLD.rank == 0:

@@ -109,9 +109,9 @@ def integrator(sim):
     tm, par, to_int = sim.cfg.time, sim.par, 1.0 / sim.units.tau0_ns
     if tm.method == "bdf":
         return _bdf(sim, tm, to_int)
-    stepper = make_stepper(tm.method, par.reduce_max, mu_mode=tm.tr_mu, project=tm.exp_energy_projection,
-                           jacobian_every=tm.jacobian_every)
     fixed_dt = tm.dt_ns * to_int if tm.dt_ns else None
+    stepper = make_stepper(tm.method, par.reduce_max, mu_mode=tm.tr_mu, project=tm.exp_energy_projection,
+                           jacobian_every=tm.jacobian_every, comm=par.comm, rtol=tm.rtol, adaptive=fixed_dt is None)
     dt = tm.dt_initial_ns * to_int if tm.dt_initial_ns else initial_dt(sim)
     controller = StepController(stepper, rtol=tm.rtol,
                                 dt_max=(tm.dt_max_ns * to_int if tm.dt_max_ns else np.inf))

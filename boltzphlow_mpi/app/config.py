@@ -129,18 +129,19 @@ SCHEMA = {
     },
     "time": {
         "t_end_ns": _pos("End time.", "ns"),
-        "method": Key(("euler", "rk4", "tr1", "tr2", "exp", "rosw", "bdf"), "exp",
+        "method": Key(("euler", "rk4", "tr1", "tr2", "exp", "rosw", "bdf", "ts", "arkimex"), "exp",
                       doc="Time stepper (docs/numerics.md#time-steppers); 'rosw': stiff Rosenbrock-W per cell "
-                          "(point and sphere); 'bdf': stiff BDF of a point cell."),
+                          "(point and sphere); 'bdf': stiff BDF of a point cell; 'ts', 'arkimex': PETSc TS "
+                          "(options under the prefix time_)."),
         "rtol": Key(float, 1e-4, "", lo=0.0, hi=1.0, doc="Relative tolerance of the adaptive step control."),
         "output_interval_ns": _pos("Interval between output records.", "ns", None),
         "dt_ns": _pos("Fixed step (absent: adaptive).", "ns", None),
         "dt_initial_ns": _pos("First adaptive step.", "ns", None),
         "dt_max_ns": _pos("Largest adaptive step.", "ns", None),
         "tr_mu": Key(("global", "local"), "global", doc="TR relaxation rate: one global mu (exact ledger) or one per unknown."),
-        "exp_energy_projection": Key(bool, True, doc="exp, rosw, bdf: rescale each cell's excitation after a step so its energy ledger is exact."),
+        "exp_energy_projection": Key(bool, True, doc="exp, rosw, bdf, ts, arkimex: rescale each cell's excitation after a step so its energy ledger is exact."),
         "jacobian_every": Key(int, 5, "steps", lo=1, lo_incl=True, hi=1000, hi_incl=True,
-                              doc="rosw: accepted steps one exact Jacobian serves (a W-method keeps its order with an older one)."),
+                              doc="rosw, ts, arkimex: accepted steps (TS: Jacobian evaluations) one exact Jacobian serves (a W-method keeps its order with an older one)."),
         "max_steps": Key(int, 10_000_000, "", lo=0, doc="Stop with an error after this many steps."),
     },
     "solve": {

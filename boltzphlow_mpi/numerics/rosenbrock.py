@@ -128,6 +128,23 @@ class CellLinearization:
         return x
 
 
+    def apply(self, v):
+        """``J v`` for every cell (the exact Jacobian at ``y``; a Krylov solver's product)."""
+        m = self.model
+        N, nf, nn = m.N, m.nf, m.nn
+        cells = len(v)
+        vf = v[:, :nf].reshape(cells, m.Mq, N)
+        vn = v[:, nf:nf + nn].reshape(cells, m.Mp, N)
+        ubar = np.concatenate([np.einsum("m,cmk->ck", m.wq, vf), np.einsum("m,cmk->ck", m.wp, vn)], axis=1)
+        prod = _mv(self.d, ubar)
+        gf, kf, gn, kn, acc = prod[:, :N], prod[:, N:2 * N], prod[:, 2 * N:3 * N], prod[:, 3 * N:4 * N], prod[:, 4 * N:]
+        out = np.empty_like(v)
+        out[:, :nf] = (gf[:, None] - self.f * kf[:, None] - self.kf[:, None] * vf).reshape(cells, nf)
+        out[:, nf:nf + nn] = (gn[:, None] - self.n * kn[:, None] - self.kn[:, None] * vn).reshape(cells, nn)
+        out[:, nf + nn:] = acc
+        return out
+
+
 def _mv(M, v):
     """``M[c] @ v[c]`` for every cell."""
     return np.matmul(M, v[:, :, None])[:, :, 0]

@@ -67,6 +67,10 @@ class Stepper:
     #: saturates at ``y + Q/mu`` whatever ``dt`` is, which step doubling cannot detect.
     stiff_limit = None
 
+    #: the next step a stepper that controls its own error proposes after a step (None:
+    #: the controller's growth rule decides)
+    proposed_dt = None
+
     def step(self, problem, y, dt):
         """Return ``(y_new, error_estimate or None)``."""
         raise NotImplementedError
@@ -241,8 +245,12 @@ def make_stepper(name, reduce_max=lambda v: v, **options):
     if name == "rosw":
         from boltzphlow_mpi.numerics.rosenbrock import RosenbrockW  # it builds on this module
         return RosenbrockW(reduce_max, options.get("project", True), options.get("jacobian_every", 1))
+    if name in ("ts", "arkimex"):
+        from boltzphlow_mpi.numerics.petsc_ts import PetscTS  # PETSc only when asked for
+        return PetscTS(options["comm"], reduce_max, name, options.get("rtol", 1e-4), options.get("atol", 1e-14),
+                       options.get("project", True), options.get("jacobian_every", 5), options.get("adaptive", True))
     if name not in STEPPERS:
-        raise ValueError(f"method = {name!r}: expected one of {', '.join(STEPPERS)}, rosw")
+        raise ValueError(f"method = {name!r}: expected one of {', '.join(STEPPERS)}, rosw, ts, arkimex")
     if name == "tr1":
         return TR1(reduce_max, options.get("mu_mode", "global"))
     if name == "exp":
@@ -298,12 +306,14 @@ class StepController:
         bad = violation is not None
         if bad:
             self.last_violation = violation
-        norm = self.error_norm(problem, y_new, err) if not bad else np.inf
+        # (no estimate from an embedded stepper: it controlled its error inside the step)
+        norm = np.inf if bad else (0.0 if err is None else self.error_norm(problem, y_new, err))
         norm = st.reduce_max(norm if np.isfinite(norm) else np.inf)
         p = st.order if st.embedded else st.order + 1
         if norm <= 1.0:
             grow = self.max_growth if norm == 0 else min(self.max_growth, self.safety * norm ** (-1.0 / p))
-            return True, y_new, st.round_step(min(self.dt_max, dt * max(grow, 1.0 if norm < 0.5 else grow))), norm
+            dt_next = dt * max(grow, 1.0 if norm < 0.5 else grow) if st.proposed_dt is None else st.proposed_dt
+            return True, y_new, st.round_step(min(self.dt_max, dt_next)), norm
         shrink = self.min_shrink if not np.isfinite(norm) else max(self.min_shrink, self.safety * norm ** (-1.0 / p))
         self.rejected += 1
         return False, y, st.round_step(dt * shrink), norm

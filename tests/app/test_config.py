@@ -175,7 +175,7 @@ def test_top_level_not_a_table():
     ("material.name", 13, "13", "a non-empty string"),
     ("material.name", "", "''", "a non-empty string"),
     ("output.path", 1.5, "1.5", "a non-empty string"),
-    ("time.method", 4, "4", "one of 'euler', 'rk4', 'tr1', 'tr2', 'exp', 'rosw', 'bdf'"),
+    ("time.method", 4, "4", "one of 'euler', 'rk4', 'tr1', 'tr2', 'exp', 'rosw', 'bdf', 'ts', 'arkimex'"),
     ("initial.species", None, "None", "one of 'qp', 'phonon'"),
 ])
 def test_wrong_type(dotted, value, value_repr, expected):

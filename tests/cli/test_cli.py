@@ -282,7 +282,7 @@ def test_mpirun_bad_config_prints_error_once(tmp_path, job, mpirun):
     assert res.returncode == 2, (res.stdout, res.stderr)
     errors = [line for line in output_lines(res) if "boltzphlow: error" in line]
     assert errors == [("boltzphlow: error: time.method = 'rk5': expected one of 'euler', 'rk4', 'tr1', 'tr2', "
-                       "'exp', 'rosw', 'bdf' (did you mean 'rk4'?)")], output_lines(res)
+                       "'exp', 'rosw', 'bdf', 'ts', 'arkimex' (did you mean 'rk4'?)")], output_lines(res)
     assert "Traceback" not in res.stderr
     assert not out.exists()
 

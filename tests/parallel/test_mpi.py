@@ -86,8 +86,10 @@ def test_results_independent_of_rank_count(shared_dir, variant):
                 "time__jacobian_every": 3}),
     ("sphere", {"time__method": "rosw", "transport__phonon_time": "implicit", "transport__outer_boundary": "reflecting",
                 "transport__qp": "kinetic", "time__t_end_ns": 0.02, "time__output_interval_ns": 0.01}),
+    ("sphere", {"time__method": "ts", "transport__phonon_time": "implicit", "gap__mode": "self-consistent",
+                "time__jacobian_every": 3}),
 ], ids=["exp-selfconsistent", "tr2", "exp-fixed-reflecting", "qp-kinetic", "eliashberg", "rosw-implicit",
-        "rosw-implicit-reflecting-qp-kinetic"])
+        "rosw-implicit-reflecting-qp-kinetic", "petsc-ts-implicit"])
 def test_sphere_results_independent_of_rank_count(shared_dir, name, variant):
     """The radial solver: cells split by the DMDA, QP diffusion through the all-to-all
     transpose, phonon ghosts through the DMDA; the output is bitwise the one of one rank."""
@@ -246,6 +248,14 @@ def _rosw_sphere_with_checkpoints(directory):
                                        output__checkpoint_dir=str(directory / "ck"), output__checkpoint_keep=5))
 
 
+def _ts_sphere_with_checkpoints(directory):
+    """The sphere with the PETSc TS (rosw ra34pw2; its Jacobian and its next step are dropped
+    after a checkpoint, as a restart starts without them) and implicit phonon streaming."""
+    return config.from_dict(jobs.table("sphere", gap__mode="self-consistent", time__method="ts", time__jacobian_every=3,
+                                       transport__phonon_time="implicit", output__checkpoint_interval_ns=0.2,
+                                       output__checkpoint_dir=str(directory / "ck"), output__checkpoint_keep=5))
+
+
 def _restart(checkpoint_path, par, output):
     from boltzphlow_mpi.fileio import checkpoint
     meta = checkpoint.read_meta(checkpoint_path, par)
@@ -269,8 +279,8 @@ def _bdf_point_with_checkpoints(directory):
 
 @pytest.mark.mpi(min_size=2)
 @pytest.mark.parametrize("with_checkpoints", [_sphere_with_checkpoints, _bdf_point_with_checkpoints,
-                                              _rosw_sphere_with_checkpoints],
-                         ids=["sphere-exp", "point-bdf", "sphere-rosw-implicit"])
+                                              _rosw_sphere_with_checkpoints, _ts_sphere_with_checkpoints],
+                         ids=["sphere-exp", "point-bdf", "sphere-rosw-implicit", "sphere-petsc-ts-implicit"])
 def test_restart_on_another_rank_count_is_bitwise(shared_dir, with_checkpoints):
     """World run with checkpoints; restart its mid checkpoint on one rank, and restart a
     one-rank checkpoint on all ranks: both continue bitwise as the uninterrupted run."""
