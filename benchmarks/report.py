@@ -94,6 +94,7 @@ def main():
     R["ode"] = run(tmp, "vs_lsoda", "vs_lsoda.py", ["--t-end", 30, "--interval", 1])
     R["svt"] = run(tmp, "steady_vs_transient", "steady_vs_transient.py", timeout=1800)
     R["e1"] = run(tmp, "stiff_e1", "stiff_e1.py", timeout=1800)
+    R["point"] = run(tmp, "point_methods", "point_methods.py", timeout=1800)
     e2_args = ["--window", 10] + (["--reference", E2_REFERENCE] if os.path.exists(E2_REFERENCE) else [])
     R["e2"] = run(tmp, "sphere_e2", "sphere_e2.py", e2_args, ranks=2, timeout=3600)
     R["s1_64p"] = run(tmp, "step1_64p", "step_breakdown.py", ["--cells", 64, "--energies", 512, "--qp-solver", "partition"],
@@ -339,6 +340,7 @@ def render(R, elapsed, load0, load1):
     # -- steady state vs transient
     L.extend(render_steady_vs_transient(R["svt"]))
     L.extend(render_stiff_e1(R["e1"]))
+    L.extend(render_point_methods(R["point"]))
     L.extend(render_sphere_e2(R["e2"]))
 
     # -- io
@@ -393,36 +395,64 @@ def render_stiff_e1(r):
     return L
 
 
+def render_point_methods(r):
+    """The section of ``benchmarks/point_methods.py`` (markdown lines)."""
+    L = ["## The point jobs with each method\n",
+         ("`benchmarks/point_methods.py`, serial, in this one run: the shipped point jobs with each method at "
+          "rtol 1e-4, against `rosw` at rtol 1e-8; error: the largest relative error of the excess N_qp over the "
+          "records ([numerics.md](numerics.md#choosing-a-method): `time.method = \"auto\"` takes `bdf` for a "
+          "point).\n"),
+         "| job | method | steps | wall (s) | max rel. error of the excess N_qp | max ledger error |",
+         "|---|---|---:|---:|---:|---:|"]
+    for job, rows in r.items():
+        for m, x in rows.items():
+            if m == "reference":
+                continue
+            L.append(f"| `jobs/{job}.toml` | `{m}` | {x['steps']} | {g(x['wall_s'])} | "
+                     f"{x['max_rel_error_qp_number_excess']:.1e} | {x['max_abs_ledger_error']:.1e} |")
+    for job, rows in r.items():
+        L.append(f"\n`jobs/{job}.toml`: `bdf` takes {g(rows['exp']['wall_s'] / rows['bdf']['wall_s'])}x less wall "
+                 f"time than `exp` and {g(rows['rosw']['wall_s'] / rows['bdf']['wall_s'])}x less than `rosw`.")
+    L.append("")
+    return L
+
+
 def render_sphere_e2(r):
     """The section of ``benchmarks/sphere_e2.py`` (markdown lines)."""
-    w = r["window"]
+    w, st = r["window"], r["stiff"]
     L = ["## A sphere event to its end (E2)\n",
          (f"`benchmarks/sphere_e2.py` under `mpirun -n {r['ranks']}`: `jobs/sn_event_1us.toml` (2 keV of phonons "
-          "at the centre of a tin sphere, R = 40 um, 60 cells, 97 energies, 8 phonon angles; `rosw` with implicit "
-          f"phonon streaming, rtol 1e-4) to {g(r['t_end_ns'])} ns, then {g(w['job']['t1_ns'] - w['job']['t0_ns'])} ns "
-          f"of the same event from its checkpoint at {g(w['job']['t0_ns'])} ns with today's default stepper "
-          "(`exp` with the explicit SSP-RK2 streaming of `jobs/sn_bubble.toml`) and with the job's.\n"),
-         "| run | simulated (ns) | steps | wall (s) |", "|---|---:|---:|---:|",
-         f"| whole event, `rosw` + implicit streaming | {g(r['t_end_ns'])} | {r['steps']} | {g(r['wall_s'])} |"]
-    for key, label in (("today", "window, `exp` + explicit streaming"), ("job", "window, `rosw` + implicit streaming"),
-                       ("petsc_ts", "window, `ts` (PETSc TS rosw ra34pw2) + implicit streaming")):
-        if key not in w:
-            continue
-        x = w[key]
-        L.append(f"| {label} | {g(x['t1_ns'] - x['t0_ns'])} | {x['steps']} | {g(x['wall_s'])} |")
+          "at the centre of a tin sphere, R = 40 um, 60 cells, 97 energies, 8 phonon angles; `exp` with implicit "
+          f"phonon streaming, rtol 1e-4) to {g(r['t_end_ns'])} ns, the same event with `rosw`, then "
+          f"{g(w['job']['t1_ns'] - w['job']['t0_ns'])} ns of it from its checkpoint at {g(w['job']['t0_ns'])} ns "
+          "with today's stepper (`exp` with the explicit SSP-RK2 streaming of `jobs/sn_bubble.toml`), the job's, "
+          "`rosw` and `ts` (PETSc TS rosw ra34pw2), the last two with implicit streaming "
+          "([numerics.md](numerics.md#choosing-a-method)).\n"),
+         "| run | simulated (ns) | steps | wall (s) | N_qp excess, max rel. error | energy out, max rel. error |",
+         "|---|---:|---:|---:|---:|---:|"]
+    for x, label in ((r, "whole event, `exp` + implicit streaming (the job)"),
+                     (st, "whole event, `rosw` + implicit streaming")):
+        ref = x.get("reference")
+        errs = (f"{ref['max_rel_error_qp_number_excess']:.1e} | {ref['max_rel_error_energy_out']:.1e}" if ref
+                else "- | -")
+        L.append(f"| {label} | {g(x['t_end_ns'])} | {x['steps']} | {g(x['wall_s'])} | {errs} |")
+    labels = {"today": "window, `exp` + explicit streaming (today)", "job": "window, `exp` + implicit streaming (the job)",
+              "rosw": "window, `rosw` + implicit streaming", "petsc_ts": "window, `ts` (PETSc TS) + implicit streaming"}
+    for key, label in labels.items():
+        if key in w:
+            x = w[key]
+            L.append(f"| {label} | {g(x['t1_ns'] - x['t0_ns'])} | {x['steps']} | {g(x['wall_s'])} | | |")
     per_ns = w["today"]["wall_s"] / (w["today"]["t1_ns"] - w["today"]["t0_ns"])
-    L.append(f"\nOver the window `exp` takes {g(w['ratio_today_over_job'])}x the wall time of `rosw`; at its "
-             f"rate there ({g(per_ns)} s per ns) the whole microsecond would take about {g(per_ns * r['t_end_ns'] / 60)} "
-             f"min against {g(r['wall_s'] / 60)} min measured (E2 asks for <= 10 min on 2 cores). Ledger: largest "
-             f"|error| of the records {r['max_abs_ledger_error']:.1e}.")
-    if "petsc_ts" in w:
-        L.append(f"The same method through PETSc TS (`time.method = \"ts\"`, TSAdapt in place of our step control) "
-                 f"takes {g(w['ratio_petsc_ts_over_job'])}x the wall time of `rosw` over the window.")
+    L.append(f"\nOver the window today's stepper takes {g(w['ratio_today_over_job'])}x the wall time of the job's, "
+             f"`rosw` {g(w['ratio_rosw_over_job'])}x and `ts` {g(w['ratio_petsc_ts_over_job'])}x. At today's rate "
+             f"there ({g(per_ns)} s per ns) the whole microsecond would take about {g(per_ns * r['t_end_ns'] / 60)} min, "
+             f"against {g(r['wall_s'] / 60)} min for the job and {g(st['wall_s'] / 60)} min with `rosw` (E2 asks for "
+             f"<= 10 min on 2 cores). Ledger: largest |error| of the records {r['max_abs_ledger_error']:.1e} (job), "
+             f"{st['max_abs_ledger_error']:.1e} (`rosw`).")
     if "reference" in r:
         ref = r["reference"]
-        L.append(f"Against the same job at a 10x tighter rtol (`{ref['path']}`, {ref['records']} records): N_qp "
-                 f"excess within {ref['max_rel_error_qp_number_excess']:.1e} and the energy out through R within "
-                 f"{ref['max_rel_error_energy_out']:.1e} of their largest values (E2 asks for 1e-3).")
+        L.append(f"Errors against the same event with `rosw` at a 10x tighter rtol (`{ref['path']}`, {ref['records']} "
+                 "records), relative to the largest value of each series (E2 asks for 1e-3).")
     L.append("")
     return L
 

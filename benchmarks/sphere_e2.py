@@ -1,17 +1,19 @@
 """E2 of issue 13: a sphere event to its end, `jobs/sn_event_1us.toml` (2 keV of phonons in
-a tin sphere, rosw with implicit phonon streaming) to 1 us, run under mpirun (2 ranks in
-`make bench`), and today's stepper against it over one fixed window, in one run.
+a tin sphere, exp with implicit phonon streaming) to 1 us, run under mpirun (2 ranks in
+`make bench`), the same event with `rosw`, and the methods against each other over one fixed
+window, in one run.
 
 1. The job to ``--t-end`` ns (1000): wall time, steps, N_qp and the energy out through R at
-   every record, with a checkpoint at ``--window-start`` ns (50).
+   every record, with a checkpoint at ``--window-start`` ns (50); then the same with
+   ``time.method = "rosw"`` (the stiff Rosenbrock-W).
 2. From that checkpoint, ``--window`` ns (5) of the same event with the `exp` stepper and
-   the explicit SSP-RK2 phonon streaming (the settings of `jobs/sn_bubble.toml`), with
-   the job's own settings, and with the job's method through PETSc TS (``time.method =
-   "ts"``): wall time of each, the ratios to the job's.
-3. With ``--reference FILE`` (the same job at a tighter ``time.rtol``: its output file, or
+   the explicit SSP-RK2 phonon streaming (the settings of `jobs/sn_bubble.toml`), with the
+   job's own settings, with `rosw` and with `ts` (PETSc TS rosw ra34pw2), both with implicit
+   streaming: wall time of each, the ratios to the job's.
+3. With ``--reference FILE`` (the same event at a tighter ``time.rtol``: its output file, or
    ``benchmarks/data/sn_event_1us_reference.json`` made from one by ``--write-reference``):
    the largest difference of the excess N_qp and of the energy out through R over the
-   common records, relative to the largest value of each.
+   common records, relative to the largest value of each, for both whole runs.
 
     mpirun -n 2 python benchmarks/sphere_e2.py [--t-end 1000] [--window-start 50] [--window 5]
         [--reference benchmarks/data/sn_event_1us_reference.json] --json out.json
@@ -34,8 +36,11 @@ import _common
 from _common import arg, dump
 
 JOB = os.path.join(_common.ROOT, "jobs", "sn_event_1us.toml")
-TODAY = {"method": "exp", "phonon_time": "explicit"}  # the stepper of jobs/sn_bubble.toml
-PETSC_TS = {"method": "ts", "phonon_time": "implicit"}  # the job's method through PETSc TS (rosw ra34pw2)
+STIFF = {"method": "rosw", "phonon_time": "implicit"}  # the stiff one-step method with the job's streaming
+#: the settings of each window: today's (jobs/sn_bubble.toml: exp, explicit SSP-RK2 streaming),
+#: the job's (exp, implicit streaming), rosw and PETSc TS (rosw ra34pw2) with implicit streaming
+WINDOWS = {"today": {"method": "exp", "phonon_time": "explicit"}, "job": {}, "rosw": STIFF,
+           "petsc_ts": {"method": "ts", "phonon_time": "implicit"}}
 
 
 def _timed(sim, output):
@@ -46,14 +51,29 @@ def _timed(sim, output):
     return time.perf_counter() - t0
 
 
-def full_run(tmp, t_end, window_start):
+def full_run(tmp, t_end, window_start, method=None, name="e2"):
+    """The job to ``t_end`` (with ``time.method = method`` if given), checkpoints every
+    ``window_start`` ns in ``tmp/ck_<name>``: ``(sim, rows by t_ns, wall s)``."""
     over = {"time.t_end_ns": t_end, "output.checkpoint_interval_ns": window_start,
-            "output.checkpoint_dir": os.path.join(tmp, "ck"), "output.checkpoint_keep": 1000}
+            "output.checkpoint_dir": os.path.join(tmp, f"ck_{name}"), "output.checkpoint_keep": 1000}
+    if method:
+        over["time.method"] = method
     sim = Simulation.from_toml(JOB, overrides=over)
     rows = {}
     sim.add_handler(lambda s, tot, first: rows.__setitem__(round(s.t_ns, 6), s.record(tot)))
-    wall = _timed(sim, os.path.join(tmp, "e2.h5"))
+    wall = _timed(sim, os.path.join(tmp, f"{name}.h5"))
     return sim, rows, wall
+
+
+def summary(sim, rows, wall, t_end, reference):
+    """Wall time, steps, ledger and, against ``reference``, the errors of a whole run."""
+    out = {"method": sim.cfg.time.method, "phonon_time": sim.cfg.transport.phonon_time, "t_end_ns": t_end,
+           "wall_s": wall, "steps": sim.steps, "rejected": sim.integrator.controller.rejected,
+           "max_abs_ledger_error": max(abs(r["energy_ledger_error"]) for r in rows.values()),
+           "final": {k: rows[max(rows)][k] for k in ("qp_number", "qp_number_excess", "energy_out")}}
+    if reference:
+        out["reference"] = {"path": os.path.relpath(reference, _common.ROOT), **compare(rows, reference)}
+    return out
 
 
 def window(ckpt, window_ns, method=None, phonon_time=None):
@@ -118,18 +138,16 @@ def main():
     tmp = tempfile.mkdtemp(prefix="bp_e2_") if MPI.COMM_WORLD.rank == 0 else None
     tmp = MPI.COMM_WORLD.bcast(tmp, root=0)
     sim, rows, wall = full_run(tmp, t_end, start)
-    ck = min(os.listdir(os.path.join(tmp, "ck")))  # the first checkpoint: t = window start
-    ckpt = os.path.join(tmp, "ck", ck)
-    out = {"ranks": MPI.COMM_WORLD.size, "t_end_ns": t_end, "wall_s": wall, "steps": sim.steps,
-           "rejected": sim.integrator.controller.rejected,
-           "max_abs_ledger_error": max(abs(r["energy_ledger_error"]) for r in rows.values()),
-           "final": {k: rows[max(rows)][k] for k in ("qp_number", "qp_number_excess", "energy_out")},
-           "window": {"today": window(ckpt, width, **TODAY), "job": window(ckpt, width),
-                      "petsc_ts": window(ckpt, width, **PETSC_TS)}}
-    out["window"]["ratio_today_over_job"] = out["window"]["today"]["wall_s"] / out["window"]["job"]["wall_s"]
-    out["window"]["ratio_petsc_ts_over_job"] = out["window"]["petsc_ts"]["wall_s"] / out["window"]["job"]["wall_s"]
-    if reference:
-        out["reference"] = {"path": os.path.relpath(reference, _common.ROOT), **compare(rows, reference)}
+    out = {"ranks": MPI.COMM_WORLD.size, **summary(sim, rows, wall, t_end, reference)}
+    stiff = full_run(tmp, t_end, start, STIFF["method"], "stiff")
+    out["stiff"] = summary(*stiff, t_end, reference)
+    out["ratio_stiff_over_job"] = out["stiff"]["wall_s"] / out["wall_s"]
+    ck = min(os.listdir(os.path.join(tmp, "ck_e2")))  # the first checkpoint: t = window start
+    ckpt = os.path.join(tmp, "ck_e2", ck)
+    out["window"] = {key: window(ckpt, width, **settings) for key, settings in WINDOWS.items()}
+    for key in WINDOWS:
+        if key != "job":
+            out["window"][f"ratio_{key}_over_job"] = out["window"][key]["wall_s"] / out["window"]["job"]["wall_s"]
     if MPI.COMM_WORLD.rank == 0:
         dump(out)
 

@@ -22,6 +22,17 @@ The Python API (``public``, docs/api.md)::
     print(sim.summary()["eta"])
 """
 
+import os
+
+# One BLAS/OpenMP thread per rank unless the environment says otherwise: a threaded LAPACK
+# factorisation (the BDF's LU) rounds differently with the thread count, which depends on
+# how mpirun binds the ranks (bound ranks see one core, oversubscribed ones all), and the
+# results must not depend on the number of ranks (docs/numerics.md, "Rank independence").
+# It acts when the package is imported before numpy (the command line, `import
+# boltzphlow_mpi` first); `scripts/setup.sh`'s mpirun wrapper exports it to every rank.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 __version__ = "0.1.0"
 
 _PUBLIC = ("Checkpoints", "InputError", "Output", "Records", "Simulation", "SolverError", "open_output")

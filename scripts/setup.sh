@@ -236,6 +236,8 @@ SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["pur
         echo "import os; os.path.isdir('$DEBIAN_PETSC_DIR') and os.environ.setdefault('PETSC_DIR', '$DEBIAN_PETSC_DIR')"
     fi
     echo "import os; os.environ.setdefault('H5PY_ALWAYS_USE_MPI', '1')"
+    # one BLAS thread per rank: a threaded LU rounds differently with the thread count
+    echo "import os; [os.environ.setdefault(v, '1') for v in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'BLIS_NUM_THREADS')]"
     if [ "$(field venv)" = 1 ]; then
         # The base interpreter is itself a virtualenv: a venv made from it only
         # sees the *base* installation, so add that venv's site-packages too.
@@ -273,6 +275,8 @@ export OMPI_MCA_rmaps_base_oversubscribe="${OMPI_MCA_rmaps_base_oversubscribe:-1
 # Cross-memory attach is blocked in many containers ("Read -1, expected ...").
 export OMPI_MCA_btl_vader_single_copy_mechanism="${OMPI_MCA_btl_vader_single_copy_mechanism:-none}"
 export H5PY_ALWAYS_USE_MPI="${H5PY_ALWAYS_USE_MPI:-1}"
+# One BLAS/OpenMP thread per rank: results must not depend on how the ranks are bound.
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}" OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 EOF
     if [ "$need_petsc_dir" = 1 ]; then
         echo "if [ -z \"\${PETSC_DIR:-}\" ] && [ -d '$DEBIAN_PETSC_DIR' ]; then export PETSC_DIR='$DEBIAN_PETSC_DIR'; fi"

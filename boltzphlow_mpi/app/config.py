@@ -129,8 +129,9 @@ SCHEMA = {
     },
     "time": {
         "t_end_ns": _pos("End time.", "ns"),
-        "method": Key(("euler", "rk4", "tr1", "tr2", "exp", "rosw", "bdf", "ts", "arkimex"), "exp",
-                      doc="Time stepper (docs/numerics.md#time-steppers); 'rosw': stiff Rosenbrock-W per cell "
+        "method": Key(("auto", "euler", "rk4", "tr1", "tr2", "exp", "rosw", "bdf", "ts", "arkimex"), "auto",
+                      doc="Time stepper (docs/numerics.md#time-steppers); 'auto': 'bdf' for a point without a fixed "
+                          "step, 'exp' otherwise (the winners of the benchmarks); 'rosw': stiff Rosenbrock-W per cell "
                           "(point and sphere); 'bdf': stiff BDF of a point cell; 'ts', 'arkimex': PETSc TS "
                           "(options under the prefix time_)."),
         "rtol": Key(float, 1e-4, "", lo=0.0, hi=1.0, doc="Relative tolerance of the adaptive step control."),
@@ -324,6 +325,8 @@ def _cross_checks(cfg):
     if tr["angles"] % 2:
         raise InputError("transport.angles", tr["angles"], "an even integer (Gauss-Legendre ordinates)")
     t = cfg["time"]
+    if t["method"] == "auto":  # docs/numerics.md, "Choosing a method"
+        t["method"] = "bdf" if geo["kind"] == "point" and t["dt_ns"] is None else "exp"
     for k in ("output_interval_ns", "dt_ns", "dt_initial_ns", "dt_max_ns"):
         if t[k] is not None and t[k] > t["t_end_ns"]:
             raise InputError(f"time.{k}", t[k], f"a value <= time.t_end_ns = {t['t_end_ns']:g}")

@@ -68,13 +68,15 @@ def test_defaults_fill_every_schema_key():
     for section, keys in SCHEMA.items():
         assert list(tables[section]) == list(keys), section
         for key, spec in keys.items():
-            if (section, key) in (("bath", "temperature_over_tc"), ("time", "t_end_ns")):
+            if (section, key) in (("bath", "temperature_over_tc"), ("time", "t_end_ns"), ("time", "method")):
                 continue
             assert spec.default is not REQUIRED
             assert tables[section][key] == spec.default, f"{section}.{key}"
     # a few defaults the docs promise
     assert cfg.material.name == "Al"
-    assert cfg.time.method == "exp"
+    assert cfg.time.method == "bdf"  # 'auto' resolved: a point without a fixed step
+    assert from_dict(minimal, ["time.dt_ns=0.01"]).time.method == "exp"
+    assert from_dict({**minimal, "geometry": {"kind": "sphere", "radius_um": 10.0, "cells": 4}}).time.method == "exp"
     assert cfg.time.rtol == 1e-4
     assert cfg.grid.energy_step_over_delta0 == 1 / 16
     assert cfg.grid.kernel == "fft"
@@ -175,7 +177,7 @@ def test_top_level_not_a_table():
     ("material.name", 13, "13", "a non-empty string"),
     ("material.name", "", "''", "a non-empty string"),
     ("output.path", 1.5, "1.5", "a non-empty string"),
-    ("time.method", 4, "4", "one of 'euler', 'rk4', 'tr1', 'tr2', 'exp', 'rosw', 'bdf', 'ts', 'arkimex'"),
+    ("time.method", 4, "4", "one of 'auto', 'euler', 'rk4', 'tr1', 'tr2', 'exp', 'rosw', 'bdf', 'ts', 'arkimex'"),
     ("initial.species", None, "None", "one of 'qp', 'phonon'"),
 ])
 def test_wrong_type(dotted, value, value_repr, expected):

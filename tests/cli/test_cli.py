@@ -281,7 +281,7 @@ def test_mpirun_bad_config_prints_error_once(tmp_path, job, mpirun):
     res = mpirun(2, "run", cfg, "-o", out, "--set", "time.method=rk5")
     assert res.returncode == 2, (res.stdout, res.stderr)
     errors = [line for line in output_lines(res) if "boltzphlow: error" in line]
-    assert errors == [("boltzphlow: error: time.method = 'rk5': expected one of 'euler', 'rk4', 'tr1', 'tr2', "
+    assert errors == [("boltzphlow: error: time.method = 'rk5': expected one of 'auto', 'euler', 'rk4', 'tr1', 'tr2', "
                        "'exp', 'rosw', 'bdf', 'ts', 'arkimex' (did you mean 'rk4'?)")], output_lines(res)
     assert "Traceback" not in res.stderr
     assert not out.exists()
@@ -299,6 +299,26 @@ def test_mpirun_tiny_run(tmp_path, job, mpirun):
         assert f["time"].shape == (6,)
         assert f["qp/f"].shape[:2] == (6, 1)
         assert np.all(np.isfinite(f["qp/f"][()]))
+
+
+def test_point_bdf_is_bitwise_on_any_rank_count_and_binding(tmp_path, mpirun):
+    """jobs/eta_al.toml (N = 289: the BDF's LU is large enough for a threaded LAPACK) to 20 ns
+    under mpirun -n 1 (the rank bound to a core) and -n 3 (oversubscribed, unbound: a BLAS
+    would see both cores), the BLAS thread variables removed from the environment: the
+    package's one thread per rank makes the files bitwise the same."""
+    from helpers import REPO, launch_env
+    env = {k: v for k, v in launch_env().items()
+           if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")}
+    outs = []
+    for n in (1, 3):
+        out = tmp_path / f"eta{n}.h5"
+        res = mpirun(n, "run", REPO / "jobs/eta_al.toml", "-o", out, "-q", "--set", "time.t_end_ns=20.0",
+                     "--set", "time.output_interval_ns=4.0", env=env, cwd=REPO)
+        assert res.returncode == 0, (res.stdout, res.stderr)
+        outs.append(out)
+    with h5py.File(outs[0], "r") as a, h5py.File(outs[1], "r") as b:
+        for name in ("qp/f", "phonon/n", "diagnostics/qp_number", "diagnostics/dt"):
+            assert np.array_equal(a[name][()], b[name][()]), name
 
 
 # the sphere of tests/jobs, smaller and coarser: 6 cells (R = 10 um), h = Delta_0/2, 10 eV at
