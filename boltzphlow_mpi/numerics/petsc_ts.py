@@ -235,7 +235,10 @@ class PetscTS(Stepper):
         self.steps += ts.getStepNumber()
         self.rejections += ts.getStepRejections()
         reason = ts.getConvergedReason()
-        if reason < 0 or ts.getTime() < dt * (1 - 1e-12):
+        y_new = self.x.getArray(readonly=True).reshape(y.shape).copy()
+        # TSAdapt accepts a step whose error norm is NaN (NaN > 1 is false): a non-finite
+        # state is a failure here, not a state for the driver to judge
+        if reason < 0 or ts.getTime() < dt * (1 - 1e-12) or not np.all(np.isfinite(y_new)):
             self.failures += 1
             self.proposed_dt = None
             if not self.adaptive:  # a fixed step has no retry
@@ -243,7 +246,6 @@ class PetscTS(Stepper):
             return y.copy(), np.full(y.shape, np.inf)
         if self.adaptive:  # the driver's next step is the TS's next step (gap updates follow it)
             self.proposed_dt = self._next_step()
-        y_new = self.x.getArray(readonly=True).reshape(y.shape).copy()
         if self.project:
             # cleaned first: a Newton type leaves tails off their bounds by its solve
             # tolerance, and setting them to the bound after the projection would move energy

@@ -39,6 +39,34 @@ def test_third_order_in_the_step(method):
     assert 2 ** 2.6 < errs[0] / errs[1] < 2 ** 3.4, errs
 
 
+def test_huge_steps_stay_admissible():
+    """The driver's controller tries a collision step of 1e6 tau_0 after the fastest
+    transient: the TS subdivides it under its own error control (a solve that failed would be
+    retried shorter), every accepted state is admissible with the exact energy ledger, and
+    t = 1e6 tau_0 is reached."""
+    from boltzphlow_mpi.numerics.steppers import StepController
+    from helpers import total_energy
+    prob, y = cascade_problem(step=0.25, emax=8.0, escape_rate=0.05, subgap=False)
+    y = _integrate(prob, y, 2.0, 50, "ts")  # past the fastest transient
+    energy = total_energy(prob, y)[0]
+    st = PetscTS(MPI.COMM_SELF)
+    ctl = StepController(st, rtol=1e-4)
+    t, dt = 0.0, 1e6
+    try:
+        for _ in range(60):
+            h = dt
+            ok, y_new, dt, _ = ctl.attempt(prob, y, h)
+            if ok:
+                assert prob.check_state(y_new) is None
+                assert total_energy(prob, y_new)[0] == pytest.approx(energy, rel=1e-12)
+                t, y = t + h, y_new
+            if t >= 1e6:
+                break
+    finally:
+        st.destroy()
+    assert t >= 1e6
+
+
 def test_jacobian_product_is_exact():
     """``CellLinearization.apply`` (the TS's matrix) equals the exact directional derivative
     of the cubic collision operator (four evaluations, no truncation error) to 1e-9 of it."""
@@ -100,3 +128,16 @@ def test_a_failed_fixed_step_is_an_error():
     finally:
         opts.delValue(PREFIX + "snes_max_it")
         st.destroy()
+
+
+def test_a_non_finite_solve_is_a_failure():
+    """TSAdapt accepts a step whose error norm is NaN: the stepper reports a non-finite state
+    as a failed solve (infinite error, for the driver to retry shorter), not as a state."""
+    prob, y = cascade_problem(escape_rate=0.05)
+    prob.rhs = lambda y, clip=True: np.full(y.shape, np.nan)
+    st = PetscTS(MPI.COMM_SELF)
+    try:
+        y_new, err = st.step(prob, y, 0.1)
+    finally:
+        st.destroy()
+    assert st.failures == 1 and np.all(np.isinf(err)) and np.array_equal(y_new, y)
