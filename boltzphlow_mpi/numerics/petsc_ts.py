@@ -230,6 +230,9 @@ class PetscTS(Stepper):
         ts.setMaxTime(dt)
         ts.setTimeStep(dt if (self.proposed_dt is None or not self.adaptive) else min(self.proposed_dt, dt))
         ts.setConvergedReason(PETSc.TS.ConvergedReason.CONVERGED_ITERATING)
+        # a multistep type (-time_ts_type bdf) must not reuse its history: the state was
+        # changed outside the TS since (projection, gap update, transport half steps)
+        ts.restartStep()
         self._trace = []
         ts.solve(self.x)
         self.steps += ts.getStepNumber()
