@@ -404,15 +404,26 @@ def render_point_methods(r):
           "point).\n"),
          "| job | method | steps | wall (s) | max rel. error of the excess N_qp | max ledger error |",
          "|---|---|---:|---:|---:|---:|"]
-    for job, rows in r.items():
+    for job, rows in {k: v for k, v in r.items() if k != "sizes"}.items():
         for m, x in rows.items():
             if m == "reference":
                 continue
             L.append(f"| `jobs/{job}.toml` | `{m}` | {x['steps']} | {g(x['wall_s'])} | "
                      f"{x['max_rel_error_qp_number_excess']:.1e} | {x['max_abs_ledger_error']:.1e} |")
-    for job, rows in r.items():
+    jobs_rows = {k: v for k, v in r.items() if k != "sizes"}
+    for job, rows in jobs_rows.items():
         L.append(f"\n`jobs/{job}.toml`: `bdf` takes {g(rows['exp']['wall_s'] / rows['bdf']['wall_s'])}x less wall "
                  f"time than `exp` and {g(rows['rosw']['wall_s'] / rows['bdf']['wall_s'])}x less than `rosw`.")
+    if "sizes" in r:
+        L.append("\nCost against the grid size, `jobs/eta_al.toml` (438 ns) at finer energy steps: the BDF's dense LU "
+                 "(2N unknowns) grows as N^3, the `exp` step as N log N (`time.method = \"auto\"` takes `bdf` up to "
+                 "600 energies).\n")
+        L.append("| h (Delta_0) | energies | `bdf` wall (s) | `bdf` steps | `exp` wall (s) | `exp` steps | eta `bdf` / `exp` |")
+        L.append("|---|---:|---:|---:|---:|---:|---|")
+        for row in r["sizes"]:
+            b, e = row["bdf"], row["exp"]
+            L.append(f"| 1/{1 / row['step_over_delta0']:.0f} | {row['energies']} | {g(b['wall_s'])} | {b['steps']} | "
+                     f"{g(e['wall_s'])} | {e['steps']} | {b['eta']:.4f} / {e['eta']:.4f} |")
     L.append("")
     return L
 

@@ -131,7 +131,8 @@ SCHEMA = {
         "t_end_ns": _pos("End time.", "ns"),
         "method": Key(("auto", "euler", "rk4", "tr1", "tr2", "exp", "rosw", "bdf", "ts", "arkimex"), "auto",
                       doc="Time stepper (docs/numerics.md#time-steppers); 'auto': 'bdf' for a point without a fixed "
-                          "step, 'exp' otherwise (the winners of the benchmarks); 'rosw': stiff Rosenbrock-W per cell "
+                          "step and with at most 600 energies, 'exp' otherwise (the winners of the benchmarks); "
+                          "'rosw': stiff Rosenbrock-W per cell "
                           "(point and sphere); 'bdf': stiff BDF of a point cell; 'ts', 'arkimex': PETSc TS "
                           "(options under the prefix time_)."),
         "rtol": Key(float, 1e-4, "", lo=0.0, hi=1.0, doc="Relative tolerance of the adaptive step control."),
@@ -278,6 +279,12 @@ def validate(raw):
     return out
 
 
+#: ``time.method = "auto"`` takes ``bdf`` for a point with at most this many energies: beyond
+#: it the dense LU of the BDF (``2N`` unknowns, O(N^3)) costs more than ``exp`` saves on a
+#: run of ``tau_0`` (measured crossover N = 577 on jobs/eta_al.toml, docs/numerics.md)
+AUTO_BDF_MAX_ENERGIES = 600
+
+
 def _cross_checks(cfg):
     bath = cfg["bath"]
     if (bath["temperature_over_tc"] is None) == (bath["temperature_K"] is None):
@@ -326,7 +333,9 @@ def _cross_checks(cfg):
         raise InputError("transport.angles", tr["angles"], "an even integer (Gauss-Legendre ordinates)")
     t = cfg["time"]
     if t["method"] == "auto":  # docs/numerics.md, "Choosing a method"
-        t["method"] = "bdf" if geo["kind"] == "point" and t["dt_ns"] is None else "exp"
+        energies = int(grid["energy_max_over_delta0"] / grid["energy_step_over_delta0"] + 1e-9) + 1
+        small = energies <= AUTO_BDF_MAX_ENERGIES  # the BDF's dense LU grows as N^3
+        t["method"] = "bdf" if geo["kind"] == "point" and t["dt_ns"] is None and small else "exp"
     for k in ("output_interval_ns", "dt_ns", "dt_initial_ns", "dt_max_ns"):
         if t[k] is not None and t[k] > t["t_end_ns"]:
             raise InputError(f"time.{k}", t[k], f"a value <= time.t_end_ns = {t['t_end_ns']:g}")

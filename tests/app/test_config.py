@@ -76,6 +76,9 @@ def test_defaults_fill_every_schema_key():
     assert cfg.material.name == "Al"
     assert cfg.time.method == "bdf"  # 'auto' resolved: a point without a fixed step
     assert from_dict(minimal, ["time.dt_ns=0.01"]).time.method == "exp"
+    fine = from_dict(minimal, ["grid.energy_step_over_delta0=0.01", "grid.energy_max_over_delta0=6.0"])
+    assert fine.time.method == "exp"  # 601 energies: past the BDF's crossover
+    assert from_dict(minimal, ["grid.energy_step_over_delta0=0.01", "grid.energy_max_over_delta0=5.99"]).time.method == "bdf"
     assert from_dict({**minimal, "geometry": {"kind": "sphere", "radius_um": 10.0, "cells": 4}}).time.method == "exp"
     assert cfg.time.rtol == 1e-4
     assert cfg.grid.energy_step_over_delta0 == 1 / 16
