@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from boltzphlow_mpi.app import config_types, overrides
 from boltzphlow_mpi.errors import InputError
+from boltzphlow_mpi.physics.energy_grid import grid_size
 
 REQUIRED = object()
 
@@ -333,7 +334,7 @@ def _cross_checks(cfg):
         raise InputError("transport.angles", tr["angles"], "an even integer (Gauss-Legendre ordinates)")
     t = cfg["time"]
     if t["method"] == "auto":  # docs/numerics.md, "Choosing a method"
-        energies = int(grid["energy_max_over_delta0"] / grid["energy_step_over_delta0"] + 1e-9) + 1
+        energies = grid_size(grid["energy_step_over_delta0"], grid["energy_max_over_delta0"])
         small = energies <= AUTO_BDF_MAX_ENERGIES  # the BDF's dense LU grows as N^3
         t["method"] = "bdf" if geo["kind"] == "point" and t["dt_ns"] is None and small else "exp"
     for k in ("output_interval_ns", "dt_ns", "dt_initial_ns", "dt_max_ns"):

@@ -36,7 +36,9 @@ def _parser():
     p = _Parser(prog="boltzphlow", description=(
         "Coupled quasiparticle-phonon Boltzmann kinetics in superconductors (BoltzPhlow-MPI). "
         "Run in parallel with mpirun -n N boltzphlow ...; PETSc options go after a '--' separator "
-        "(boltzphlow run job.toml -- -log_view) or in the PETSC_OPTIONS environment variable."))
+        "(boltzphlow run job.toml -- -log_view) or in the PETSC_OPTIONS environment variable; "
+        "solver options take the prefix of their solver: qp_ (transport.qp_solver = 'ksp'), "
+        "time_ (time.method = 'ts' or 'arkimex'), steady_ (solve.mode = 'steady')."))
     p.add_argument("--version", action="version", version=f"boltzphlow {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 

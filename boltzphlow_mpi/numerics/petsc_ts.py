@@ -22,10 +22,11 @@ PC are built once and reused; they read the PETSc options database under the pre
   and are rank independent to their SNES tolerance.
 * Tolerances: the driver's error norm (``time.rtol`` of each cell's largest excitation
   per block, ``StepController.error_norm``) as an absolute tolerance per entry.
-* Positivity and energy: after the solve the state is projected onto the exact energy
-  ledger (``time.exp_energy_projection``); the driver cleans round-off and rejects an
-  inadmissible state, as for every stepper. A TS that fails (diverged, too many
-  rejections) reports an infinite error, so the driver retries a shorter step.
+* Positivity and energy: after the solve the state is cleaned of round-off below its bounds
+  and projected onto the exact energy ledger (``time.exp_energy_projection``); the driver
+  rejects an inadmissible state, as for every stepper. A solve that fails (diverged, too
+  many rejections, a non-finite state) reports an infinite error, so the driver retries a
+  shorter step; the driver's next step is the TS's proposal.
 """
 import atexit
 import weakref
@@ -35,7 +36,7 @@ from petsc4py import PETSc
 
 from boltzphlow_mpi.errors import SolverError
 from boltzphlow_mpi.numerics.rosenbrock import CellLinearization
-from boltzphlow_mpi.numerics.steppers import Stepper, clean_roundoff
+from boltzphlow_mpi.numerics.steppers import Stepper, clean_roundoff, error_scales
 
 #: options prefix of the collision TS and its solvers
 PREFIX = "time_"
@@ -72,13 +73,11 @@ class _Context:
         self.problem, self.shape = None, None
         self.linearization, self.uses, self.jacobian_every = None, 0, jacobian_every
         self.shift = None
-        self.evaluations = 0
 
     def state(self, x):
         return x.getArray(readonly=True).reshape(self.shape)
 
     def ifunction(self, ts, t, x, xdot, f):
-        self.evaluations += 1
         rhs = self.problem.rhs(self.state(x))
         f.setArray(xdot.getArray(readonly=True) - rhs.ravel())
 
@@ -122,7 +121,8 @@ class PetscTS(Stepper):
         False with a fixed ``time.dt_ns``: one TS step per collision step (no TSAdapt).
     """
 
-    name, embedded = "ts", True
+    #: ra34pw2 and ARKIMEX 3 (the controller's growth rule only: the TS controls its steps)
+    name, order, embedded = "ts", 3, True
 
     def __init__(self, comm, reduce_max=lambda v: v, method="ts", rtol=1e-4, atol=1e-14, project=True,
                  jacobian_every=5, adaptive=True):
@@ -134,13 +134,9 @@ class PetscTS(Stepper):
         self.ctx = _Context(int(jacobian_every))
         self.ts, self.size = None, None
         self.proposed_dt = None  # the TS's next step
-        self._trace = []  # (step taken, next step proposed) of each TS step of a solve
+        self._proposals = []  # the next step each TS step of a solve proposed
         self.steps = self.rejections = self.failures = 0
         self.name = method
-
-    @property
-    def order(self):
-        return 3  # ra34pw2 and ARKIMEX 3; the controller's growth only (the TS controls itself)
 
     def _from_options(self, ts):
         """``ts.setFromOptions()`` with this method's defaults for what the options database
@@ -159,11 +155,12 @@ class PetscTS(Stepper):
                 opts.delValue(key)
 
     def _build(self, local_size):
-        """The TS for vectors of ``local_size`` entries on this rank (once per layout)."""
+        """The TS for vectors of ``local_size`` entries on this rank (once: a run's cells and
+        unknowns per rank do not change, so the global size is reduced only then)."""
+        if self.ts is not None and self.size[0] == local_size:
+            return
         from mpi4py import MPI
         total = self.comm.allreduce(local_size, op=MPI.SUM)
-        if self.ts is not None and self.size == (local_size, total):
-            return
         if self.ts is not None:
             self.ts.destroy()
         ctx = self.ctx
@@ -199,21 +196,20 @@ class PetscTS(Stepper):
         self.ts, self.size = None, None
 
     def _record_step(self, ts):
-        self._trace.append((ts.getTime() - ts.getPrevTime(), ts.getTimeStep()))  # (taken, proposed next)
+        self._proposals.append(ts.getTimeStep())
 
     def _next_step(self):
         """The TS's proposal after this solve: the largest of its steps' proposals. The last
         ones can be cut to land on ``h`` (TSAdapt clips a proposal to the time left, and a
         remainder of round-off size proposes from its own size), so the last proposal alone
         can be 1e-15 of the step (seen on E1 with numpy's SIMD off)."""
-        return max(p for _, p in self._trace)
+        return max(self._proposals)
 
     def _tolerances(self, problem, y):
-        """Per entry: ``atol + rtol * max |y - y_ref|`` of the entry's cell and block."""
+        """Per entry: the driver's error scale of the entry's cell and block."""
         tol = np.full(y.shape, _UNCONTROLLED)
-        dev = y - problem.reference_state
-        for _, s in problem.occupation_slices:
-            tol[:, s] = self.atol + self.rtol * np.max(np.abs(dev[:, s]), axis=1, keepdims=True)
+        for s, scale in error_scales(problem, y, self.rtol, self.atol):
+            tol[:, s] = scale
         return tol
 
     def step(self, problem, y, dt):
@@ -233,7 +229,7 @@ class PetscTS(Stepper):
         # a multistep type (-time_ts_type bdf) must not reuse its history: the state was
         # changed outside the TS since (projection, gap update, transport half steps)
         ts.restartStep()
-        self._trace = []
+        self._proposals = []
         ts.solve(self.x)
         self.steps += ts.getStepNumber()
         self.rejections += ts.getStepRejections()
@@ -264,7 +260,3 @@ class PetscTS(Stepper):
 
     def forget(self):
         self.proposed_dt, self.ctx.linearization, self.ctx.uses = None, None, 0
-
-    def options(self):
-        """The TS's type and the options it runs with (for the run's log)."""
-        return self.ts.getType() if self.ts is not None else DEFAULTS[self.method]["ts_type"]

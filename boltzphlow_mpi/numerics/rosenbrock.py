@@ -120,13 +120,19 @@ class CellLinearization:
         else:
             ubar = _mv(self._inv, np.concatenate([bf, bn], axis=1))
         x = np.empty_like(r)
-        prod = _mv(self.d, ubar)
-        gf, kf, gn, kn, acc = prod[:, :N], prod[:, N:2 * N], prod[:, 2 * N:3 * N], prod[:, 3 * N:4 * N], prod[:, 4 * N:]
+        gf, kf, gn, kn, acc = self._rows(ubar)
         x[:, :nf] = ((rf + gf[:, None] - self.f * kf[:, None]) / df[:, None]).reshape(cells, nf)
         x[:, nf:nf + nn] = ((rn + gn[:, None] - self.n * kn[:, None]) / dn[:, None]).reshape(cells, nn)
         x[:, nf + nn:] = (r[:, nf + nn:] + acc) / s
         return x
 
+
+    def _rows(self, ubar):
+        """The derivative rows applied to the angle averages ``ubar`` of a vector: the changes
+        of ``(gf, kf, gn, kn, accumulators)``, each (cells, N) (the last (cells, A))."""
+        N = self.model.N
+        prod = _mv(self.d, ubar)
+        return prod[:, :N], prod[:, N:2 * N], prod[:, 2 * N:3 * N], prod[:, 3 * N:4 * N], prod[:, 4 * N:]
 
     def apply(self, v):
         """``J v`` for every cell (the exact Jacobian at ``y``; a Krylov solver's product)."""
@@ -136,8 +142,7 @@ class CellLinearization:
         vf = v[:, :nf].reshape(cells, m.Mq, N)
         vn = v[:, nf:nf + nn].reshape(cells, m.Mp, N)
         ubar = np.concatenate([np.einsum("m,cmk->ck", m.wq, vf), np.einsum("m,cmk->ck", m.wp, vn)], axis=1)
-        prod = _mv(self.d, ubar)
-        gf, kf, gn, kn, acc = prod[:, :N], prod[:, N:2 * N], prod[:, 2 * N:3 * N], prod[:, 3 * N:4 * N], prod[:, 4 * N:]
+        gf, kf, gn, kn, acc = self._rows(ubar)
         out = np.empty_like(v)
         out[:, :nf] = (gf[:, None] - self.f * kf[:, None] - self.kf[:, None] * vf).reshape(cells, nf)
         out[:, nf:nf + nn] = (gn[:, None] - self.n * kn[:, None] - self.kn[:, None] * vn).reshape(cells, nn)

@@ -258,6 +258,14 @@ def make_stepper(name, reduce_max=lambda v: v, **options):
     return STEPPERS[name](reduce_max)
 
 
+def error_scales(problem, y, rtol, atol):
+    """``(slice, scale)`` per occupation block: ``atol + rtol * max_E |y - y_ref|`` of each
+    cell ((cells, 1)), what the error of the block is measured against (the excitation, not
+    the thermal background; docs/numerics.md, "Adaptive step control")."""
+    dev = y - problem.reference_state
+    return [(s, atol + rtol * np.max(np.abs(dev[:, s]), axis=1, keepdims=True)) for _, s in problem.occupation_slices]
+
+
 class StepController:
     """Adaptive ``dt`` with error control, one global ``dt`` (docs/numerics.md, "Adaptive step control").
 
@@ -281,9 +289,7 @@ class StepController:
 
     def error_norm(self, problem, y, err):
         worst = 0.0
-        dev = y - problem.reference_state
-        for _, s in problem.occupation_slices:
-            scale = self.atol + self.rtol * np.max(np.abs(dev[:, s]), axis=1, keepdims=True)
+        for s, scale in error_scales(problem, y, self.rtol, self.atol):
             worst = max(worst, _local_max(np.abs(err[:, s]) / scale))
         return worst
 

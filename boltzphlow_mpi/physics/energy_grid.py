@@ -25,6 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 
 
+def grid_size(step, energy_max):
+    """N of the grid ``0, h, .., E_max`` (``E_max`` included to round-off), in any units."""
+    return int(np.floor(energy_max / step + 1e-9)) + 1
+
+
 @dataclass(frozen=True)
 class EnergyGrid:
     """Uniform energy grid in units of k_B T_c.
@@ -39,8 +44,7 @@ class EnergyGrid:
 
     @classmethod
     def from_max(cls, step, energy_max, debye):
-        size = int(np.floor(energy_max / step + 1e-9)) + 1
-        return cls(float(step), size, float(debye))
+        return cls(float(step), grid_size(step, energy_max), float(debye))
 
     @property
     def x(self):
