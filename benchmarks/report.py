@@ -192,7 +192,8 @@ def render(R, elapsed, load0, load1):
     w(f"| s per step | {g(s1['s_per_step'])} | {g(s2['s_per_step'])} |")
     w(f"| cell-energy updates / s / rank | {g(s1['cell_energy_updates_per_s_per_rank'])} | "
       f"{g(s2['cell_energy_updates_per_s_per_rank'])} |")
-    for key, label in (("collisions", "collisions (s/step)"), ("gap", "gap (s/step)"),
+    for key, label in (("collisions", "collisions (s/step)"),
+                       ("collision_ffts", "  of which FFTs (s/step)"), ("gap", "gap (s/step)"),
                        ("transport", "transport (s/step)"), ("ghost_exchange", "  of which ghost exchange (s/step)"),
                        ("transpose", "  transposes, transport + gap (s/step)")):
         a, c = s1["timers_s_per_step"].get(key, 0.0), s2["timers_s_per_step"].get(key, 0.0)
@@ -201,6 +202,14 @@ def render(R, elapsed, load0, load1):
         s["other"] = s["s_per_step"] - sum(s["timers_s_per_step"].get(k, 0.0) for k in ("collisions", "gap", "transport"))
     w(f"| other (s/step) | {g(s1['other'])} ({100 * s1['other'] / s1['s_per_step']:.0f} %) | "
       f"{g(s2['other'])} ({100 * s2['other'] / s2['s_per_step']:.0f} %) |\n")
+    fft1 = s1["timers_s_per_step"].get("collision_ffts", 0.0)
+    w(f"*FFTs*: the scipy.fft transforms of the collision evaluations alone (two evaluations per `exp` step, each "
+      f"7 forward and 7 inverse transforms plus 7 and 3 for the tilted gains, docs/numerics.md, \"Precision\"). "
+      f"They set a floor: with everything else free a step would take {g(fft1)} s on 1 rank, "
+      f"{g(s1['cells'] * s1['energies'] / fft1) if fft1 else '-'} cell-energy updates/s. The loops around them "
+      "(collision algebra, exponential update, streaming rates, QP remap, tridiagonal solves) are compiled "
+      "(`boltzphlow_mpi/jit.py`); what remains outside the FFTs is numpy's pairwise sums, `exp`/`expm1` and "
+      "the spectra's `arccosh`, kept in numpy so that results are bitwise those of the numpy expressions.\n")
     w("On 2 ranks the ghost-exchange time includes waiting for the neighbour (load imbalance of the stages "
       "before it); the isolated cost of one exchange is in [Communication](#communication-costs).\n")
     w("PETSc `-log_view`, \"Summary of Stages\" (same runs; includes set-up and the warm-up step in Main Stage; "

@@ -170,7 +170,7 @@ if [ -z "$chosen" ]; then
         apt-get update || die "apt-get update failed"
         apt-get install -y --no-install-recommends \
             python3-mpi4py python3-petsc4py python3-h5py-mpi openmpi-bin \
-            python3-venv python3-numpy python3-scipy python3-pip python3-pytest \
+            python3-venv python3-numpy python3-scipy python3-numba python3-pip python3-pytest \
             hdf5-tools ca-certificates \
             || die "apt-get install failed"
         set_probe_env
@@ -201,6 +201,20 @@ if ! limit 120 "$exe" -c 'import matplotlib, xarray, h5netcdf' >/dev/null 2>&1; 
             || say "warning: could not install the optional extras; plot and xarray tests will be skipped"
     else
         say "note: matplotlib / xarray / h5netcdf missing: 'boltzphlow plot' and the xarray tests need them"
+    fi
+fi
+
+# ------------------------- 2c. numba (the compiled loops of a step, boltzphlow_mpi/physics/jit.py)
+# On Debian as root from apt (python3-numba is built against the system numpy); elsewhere
+# pip takes it from PyPI as a dependency of the package, with numpy pinned below.
+if ! limit 120 "$exe" -c 'import numba' >/dev/null 2>&1; then
+    if [ -f /etc/debian_version ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] \
+        && [ "${BOLTZPHLOW_NO_APT:-0}" != 1 ]; then
+        say "installing python3-numba"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y --no-install-recommends python3-numba >/dev/null 2>&1 \
+            || { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends python3-numba >/dev/null 2>&1; } \
+            || say "note: apt-get could not install python3-numba; pip installs numba from PyPI"
     fi
 fi
 

@@ -39,6 +39,8 @@ largest value of the block in the cell) are set to the bound by ``clean_roundoff
 """
 import numpy as np
 
+from boltzphlow_mpi.jit import njit
+
 
 def phi1(z):
     """``(e^z - 1) / z`` with the removable singularity at 0."""
@@ -200,22 +202,48 @@ def clean_roundoff(problem, y, eps=ROUNDOFF):
     out = None
     for name, s in problem.occupation_slices:
         block = y[:, s]
+        if not _any_outside(block, 1.0 if name == "f" else np.inf):
+            continue
         low = block < 0
         high = (block > 1) if name == "f" else None
-        if not low.any() and (high is None or not high.any()):
-            continue
         if out is None:
             out = y.copy()
         scale = eps * np.max(np.abs(block), axis=1, keepdims=True)
-        fixed = np.where(low & (block >= -scale), 0.0, block)
+        # (a cell holding inf has no round-off scale: nothing in it is cleaned, so that
+        # check_state sees and names the inf instead of a -inf set to 0)
+        fixed = np.where(low & (block >= -scale) & np.isfinite(scale), 0.0, block)
         if high is not None:
             fixed = np.where(high & (block <= 1 + eps), 1.0, fixed)
         out[:, s] = fixed
     return y if out is None else out
 
 
+@njit
+def _any_outside(x, upper):
+    """Whether an entry of the 2-D ``x`` lies below 0 or above ``upper`` (NaN does not)."""
+    for i in range(x.shape[0]):
+        for k in range(x.shape[1]):
+            if x[i, k] < 0 or x[i, k] > upper:
+                return True
+    return False
+
+
 def exponential_update(y, G, K, dt):
-    return y * np.exp(-K * dt) + G * dt * phi1(-K * dt)
+    """``y e^{-K dt} + G dt phi1(-K dt)`` (``y, G, K``: 2-D, one shape): ``exp`` and ``expm1`` in numpy, the rest in one
+    compiled pass (the arithmetic of ``phi1`` and of the expression, in their order)."""
+    z = -K * dt
+    return _exponential_update(y, G, z, np.exp(z), np.expm1(z), dt)
+
+
+@njit
+def _exponential_update(y, G, z, e, em1, dt):
+    out = np.empty(y.shape)
+    for i in range(y.shape[0]):
+        for k in range(y.shape[1]):
+            zk = z[i, k]
+            phi = 1.0 + 0.5 * zk if abs(zk) < 1e-8 else em1[i, k] / zk
+            out[i, k] = y[i, k] * e[i, k] + G[i, k] * dt * phi
+    return out
 
 
 class Exponential(Stepper):

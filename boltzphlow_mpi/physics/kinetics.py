@@ -28,6 +28,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from boltzphlow_mpi.jit import njit
 from boltzphlow_mpi.physics.analysis.diagnostics import phonon_energy, phonon_energy_weights, qp_energy
 from boltzphlow_mpi.physics.collisions import CollisionKernel
 from boltzphlow_mpi.physics.energy_grid import cell_spectra
@@ -298,12 +299,25 @@ class CellKinetics:
     def check_state(self, y):
         """First violation ``(block, cell, energy index, value)`` or None: NaN, f<0, f>1, n<0."""
         f, n = self.directional(y)
-        for name, arr, bad in (("f", f, ~np.isfinite(f) | (f < 0) | (f > 1)),
-                               ("n", n, ~np.isfinite(n) | (n < 0))):
-            if bad.any():
-                c, m, k = np.argwhere(bad)[0]
+        for name, arr, upper in (("f", f, 1.0), ("n", n, np.inf)):
+            c, m, k = _first_off_bounds(arr, upper)
+            if c >= 0:
                 return name, int(c), int(k), float(arr[c, m, k])
         acc = y[:, self.nf + self.nn:]
         if not np.all(np.isfinite(acc)):
             return "accumulator", int(np.argwhere(~np.isfinite(acc))[0][0]), -1, float("nan")
         return None
+
+
+@njit
+def _first_off_bounds(x, upper):
+    """Index ``(c, m, k)`` of the first entry of ``x`` (C, M, N), in C order, that is not
+    finite or lies outside ``[0, upper]``; ``(-1, -1, -1)`` if there is none."""
+    C, M, N = x.shape
+    for c in range(C):
+        for m in range(M):
+            for k in range(N):
+                v = x[c, m, k]
+                if not np.isfinite(v) or v < 0 or v > upper:
+                    return c, m, k
+    return -1, -1, -1

@@ -30,6 +30,8 @@ reflecting boundary, the mirrored outgoing direction).
 """
 import numpy as np
 
+from boltzphlow_mpi.jit import njit
+
 MILNE = 0.7104
 
 
@@ -122,28 +124,37 @@ def diffusion_step(f, states, mesh, g_int, g_out, f_bath, dt, theta=0.5):
 
 def thomas(a, b, c, d):
     """Tridiagonal solve along axis 0 for every column: ``a_i x_{i-1} + b_i x_i + c_i x_{i+1} = d_i``."""
-    n = len(b)
-    cp = np.empty_like(b)
-    dp = np.empty_like(d)
-    cp[0] = c[0] / b[0]
-    dp[0] = d[0] / b[0]
+    b = np.asarray(b, float)
+    shape = np.broadcast_shapes(np.shape(a), b.shape, np.shape(c), np.shape(d))
+    flat = lambda v: np.ascontiguousarray(np.broadcast_to(v, shape), float).reshape(shape[0], -1)
+    return _thomas(flat(a), flat(b), flat(c), flat(d)).reshape(shape)
+
+
+@njit
+def _thomas(a, b, c, d):
+    """``thomas`` on (n, columns) arrays; the elimination runs down the rows, the columns inside."""
+    n, m = b.shape
+    cp = np.empty((n, m))
+    dp = np.empty((n, m))
+    x = np.empty((n, m))
+    for j in range(m):
+        cp[0, j] = c[0, j] / b[0, j]
+        dp[0, j] = d[0, j] / b[0, j]
     for i in range(1, n):
-        den = b[i] - a[i] * cp[i - 1]
-        cp[i] = c[i] / den
-        dp[i] = (d[i] - a[i] * dp[i - 1]) / den
-    x = np.empty_like(d)
-    x[-1] = dp[-1]
+        for j in range(m):
+            den = b[i, j] - a[i, j] * cp[i - 1, j]
+            cp[i, j] = c[i, j] / den
+            dp[i, j] = (d[i, j] - a[i, j] * dp[i - 1, j]) / den
+    for j in range(m):
+        x[n - 1, j] = dp[n - 1, j]
     for i in range(n - 2, -1, -1):
-        x[i] = dp[i] - cp[i] * x[i + 1]
+        for j in range(m):
+            x[i, j] = dp[i, j] - cp[i, j] * x[i + 1, j]
     return x
 
 
 # -- phonon streaming (explicit upwind discrete ordinates) ------------------------------
 GHOSTS = 2  # ghost cells on each side needed by the reconstruction
-
-
-def minmod(a, b):
-    return np.where(a * b > 0, np.where(np.abs(a) < np.abs(b), a, b), 0.0)
 
 
 class Streaming:
@@ -176,53 +187,17 @@ class Streaming:
         self.darea = self.area[1:] - self.area[:-1]
         self.half_width_all = 0.5 * np.diff(e)[g - 1:len(e) - g]  # cells own-1 .. own+1
 
-    def _slopes(self, n):
-        """Limited slopes of every cell that has both neighbours (ghosted cells 1 .. -2)."""
-        c = self.centres_all
-        left = (n[1:-1] - n[:-2]) / (c[1:-1] - c[:-2])[:, None, None]
-        right = (n[2:] - n[1:-1]) / (c[2:] - c[1:-1])[:, None, None]
-        return minmod(left, right)
-
     def rate(self, n_ghosted, n_bath):
         """``(dn/dt for the owned cells, outgoing flux through R per (M, K) or None)``."""
-        g = GHOSTS
-        mu = self.mu[None, :, None]
-        pos = mu > 0
-        own = n_ghosted[g:-g]
-        left = n_ghosted[g - 1:-g - 1]
-        right = n_ghosted[g + 1:len(n_ghosted) - g + 1].copy()
-        if self.order == 2:
-            slope = self._slopes(n_ghosted)  # cells own-1 .. own+1 (ghosted indices 1 .. -2)
-            if self.owns_centre:
-                slope[:2] = 0.0  # the ghost at r < 0 and the centre cell: first order
-            if self.owns_outer:
-                slope[-2:] = 0.0  # the last cell and the ghost beyond R: first order
-            hw = self.half_width_all[:, None, None] * slope
-            own_hi = own + hw[1:-1]      # own cell, right face
-            own_lo = own - hw[1:-1]      # own cell, left face
-            left_hi = left + hw[:-2]     # left neighbour, its right face
-            right_lo = right - hw[2:]    # right neighbour, its left face
-        else:
-            own_hi = own_lo = own
-            left_hi, right_lo = left, right
-        if self.owns_outer:
-            if self.boundary == "bath":
-                right_lo[-1] = np.broadcast_to(n_bath, right_lo[-1].shape)
-            else:
-                right_lo[-1] = own[-1][::-1]  # mu -> -mu (Gauss-Legendre is symmetric)
-        face_hi = np.where(pos, own_hi, right_lo)   # value at r_{i+1/2}
-        face_lo = np.where(pos, left_hi, own_lo)    # value at r_{i-1/2}
-        a_hi = self.area[1:, None, None]
-        a_lo = self.area[:-1, None, None]
-        spatial = mu * (a_hi * face_hi - a_lo * face_lo)
-        w = self.w[None, :, None]
-        up = self.alpha[None, 1:, None] * own
-        down = np.zeros_like(own)
-        down[:, 1:] = self.alpha[None, 1:-1, None] * own[:, :-1]
-        angular = self.darea[:, None, None] / w * (up - down)
+        K = n_ghosted.shape[-1]
+        speed = np.broadcast_to(np.asarray(self.speed, float), (K,))
+        bath = np.broadcast_to(np.asarray(n_bath, float), n_ghosted.shape[1:])
+        dn, face_out = _streaming_rate(np.ascontiguousarray(n_ghosted, float), self.centres_all,
+                                       self.half_width_all, self.area, self.darea, self.volume, self.mu, self.w,
+                                       self.alpha, np.ascontiguousarray(speed), np.ascontiguousarray(bath),
+                                       self.order == 2, self.owns_centre, self.owns_outer, self.boundary == "bath")
         v = np.asarray(self.speed)
-        dn = -v * (spatial + angular) / self.volume[:, None, None]
-        flux = v * mu[0] * self.area[-1] * face_hi[-1] if self.owns_outer else None
+        flux = v * self.mu[:, None] * self.area[-1] * face_out if self.owns_outer else None
         return dn, flux
 
     def stable_dt(self):
@@ -232,6 +207,59 @@ class Streaming:
         worst = float(np.max(loss)) * vmax if loss.size else 0.0
         factor = 0.5 if self.order == 2 else 1.0  # reconstruction: half the first-order step
         return factor / worst if worst > 0 else np.inf
+
+
+@njit
+def _streaming_rate(n, centres, half_width, area, darea, volume, mu, w, alpha, speed, n_bath, second_order,
+                    owns_centre, owns_outer, bath):
+    """The loop of ``Streaming.rate``: ``n`` (C + 2 GHOSTS, M, K) ghosted; returns ``dn/dt``
+    of the owned cells and the face values at ``R`` of the last cell (M, K).
+
+    Per owned cell ``i`` (ghosted ``i + 2``): minmod slopes of cells ``i - 1 .. i + 1``
+    (zero at the ghost below ``r = 0`` and the centre cell, and at the last cell and the
+    ghost beyond ``R``), upwind face values, ``-v (mu (A+ n+ - A- n-) + dA/w (alpha+ n_m -
+    alpha- n_{m-1})) / V`` (docs/numerics.md, "Phonon streaming")."""
+    cg, M, K = n.shape
+    C = cg - 4
+    hw = np.zeros((C + 2, M, K))  # half width times slope, cells own-1 .. own+1
+    if second_order:
+        for s in range(C + 2):
+            j = s + 1
+            if (owns_centre and s < 2) or (owns_outer and s >= C):
+                continue  # first order at r = 0 and r = R (hw stays 0 x slope = 0)
+            dl = centres[j] - centres[j - 1]
+            dr = centres[j + 1] - centres[j]
+            for m in range(M):
+                for k in range(K):
+                    a = (n[j, m, k] - n[j - 1, m, k]) / dl
+                    b = (n[j + 1, m, k] - n[j, m, k]) / dr
+                    slope = (a if abs(a) < abs(b) else b) if a * b > 0 else 0.0
+                    hw[s, m, k] = half_width[s] * slope
+    dn = np.empty((C, M, K))
+    face_out = np.zeros((M, K))
+    for i in range(C):
+        j = i + 2
+        a_hi, a_lo = area[i + 1], area[i]
+        for m in range(M):
+            ang = darea[i] / w[m]
+            for k in range(K):
+                own = n[j, m, k]
+                if mu[m] > 0:
+                    face_hi = own + hw[i + 1, m, k] if second_order else own
+                    face_lo = n[j - 1, m, k] + hw[i, m, k] if second_order else n[j - 1, m, k]
+                else:
+                    if owns_outer and i == C - 1:
+                        face_hi = n_bath[m, k] if bath else n[j, M - 1 - m, k]  # reflecting: mu -> -mu
+                    else:
+                        face_hi = n[j + 1, m, k] - hw[i + 2, m, k] if second_order else n[j + 1, m, k]
+                    face_lo = own - hw[i + 1, m, k] if second_order else own
+                if i == C - 1:
+                    face_out[m, k] = face_hi
+                spatial = mu[m] * (a_hi * face_hi - a_lo * face_lo)
+                down = alpha[m] * n[j, m - 1, k] if m > 0 else 0.0
+                angular = ang * (alpha[m + 1] * own - down)
+                dn[i, m, k] = -speed[k] * (spatial + angular) / volume[i]
+    return dn, face_out
 
 
 def ghosted_edges(mesh, c0, c1, ghosts=GHOSTS):

@@ -20,35 +20,91 @@ caller books it). Pure numpy: no PETSc, no MPI.
 """
 import numpy as np
 
+from boltzphlow_mpi.jit import njit
+
 
 def remap_occupation(f, rho_old, rho_new, step):
     """Occupations ``f`` (cells, ..., N) after the DOS of each cell changes from ``rho_old``
     to ``rho_new`` (cells, N). Cells without states keep their old value."""
     f = np.asarray(f, float)
-    out = f.copy()
     cells, n = rho_old.shape
     if cells == 0:  # a rank without cells (the point cell lives on one rank)
-        return out
-    rows = f.reshape(cells, -1, n)
-    res = out.reshape(cells, -1, n)
+        return f.copy()
+    rows = np.ascontiguousarray(f.reshape(cells, -1, n))
+    out = _remap(rows, np.ascontiguousarray(rho_old, float), np.ascontiguousarray(rho_new, float), float(step))
+    return out.reshape(f.shape)
+
+
+@njit
+def _remap(rows, rho_old, rho_new, step):
+    """The overlap integrals of ``remap_occupation``, per cell: the breakpoints ``X`` of the
+    old and the new cells merged into one sorted list without repeats; each piece between
+    two breakpoints belongs to the old and the new cell whose ``X`` range holds its
+    midpoint (clipped to the grid), and moves its length times the old ``f`` (nothing
+    from beyond the old top) into the new cell."""
+    cells, R, n = rows.shape
+    out = rows.copy()
+    xo = np.empty(n + 1)
+    xn = np.empty(n + 1)
+    cuts = np.empty(2 * n + 2)
+    length = np.empty(2 * n + 1)
+    inside = np.empty(2 * n + 1, dtype=np.bool_)
+    io = np.empty(2 * n + 1, dtype=np.int64)
+    inew = np.empty(2 * n + 1, dtype=np.int64)
+    weight = np.empty(n)
+    content = np.empty(n)
     for c in range(cells):
-        ro, rn = rho_old[c], rho_new[c]
-        if np.array_equal(ro, rn):
+        same = True
+        for k in range(n):
+            if rho_old[c, k] != rho_new[c, k]:
+                same = False
+                break
+        if same:
             continue
-        xo = np.concatenate([[0.0], np.cumsum(step * ro)])
-        xn = np.concatenate([[0.0], np.cumsum(step * rn)])
-        cuts = np.unique(np.concatenate([xo, xn]))
-        length = np.diff(cuts)
-        mid = 0.5 * (cuts[1:] + cuts[:-1])
-        io = np.clip(np.searchsorted(xo, mid, side="right") - 1, 0, n - 1)
-        inew = np.clip(np.searchsorted(xn, mid, side="right") - 1, 0, n - 1)
-        inside = mid < xo[-1]   # no QPs beyond the old top
-        weight = np.bincount(inew, weights=length, minlength=n)
-        weight[-1] = step * rn[-1]  # the top cell also receives what lies beyond the new top
-        has = (rn > 0) & (weight > 0)
-        for m in range(rows.shape[1]):
-            content = np.bincount(inew, weights=np.where(inside, length * rows[c, m][io], 0.0), minlength=n)
-            new = np.where(has, content / np.where(has, weight, 1.0), rows[c, m])
-            new[-1] = min(new[-1], 1.0)
-            res[c, m] = new
+        xo[0] = 0.0
+        xn[0] = 0.0
+        so = 0.0
+        sn = 0.0
+        for k in range(n):
+            so += step * rho_old[c, k]
+            sn += step * rho_new[c, k]
+            xo[k + 1] = so
+            xn[k + 1] = sn
+        # merge the two sorted lists, dropping repeated values
+        i = j = 0
+        m = 0
+        while i <= n or j <= n:
+            if j > n or (i <= n and xo[i] <= xn[j]):
+                v = xo[i]
+                i += 1
+            else:
+                v = xn[j]
+                j += 1
+            if m == 0 or v != cuts[m - 1]:
+                cuts[m] = v
+                m += 1
+        pieces = m - 1
+        below_o = below_n = 0  # how many breakpoints lie at or below the midpoint
+        for p in range(pieces):
+            length[p] = cuts[p + 1] - cuts[p]
+            mid = 0.5 * (cuts[p + 1] + cuts[p])
+            while below_o <= n and xo[below_o] <= mid:
+                below_o += 1
+            while below_n <= n and xn[below_n] <= mid:
+                below_n += 1
+            io[p] = min(max(below_o - 1, 0), n - 1)
+            inew[p] = min(max(below_n - 1, 0), n - 1)
+            inside[p] = mid < xo[n]
+        weight[:] = 0.0
+        for p in range(pieces):
+            weight[inew[p]] += length[p]
+        weight[n - 1] = step * rho_new[c, n - 1]  # the top cell also receives what lies beyond the new top
+        for r in range(R):
+            content[:] = 0.0
+            for p in range(pieces):
+                content[inew[p]] += length[p] * rows[c, r, io[p]] if inside[p] else 0.0
+            for k in range(n):
+                if rho_new[c, k] > 0 and weight[k] > 0:
+                    out[c, r, k] = content[k] / weight[k]
+            out[c, r, n - 1] = min(out[c, r, n - 1], 1.0)
     return out
