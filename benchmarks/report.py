@@ -2,8 +2,9 @@
 
 Serial parts run with this interpreter, MPI parts through the ``.venv/bin/mpirun``
 wrapper with ``-n 1`` and ``-n 2``, each as a subprocess writing JSON. Every ratio in the
-report is formed from numbers measured in this one invocation. About 7 to 10 minutes on 2 cores
-(4 to 5 of them in steady_vs_transient.py, whose transient with the direct collision sums is slow).
+report is formed from numbers measured in this one invocation. About 9 to 12 minutes on 2 cores
+(4 to 5 of them in steady_vs_transient.py, whose transient with the direct collision sums is slow;
+1.5 to 2 in steady_table.py).
 
     python benchmarks/report.py [--out docs/performance.md] [--keep-json DIR]
 """
@@ -93,6 +94,7 @@ def main():
     R["mem"] = run(tmp, "memory", "memory_per_cell.py")
     R["ode"] = run(tmp, "vs_lsoda", "vs_lsoda.py", ["--t-end", 30, "--interval", 1])
     R["svt"] = run(tmp, "steady_vs_transient", "steady_vs_transient.py", timeout=1800)
+    R["steady"] = run(tmp, "steady_table", "steady_table.py", timeout=1800)
     R["e1"] = run(tmp, "stiff_e1", "stiff_e1.py", timeout=1800)
     R["point"] = run(tmp, "point_methods", "point_methods.py", timeout=1800)
     e2_args = ["--window", 10] + (["--reference", E2_REFERENCE] if os.path.exists(E2_REFERENCE) else [])
@@ -348,6 +350,7 @@ def render(R, elapsed, load0, load1):
 
     # -- steady state vs transient
     L.extend(render_steady_vs_transient(R["svt"]))
+    L.extend(render_steady_table(R["steady"]))
     L.extend(render_stiff_e1(R["e1"]))
     L.extend(render_point_methods(R["point"]))
     L.extend(render_sphere_e2(R["e2"]))
@@ -474,6 +477,78 @@ def render_sphere_e2(r):
         L.append(f"Errors against the same event with `rosw` at a 10x tighter rtol (`{ref['path']}`, {ref['records']} "
                  "records), relative to the largest value of each series (E2 asks for 1e-3).")
     L.append("")
+    return L
+
+
+def render_steady_table(r):
+    """The section of ``benchmarks/steady_table.py`` (markdown lines)."""
+    def case(key):
+        return "(" + key.replace(":", ", ") + ")"
+
+    def failed(x):
+        return f"failed after {g(x['wall_s'])} s: {x['error'].removeprefix('steady state: ')}"
+
+    cases = r["cases"]
+    first = next((c["new"] for c in cases if "new" in c), {})
+    issue = r["issue_old"]
+    L = ["## Steady states at production resolution (issue 14)\n",
+         (f"`benchmarks/steady_table.py`, serial, all in this one run: the table of issue 14 (nestfsss constants: "
+          f"0-D Al, bath {r['bath_over_tc']:g} T_c, fixed BCS gap, h = Delta_0/{1 / r['step_over_delta0']:.3g}, "
+          f"E_max = {r['energy_max_over_delta0']:g} Delta_0, N = {first.get('energies', '?')}, a photon drive of "
+          f"{r['power_W_per_um3']:g} W/um^3, every phonon mode escaping with tau_l = k tau_pb, tau_pb = "
+          f"{r['tau_pb_ns']:.4g} ns). Case: (photon energy in Delta_0, k). Each is a `Simulation` from the job's "
+          "dict and the steady solve of `boltzphlow run` (`app.steady.solve`, tol 1e-10); eta is the number "
+          "`boltzphlow run` prints (`sim.summary()[\"eta\"]`). *New*: today's solver; *old*: the same solve with "
+          "`SteadyProblem.jacobian_fd` and `-steady_snes_linesearch_type bt` (the solver before the change), on "
+          f"{', '.join(case(k) for k in r['old_cases']) or 'no case'} only. Wall times: the steady solve alone "
+          f"(after a {g(r['warmup_s'])} s warm-up solve on a coarse grid).\n"),
+         ("| case | new: wall (s) | new: iterations | new: line search | new: eta | old (this run): wall (s) | "
+          "old: iterations | old: eta | old / new wall | issue 14 text, old solver (loaded machine, not this run) |"),
+         "|---|---:|---:|---|---:|---:|---:|---:|---:|---|"]
+    for c in cases:
+        cells = []
+        nw = c.get("new")
+        if nw is None:
+            cells += ["-"] * 4
+        elif nw["converged"]:
+            cells += [g(nw["wall_s"]), str(nw["iterations"]), f"`{nw['line_search']}`", f"{nw['eta']:.4f}"]
+        else:
+            cells += [failed(nw), "-", "-", "-"]
+        old = c.get("old")
+        if old is None:
+            cells += ["-"] * 3
+        elif old["converged"]:
+            cells += [g(old["wall_s"]), str(old["iterations"]), f"{old['eta']:.4f}"]
+        else:
+            cells += [failed(old), "-", "-"]
+        ratio = c.get("wall_ratio_old_over_new")
+        cells.append(f"{ratio:.3g}x" if ratio else "-")
+        ref = issue["cases"].get(c["case"], {})
+        parts = [f"eta {ref['eta']:.4f}" if "eta" in ref else ref.get("note", ""),
+                 f"{ref['iterations']} its" if "iterations" in ref and "eta" in ref else "",
+                 f"{ref['wall_s']:g} s" if "wall_s" in ref else ""]
+        cells.append(", ".join(p for p in parts if p) or "-")
+        L.append(f"| {case(c['case'])} | " + " | ".join(cells) + " |")
+    done = [c["new"] for c in cases if c.get("new", {}).get("converged")]
+    ratios = [c["wall_ratio_old_over_new"] for c in cases if "wall_ratio_old_over_new" in c]
+    L.append("")
+    text = ("The solver change: the Jacobian of the log residual r = ln G - ln K - v is assembled from the exact "
+            "derivatives of the collision sums, which are Toeplitz and Hankel matrices of the other factor "
+            "(`physics.jacobian.derivatives`; O(N^2), no collision evaluation), instead of a batch of 2n collision "
+            "evaluations for central differences; the dense LU is a compiled loop; and Newton first takes full "
+            f"steps (SNES line search `basic`, at most {r.get('full_step_iterations', 30)} iterations), falling back "
+            "to the backtracking `bt` from the same start only if that fails "
+            "([numerics.md](numerics.md#steady-states-globalization)). ")
+    if done:
+        text += (f"Every converged state balances to max |ln(G/Ky)| <= "
+                 f"{max(x['max_abs_log_balance'] for x in done):.1e}, and its escaped power equals the absorbed one to "
+                 f"{max(x['power_balance'] for x in done):.1e} relative; building the `Simulation` adds at most "
+                 f"{g(max(x['total_wall_s'] - x['wall_s'] for x in done), 2)} s to a case. ")
+    if ratios:
+        text += (f"The old/new ratios ({', '.join(f'{x:.3g}x' for x in ratios)}) are from this one run, both "
+                 "solvers in the same process; the last column is the issue's text, measured on a loaded machine, "
+                 "for reference only.")
+    L.append(text + "\n")
     return L
 
 

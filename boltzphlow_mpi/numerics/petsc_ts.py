@@ -35,6 +35,7 @@ import numpy as np
 from petsc4py import PETSc
 
 from boltzphlow_mpi.errors import SolverError
+from boltzphlow_mpi.numerics.petsc_options import set_from_options
 from boltzphlow_mpi.numerics.rosenbrock import CellLinearization
 from boltzphlow_mpi.numerics.steppers import Stepper, clean_roundoff, error_scales
 
@@ -141,18 +142,10 @@ class PetscTS(Stepper):
     def _from_options(self, ts):
         """``ts.setFromOptions()`` with this method's defaults for what the options database
         does not set (inserted for the call only: another run in the process starts clean)."""
-        opts = PETSc.Options()
         wanted = dict(COMMON, **DEFAULTS[self.method])
         if not self.adaptive:
             wanted["ts_adapt_type"] = "none"
-        inserted = [PREFIX + k for k in wanted if not opts.hasName(PREFIX + k)]
-        for key in inserted:
-            opts.setValue(key, wanted[key[len(PREFIX):]])
-        try:
-            ts.setFromOptions()
-        finally:
-            for key in inserted:
-                opts.delValue(key)
+        set_from_options(ts, PREFIX, wanted)
 
     def _build(self, local_size):
         """The TS for vectors of ``local_size`` entries on this rank (once: a run's cells and

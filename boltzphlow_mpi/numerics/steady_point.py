@@ -24,7 +24,10 @@ variables: ``max |ln(G / K y)| < tol`` (the relative rate imbalance). A plain fi
 import numpy as np
 
 from boltzphlow_mpi.errors import SolverError
+from boltzphlow_mpi.jit import njit
+from boltzphlow_mpi.numerics.petsc_options import set_from_options
 from boltzphlow_mpi.numerics.steady_common import exact_sums, newton_snes
+from boltzphlow_mpi.physics.energy_grid import cell_spectra
 from boltzphlow_mpi.physics.gap.bcs import _log_ratio, gap_residual
 
 
@@ -106,8 +109,57 @@ class SteadyProblem:
         return self._log_balance(G, K, ys, with_y=False)
 
     def jacobian(self, x, r0=None):
-        """``dr/dv`` with ``r = (ln G - ln K) - v``: the ``-v`` part is the identity, the rest by
-        central differences in ``y`` with ``h_j = 1e-3 y_j`` (``G`` and ``K`` are quadratic in
+        """``dr/dv`` from the structure of the rates (docs/numerics.md, "Steady states: the
+        structured Jacobian"): with ``r = ln G - ln K - v`` and ``y = e^v``,
+        ``dr_i/dv_j = y_j (dG_i/dy_j / G_i - dK_i/dy_j / K_i) - delta_ij``, where ``dG/dy``
+        and ``dK/dy`` are the exact derivatives of the collision sums (Toeplitz and Hankel
+        matrices of the other factor, ``physics.jacobian.derivatives``; ``O(N^2)``, no
+        collision evaluation), the escape and the drives. The gap row is analytic in the
+        occupations (``d/df_k`` of the gap equation is ``-2 h phi_k / Delta``); the gap
+        column is a central difference of the residual (the spectra depend on ``Delta``)."""
+        from boltzphlow_mpi.physics.jacobian import derivatives
+        n, nv = self.size, len(self.idx)
+        y, delta = self.unpack(x)
+        self.set_gap(delta)
+        m = self.model
+        G, K = m.split(y)
+        d = derivatives(m, y)
+        N, nf = m.N, m.nf
+        # rows and columns of the averaged variables u = (f, n) (a point cell: Mq = Mp = 1)
+        pos = np.where(self.idx < nf, self.idx, self.idx - nf + N)
+        DG = np.concatenate([d["dgf"][0], d["dgn"][0]])[np.ix_(pos, pos)]
+        DK = np.concatenate([d["dkf"][0], d["dkn"][0]])[np.ix_(pos, pos)]
+        g, k = G[0, self.idx], K[0, self.idx]
+        yv = y[0, self.idx]
+        # (the residual's log is clamped at 1e-300: no slope below it)
+        inv_g = np.where(g > 1e-300, 1.0 / np.where(g > 1e-300, g, 1.0), 0.0)
+        inv_k = np.where(k > 1e-300, 1.0 / np.where(k > 1e-300, k, 1.0), 0.0)
+        J = np.zeros((n, n))
+        J[:nv, :nv] = (DG * inv_g[:, None] - DK * inv_k[:, None]) * yv[None, :] - np.eye(nv)
+        if self.self_consistent:
+            s = self.sim
+            phi = cell_spectra(s.grid, np.array([delta]), s.gamma).phi[0]
+            scale = max(abs(_log_ratio(delta, s.delta0, s.cutoff)), 1.0)
+            qp = self.idx < nf
+            J[nv, :nv] = np.where(qp, -2.0 * s.grid.step * phi[np.minimum(pos, N - 1)] / delta / scale, 0.0) * yv
+            J[:, -1] = self._gap_column(x)
+        return J
+
+    def _gap_column(self, x):
+        """``dr/dDelta``: central differences of the residual (``1e-6 Delta``; the spectra
+        depend on the gap); the model is left at ``x``."""
+        xp, xm = x.copy(), x.copy()
+        hd = 1e-6 * x[-1]
+        xp[-1] += hd
+        xm[-1] -= hd
+        column = (self.residual(xp) - self.residual(xm)) / (2 * hd)
+        self.residual(x)
+        return column
+
+    def jacobian_fd(self, x, r0=None, rel_step=1e-3):
+        """``dr/dv`` by differences (the check of ``jacobian``, and the solver before issue 14):
+        ``r = (ln G - ln K) - v``, the ``-v`` part is the identity, the rest by central
+        differences in ``y`` with ``h_j = rel_step y_j`` (``G`` and ``K`` are quadratic in
         the occupations apart from the drives' normalisation, so the differences are exact up
         to round-off there), all columns in one batch; the gap column by differences too."""
         r0 = self.residual(x) if r0 is None else r0
@@ -115,7 +167,7 @@ class SteadyProblem:
         y, delta = self.unpack(x)
         self.set_gap(delta)
         yv = y[0, self.idx]
-        h = 1e-3 * yv
+        h = rel_step * yv
         ys = np.repeat(y, 2 * nv, axis=0)
         cols = np.arange(nv)
         ys[cols, self.idx] = yv + h
@@ -127,32 +179,47 @@ class SteadyProblem:
             for j in range(nv):  # the gap residual of each occupation column
                 J[nv, j] = yv[j] * (self._gap_residual(ys[j][None], delta)
                                     - self._gap_residual(ys[nv + j][None], delta)) / (2 * h[j])
-            xp, xm = x.copy(), x.copy()
-            hd = 1e-6 * x[-1]
-            xp[-1] += hd
-            xm[-1] -= hd
-            J[:, -1] = (self.residual(xp) - self.residual(xm)) / (2 * hd)
-            self.residual(x)  # leave the model at x
+            J[:, -1] = self._gap_column(x)
         return J
 
 
 def lu_factor(A):
-    """LU with partial pivoting in plain numpy element-wise operations: unlike a threaded
-    LAPACK ``getrf`` its rounding does not depend on the number of threads, so a steady
-    state is bitwise the same on any number of ranks."""
-    A = np.array(A, float)
-    n = len(A)
-    piv = np.arange(n)
-    for k in range(n - 1):
-        p = k + int(np.argmax(np.abs(A[k:, k])))
-        if p != k:
-            A[[k, p]] = A[[p, k]]
-            piv[[k, p]] = piv[[p, k]]
-        if A[k, k] == 0.0:
-            raise SolverError("steady state: singular Jacobian")
-        A[k + 1:, k] /= A[k, k]
-        A[k + 1:, k + 1:] -= np.multiply.outer(A[k + 1:, k], A[k, k + 1:])
+    """LU with partial pivoting in a compiled loop (``_lu_inplace``): unlike a threaded LAPACK
+    ``getrf`` its rounding does not depend on the number of threads, so a steady state is
+    bitwise the same on any number of ranks."""
+    A = np.array(A, float, order="C")  # (PETSc's dense matrices are column-major)
+    piv = np.arange(len(A))
+    if _lu_inplace(A, piv) < 0:
+        raise SolverError("steady state: singular Jacobian")
     return A, piv
+
+
+@njit
+def _lu_inplace(A, piv):
+    """Right-looking LU of ``A`` in place, the pivot the first largest ``|A[i, k]|``,
+    ``i >= k``; each update ``A[i, j] -= l_i u_j`` once per step. Returns -1 at a zero pivot."""
+    n = A.shape[0]
+    for k in range(n - 1):
+        p = k
+        best = abs(A[k, k])
+        for i in range(k + 1, n):
+            if abs(A[i, k]) > best:
+                best = abs(A[i, k])
+                p = i
+        if p != k:
+            for j in range(n):
+                A[k, j], A[p, j] = A[p, j], A[k, j]
+            piv[k], piv[p] = piv[p], piv[k]
+        if A[k, k] == 0.0:
+            return -1
+        for i in range(k + 1, n):
+            A[i, k] /= A[k, k]
+        u = A[k, k + 1:].copy()  # (a separate row: the update loop vectorizes)
+        for i in range(k + 1, n):
+            l = A[i, k]
+            for j in range(n - k - 1):
+                A[i, k + 1 + j] -= l * u[j]
+    return 0
 
 
 def lu_solve(lu, piv, b):
@@ -169,7 +236,12 @@ class _LUPreconditioner:
     """PETSc ``PCPYTHON`` context: the exact inverse of the assembled Jacobian (``lu_factor``)."""
 
     def setUp(self, pc):
-        self.lu, self.piv = lu_factor(pc.getOperators()[1].getDenseArray())
+        # PETSc sets the PC up again for the same matrix within a Newton iteration: the
+        # factors of an unchanged matrix are kept (a comparison is O(n^2), the LU O(n^3))
+        A = pc.getOperators()[1].getDenseArray()
+        if getattr(self, "matrix", None) is None or not np.array_equal(A, self.matrix):
+            self.matrix = A.copy()
+            self.lu, self.piv = lu_factor(A)
 
     def apply(self, pc, x, y):
         y.setArray(lu_solve(self.lu, self.piv, x.getArray(readonly=True)))
@@ -301,11 +373,43 @@ def _newton(sim, tol=1e-10, max_it=100, guess=None):
         return _newton_exact(sim, tol, max_it, guess)
 
 
+#: Globalization (docs/numerics.md, "Steady states: globalization"): the first attempt takes
+#: full Newton steps (SNES line search ``basic``) for at most this many iterations; if it
+#: does not converge, Newton starts again from the same point with the backtracking line
+#: search (``bt``), unless ``-steady_snes_linesearch_type`` chooses one line search for both.
+FULL_STEP_ITERATIONS = 30
+
+
 def _newton_exact(sim, tol, max_it, guess):
-    import petsc4py  # noqa: F401
     from petsc4py import PETSc
     prob = SteadyProblem(sim)
     x0 = _starting_point(sim, prob, guess)
+    attempts = [("basic", min(max_it, FULL_STEP_ITERATIONS)), ("bt", max_it)]
+    if PETSc.Options().hasName("steady_snes_linesearch_type"):
+        attempts = [(None, max_it)]
+    its, history = 0, []
+    for line_search, limit in attempts:
+        x, reason, n_its, hist = _snes_solve(prob, x0, tol, limit, line_search)
+        its += n_its
+        history += hist
+        r = prob.residual(x)  # with the exact (direct) sums
+        worst = float(np.max(np.abs(r))) if len(r) else 0.0
+        if reason > 0 and worst < tol * 10:
+            break
+    else:
+        raise SolverError(f"steady state: SNES did not converge (reason {reason}, {its} Newton iterations"
+                          f"{' in all, full steps then backtracking' if len(attempts) > 1 else ''}, "
+                          f"max |ln(G/Ky)| = {worst:.3g})")
+    y, delta = prob.unpack(x)
+    return {"y": y, "delta": delta, "iterations": its, "residual_norms": history, "max_relative_residual": worst,
+            "balance": energy_balance(sim, y), "line_search": line_search or "options"}
+
+
+def _snes_solve(prob, x0, tol, max_it, line_search):
+    """One Newton solve from ``x0``: ``(x, reason, iterations, residual norms)``. The SNES,
+    its dense Jacobian and the LU preconditioner are built for the solve and destroyed."""
+    import petsc4py  # noqa: F401
+    from petsc4py import PETSc
     n = prob.size
     comm = PETSc.COMM_SELF
     X = PETSc.Vec().createSeq(n, comm=comm)
@@ -325,24 +429,14 @@ def _newton_exact(sim, tol, max_it, guess):
     pc = snes.getKSP().getPC()
     pc.setType("python")
     pc.setPythonContext(_LUPreconditioner())
-    snes.setFromOptions()
+    set_from_options(snes, "steady_", {} if line_search is None else {"snes_linesearch_type": line_search})
     X.setArray(x0)
     try:
         snes.solve(None, X)
-        x = X.getArray().copy()
-        reason, its = snes.getConvergedReason(), snes.getIterationNumber()
-        r = prob.residual(x)  # with the exact (direct) sums
-        worst = float(np.max(np.abs(r))) if len(r) else 0.0
-        y, delta = prob.unpack(x)
-        balance = energy_balance(sim, y)
+        return X.getArray().copy(), snes.getConvergedReason(), snes.getIterationNumber(), history
     finally:
         for obj in (pc, snes, X, F, J):  # (pc: a Python reference must not outlive PETSc)
             obj.destroy()
-    if not (reason > 0 and worst < tol * 10):
-        raise SolverError(f"steady state: SNES did not converge (reason {reason}, {its} Newton iterations, "
-                          f"max |ln(G/Ky)| = {worst:.3g})")
-    return {"y": y, "delta": delta, "iterations": its, "residual_norms": history, "max_relative_residual": worst,
-            "balance": balance}
 
 
 def energy_balance(sim, y):

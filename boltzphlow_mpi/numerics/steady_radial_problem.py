@@ -28,6 +28,7 @@ import numpy as np
 
 from boltzphlow_mpi.errors import SolverError
 from boltzphlow_mpi.physics.analysis import diagnostics as dg
+from boltzphlow_mpi.physics.jacobian import CHUNK, rate_derivatives
 from boltzphlow_mpi.physics.transport import diffusion_conductances
 
 
@@ -169,38 +170,64 @@ class RadialSteadyProblem:
 
     def block_jacobians(self, y, T, T_out):
         """Per local cell: the dense frozen-coefficient Jacobian of the cell with its
-        neighbours held (see the module docstring); ``T``, ``T_out`` of ``rates(y)``."""
+        neighbours held (see the module docstring); ``T``, ``T_out`` of ``rates(y)``.
+
+        Structured, as for a point (docs/numerics.md, "Steady states: the structured
+        Jacobian"): with ``gain = G + T + T_out y`` and the loss rate ``K + T_out``,
+        ``dr_c/dv_j = y_j (d gain_c/dy_j / gain_c - dK_c/dy_j / (K_c + T_out_c)) - delta_cj``,
+        where only ``G``, ``K`` (through the angle averages, ``physics.jacobian``) and the
+        angular inflow from the neighbouring direction of the same cell depend on the cell's
+        own unknowns."""
         m = self.model
-        spectra, powers = m.spectra, [d.power for d in m.drives]
+        N = m.N
+        G, K = m.split(y)
+        gain = G + T + T_out * y
+        loss_rate = K + T_out
+        # index in u = (fbar, nbar) of each occupation entry (its rate row and its column) and
+        # its angle weight (u is the weighted sum over directions)
+        u_index = np.concatenate([np.tile(np.arange(N), m.Mq), N + np.tile(np.arange(N), m.Mp)])
+        weight = np.concatenate([np.repeat(m.wq, N), np.repeat(m.wp, N)])
         blocks = []
-        try:
-            for i in range(len(y)):
+        for c0 in range(0, len(y), CHUNK):
+            s = slice(c0, min(len(y), c0 + CHUNK))
+            dgf, dkf, dgn, dkn = rate_derivatives(m, y, s)
+            DG_all = np.concatenate([dgf, dgn], axis=1)  # (cells, 2N rows of u, 2N columns of u)
+            DK_all = np.concatenate([dkf, dkn], axis=1)
+            for j, i in enumerate(range(s.start, s.stop)):
                 cols = np.nonzero(self.mask[i])[0]
-                nv = len(cols)
-                if nv == 0:
+                if len(cols) == 0:
                     blocks.append(None)
                     continue
-                row = y[i:i + 1]
-                frozen = (T + T_out * y)[i:i + 1] - self.angular_inflow(row, i)
-                yv = row[0, cols]
-                h = 1e-3 * yv
-                ys = np.repeat(row, 2 * nv, axis=0)
-                idx = np.arange(nv)
-                ys[idx, cols] = yv + h
-                ys[nv + idx, cols] = yv - h
-                m.set_spectra(spectra.row(i).tile(len(ys)))
-                for d, p in zip(m.drives, powers):
-                    d.power = p[i:i + 1]
-                G, K = m.split(ys)
-                gain = G + frozen + self.angular_inflow(ys, i)
-                L = (np.log(np.maximum(gain[:, cols], 1e-300))
-                     - np.log(np.maximum((K + T_out[i:i + 1])[:, cols], 1e-300)))
-                blocks.append(((L[:nv] - L[nv:]) * (yv / (2 * h))[:, None]).T - np.eye(nv))
-        finally:
-            m.set_spectra(spectra)
-            for d, p in zip(m.drives, powers):
-                d.power = p
+                occ = cols  # unknowns are occupation entries of the row (f directions, then n)
+                sub = np.ix_(u_index[occ], u_index[occ])
+                DG = DG_all[j][sub] * weight[occ][None, :]
+                DK = DK_all[j][sub] * weight[occ][None, :]
+                DG = DG + self._angular_matrix(i, occ)
+                yv = y[i, occ]
+                g, k = gain[i, occ], loss_rate[i, occ]
+                inv_g = np.where(g > 1e-300, 1.0 / np.where(g > 1e-300, g, 1.0), 0.0)
+                inv_k = np.where(k > 1e-300, 1.0 / np.where(k > 1e-300, k, 1.0), 0.0)
+                blocks.append((DG * inv_g[:, None] - DK * inv_k[:, None]) * yv[None, :] - np.eye(len(occ)))
         return blocks
+
+    def _angular_matrix(self, i, occ):
+        """``d(angular inflow)/dy`` of cell ``i`` on the unknowns ``occ``: direction ``m`` of
+        energy ``k`` gains ``ph_ang_in[i][m, k] n_{m-1, k}``."""
+        m = self.model
+        out = np.zeros((len(occ), len(occ)))
+        if self.st is None:
+            return out
+        pos = {c: a for a, c in enumerate(occ)}
+        for a, c in enumerate(occ):
+            if c < m.nf:
+                continue
+            d, k = divmod(c - m.nf, m.N)
+            if d == 0:
+                continue
+            src = m.nf + (d - 1) * m.N + k
+            if src in pos:
+                out[a, pos[src]] = self.ph_ang_in[i][d, k]
+        return out
 
     def couplings(self, y, gain):
         """Frozen-coefficient coupling to the neighbour cells: ``(row, column, value)`` of

@@ -87,14 +87,58 @@ def derivatives(model, y):
         for k, p in zip(("dgf", "dkf", "dgn", "dkn", "dacc"), parts, strict=True):
             out[k][s] = p
     for c in range(cells if model.drives else 0):
-        spectra = model.spectra.row(c)
-        u0 = np.concatenate([fbar[c], nbar[c]])
-        steps = DRIVE_STEP * np.maximum(np.abs(u0), 1e-3)
-        with_d = _derivative(model, u0, spectra, _cell_drives(model, c), steps)
-        without = _derivative(model, u0, spectra, [], steps)
-        for k, a, b in zip(("dgf", "dkf", "dgn", "dkn", "dacc"), with_d, without, strict=True):
-            out[k][c] += a - b
+        dgf, dkf, dgn, dabs = _drive_derivative(model, fbar[c], c)
+        out["dgf"][c, :, :N] += dgf
+        out["dkf"][c, :, :N] += dkf
+        out["dgn"][c, :, :N] += dgn
+        out["dacc"][c, 2, :N] += dabs
     return out
+
+
+def rate_derivatives(model, y, cells):
+    """``d(gf, kf, gn, kn)/du`` (each (cells, N, 2N)) of the cells ``cells`` (a slice of the
+    rows ``y``, which are all of the model's cells): the rows of ``derivatives`` without the
+    accumulators (so without a collision evaluation), drives included."""
+    N = model.N
+    fbar, nbar, _ = model.unpack(y[cells])
+    parts = list(_analytic(model, fbar, nbar, np.zeros_like(fbar), cells)[:4])
+    for j, c in enumerate(range(*cells.indices(len(y))) if model.drives else ()):
+        dgf, dkf, dgn, _ = _drive_derivative(model, fbar[j], c)
+        parts[0][j, :, :N] += dgf
+        parts[1][j, :, :N] += dkf
+        parts[2][j, :, :N] += dgn
+    return parts
+
+
+def _drive_terms(model, f, c):
+    """The drives' parts of ``gf, kf, gn`` and the absorbed power of cell ``c`` for rows of
+    QP occupations ``f`` (rows, N), as ``CellKinetics.split`` adds them (the drives depend
+    on ``fbar`` alone)."""
+    rows, N = f.shape
+    spectra = model.spectra.row(c).tile(rows)
+    dg, dk, dn = np.zeros((rows, N)), np.zeros((rows, N)), np.zeros((rows, N))
+    absorbed = np.zeros(rows)
+    for d in _cell_drives(model, c):
+        absorbed = absorbed + d.add(f, spectra, model.grid, dg, dk, dn, model.phonon_weight)
+    if spectra.lhs is not None:
+        dg, dk = dg / spectra.lhs, dk / spectra.lhs
+    ev = model.evolving[c][None, :]
+    return np.where(ev, dg, 0.0), np.where(ev, dk, 0.0), dn, absorbed
+
+
+def _drive_derivative(model, f0, c):
+    """``d(gf, kf, gn)/dfbar`` (N, N) and ``d(absorbed)/dfbar`` (N,) of the drives of cell
+    ``c`` at ``f0``: central differences with relative steps ``DRIVE_STEP`` of the drive
+    terms alone (they are rational in ``f``; no collision sums are evaluated)."""
+    N = len(f0)
+    steps = DRIVE_STEP * np.maximum(np.abs(f0), 1e-3)
+    cols = np.arange(N)
+    f = np.repeat(f0[None, :], 2 * N, axis=0)
+    f[cols, cols] += steps
+    f[N + cols, cols] -= steps
+    gf, kf, gn, absorbed = _drive_terms(model, f, c)
+    diff = lambda p: ((p[:N] - p[N:]) / (2 * steps)[:, None]).T
+    return diff(gf), diff(kf), diff(gn), (absorbed[:N] - absorbed[N:]) / (2 * steps)
 
 
 def _analytic(model, fbar, nbar, kf, s):
