@@ -10,9 +10,11 @@ relative change) and, with ``gap.mode = "self-consistent"``, the gap ``Delta``. 
   (a relative residual ``(G - K y)/(G + K y)`` does, and its Jacobian becomes singular);
 * gap: the nonequilibrium gap equation of ``gap.solve_gap`` (BCS), relative.
 
-Newton's method with a line search (``SNES newtonls``), the Jacobian assembled by finite
-differences in ``v`` (dense: a 0-D problem has a few hundred unknowns) and solved by LU
-(``lu_factor``: plain numpy, so the result does not depend on BLAS threads).
+Newton's method (``SNES newtonls``: full steps first, then the backtracking line search;
+docs/numerics.md, "Steady states: globalization"), the dense Jacobian formed from the
+structure of the rates (docs/numerics.md, "Steady states: the structured Jacobian"; a 0-D
+problem has a few hundred unknowns) and solved by LU (``lu_factor``: a compiled loop, so the
+result does not depend on BLAS threads).
 The collision sums are the direct ones here (exact relative to every entry, also in the
 cold tail where the FFT sums are noise; docs/numerics.md, "Precision").
 PETSc options with the prefix ``steady_`` override it (``-steady_snes_type``,
@@ -29,6 +31,7 @@ from boltzphlow_mpi.numerics.petsc_options import set_from_options
 from boltzphlow_mpi.numerics.steady_common import exact_sums, newton_snes
 from boltzphlow_mpi.physics.energy_grid import cell_spectra
 from boltzphlow_mpi.physics.gap.bcs import _log_ratio, gap_residual
+from boltzphlow_mpi.physics.jacobian import derivatives
 
 
 class SteadyProblem:
@@ -117,7 +120,6 @@ class SteadyProblem:
         collision evaluation), the escape and the drives. The gap row is analytic in the
         occupations (``d/df_k`` of the gap equation is ``-2 h phi_k / Delta``); the gap
         column is a central difference of the residual (the spectra depend on ``Delta``)."""
-        from boltzphlow_mpi.physics.jacobian import derivatives
         n, nv = self.size, len(self.idx)
         y, delta = self.unpack(x)
         self.set_gap(delta)
@@ -157,7 +159,7 @@ class SteadyProblem:
         return column
 
     def jacobian_fd(self, x, r0=None, rel_step=1e-3):
-        """``dr/dv`` by differences (the check of ``jacobian``, and the solver before issue 14):
+        """``dr/dv`` by differences (the check of ``jacobian``, and the Jacobian the solver used before it):
         ``r = (ln G - ln K) - v``, the ``-v`` part is the identity, the rest by central
         differences in ``y`` with ``h_j = rel_step y_j`` (``G`` and ``K`` are quadratic in
         the occupations apart from the drives' normalisation, so the differences are exact up
