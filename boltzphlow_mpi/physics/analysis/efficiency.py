@@ -35,7 +35,9 @@ from boltzphlow_mpi.physics.collisions import conv
 
 def pair_rates(model, y):
     """Per cell and phonon mode: phonons made by recombination (numbers per unit time,
-    weighted), and the break-before-escape probability ``p``; rows of ``y`` are states."""
+    weighted), the break-before-escape probability ``p``, the pair-breaking rate per phonon
+    ``1/tau_B`` (zero off the pair support), the pair support and the number weight
+    ``4 W h Omega^2``; rows of ``y`` are states."""
     fbar, nbar, _ = model.unpack(y)
     kern, sp, grid = model.kernel, model.spectra, model.grid
     a, b = sp.rho * fbar, sp.phi * fbar
@@ -50,7 +52,7 @@ def pair_rates(model, y):
     lost = breaking + model.escape
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(lost > 0, breaking / np.where(lost > 0, lost, 1.0), 0.0)
-    return {"made": made, "p_break": p}
+    return {"made": made, "p_break": p, "breaking": breaking, "pair": pair, "weight": weight}
 
 
 def generation_efficiency(model, y, absorbed_power):
@@ -66,3 +68,25 @@ def generation_efficiency(model, y, absorbed_power):
         trapping = np.sum(extra * p, axis=1) / np.sum(extra * (1.0 - p), axis=1)
         eta = np.asarray(model.delta) * gamma_gen / np.asarray(absorbed_power, float)
     return {"eta": eta, "gamma_rec": gamma_rec, "gamma_gen": gamma_gen, "trapping": trapping}
+
+
+def averaged_trapping_efficiency(model, y, absorbed_power):
+    """``eta`` with the trapping correction of one averaged pair-breaking rate (the
+    convention of the thin-film solver nestfsss; docs/physics.md, "eta under phonon
+    trapping"), per cell: ``Delta (Gamma_rec - 2 B N_2D,bath) / (1 + B tau_esc) / P_abs``
+    with ``Gamma_rec`` all recombinations (QPs per unit time), ``N_2D,bath`` the bath's
+    phonon number above ``2 Delta`` and ``B`` the pair-breaking rate ``1/tau_B(Omega)``
+    averaged over the state's phonons above ``2 Delta``, weighted by their number. For
+    comparison only: ``generation_efficiency`` resolves ``tau_B(Omega)`` mode by mode."""
+    nbar = model.unpack(y)[1]
+    rates = pair_rates(model, y)
+    weight, pair = rates["weight"], rates["pair"]
+    number = np.sum(weight * nbar * pair, axis=1)
+    bath = np.broadcast_to(model.unpack(model.reference_state)[1], nbar.shape)
+    number_bath = np.sum(weight * bath * pair, axis=1)
+    gamma_rec = 2.0 * np.sum(rates["made"], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        B = np.sum(weight * nbar * rates["breaking"], axis=1) / number
+        tau_esc = 1.0 / model.escape_rate
+        net = (gamma_rec - 2.0 * B * number_bath) / (1.0 + B * tau_esc)
+        return np.asarray(model.delta) * net / np.asarray(absorbed_power, float)
