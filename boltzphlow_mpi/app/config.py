@@ -373,14 +373,12 @@ def read_toml(path):
 
 
 def from_dict(raw, sets=()):
-    """The ``Config`` of the tables ``raw`` with ``--set`` items ``sets`` (``section.key=value``)
-    applied."""
+    """The ``Config`` of the tables ``raw`` with ``--set`` items ``sets`` (``section.key=value``
+    or ``drive.I.key=value``) applied."""
     raw = copy.deepcopy(raw)
     for item in sets:
         section, key, value = overrides.parse_override(item)
-        if not isinstance(raw.setdefault(section, {}), dict):
-            raise InputError(f"[{section}]", raw[section], "a table of keys")
-        raw[section][key] = value
+        raw = overrides.set_key(raw, f"{section}.{key}", value)  # (drive.I.key too)
     return typed(validate(raw))
 
 

@@ -587,3 +587,14 @@ def test_fuzzed_toml_text_loads_or_raises_input_error(tmp_path, data):
     else:
         assert cfg.time.t_end_ns > 0
         assert tomllib.loads(data.decode())  # it was valid TOML after all
+
+
+def test_set_reaches_a_drive_table_by_its_index():
+    """``--set drive.I.key=value`` sets a key of the I-th [[drive]] (as a sweep's --param);
+    an index the job does not have is an error naming the item."""
+    raw = jobs.table("driven")
+    cfg = from_dict(raw, sets=["drive.0.power_W_per_um3=3e-18", "time.t_end_ns=2.0"])
+    assert cfg.drive[0].power_W_per_um3 == 3e-18 and cfg.time.t_end_ns == 2.0
+    with pytest.raises(InputError) as err:
+        from_dict(raw, sets=["drive.5.power_W_per_um3=1e-18"])
+    assert "drive.5.power_W_per_um3" in str(err.value) and "drive index below 1" in str(err.value)

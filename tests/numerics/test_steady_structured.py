@@ -182,3 +182,26 @@ def test_eta_under_trapping_and_the_averaged_trapping_correction():
     assert 0.3 < etas[5.0, 1e4][0] < 0.5 and etas[5.0, 1e6][0] < 0.02
     eta, averaged, _ = etas[10.0, 5.0]
     assert 0.03 < (eta - averaged) / eta < 0.05
+
+
+@pytest.mark.slow
+def test_eta_is_the_long_time_limit_of_the_transient():
+    """Photons at 5 Delta_0, 5 tau_pb, h = Delta_0/16: a transient from the bath state (bdf,
+    direct sums, rtol 1e-6; independent of Newton) reaches the steady state's eta within
+    1e-5 after 1e9 ns (the QP recombination time at T* ~ 180 mK is tens of milliseconds)."""
+    from boltzphlow_mpi.physics.analysis.efficiency import generation_efficiency
+    steady_eta = solve(nest(h=1 / 16))["eta"]
+    raw = {
+        "material": {"name": "Al", "tc_K": 1.184134620669044, "delta0_meV": 0.18, "tau0_ns": 438.0,
+                     "tau0_phonon_ns": 0.270340501202255, "debye_meV": 36.19279608, "n0_per_eV_um3": 1.74e10},
+        "bath": {"temperature_over_tc": 0.1},
+        "grid": {"energy_step_over_delta0": 1 / 16, "energy_max_over_delta0": 12.0, "kernel": "direct"},
+        "phonon_escape": {"tau_ns": 5 * TAU_PB_NS, "only_subgap": False},
+        "drive": [{"kind": "photon", "energy_over_delta0": 5.0, "power_W_per_um3": 2.0e-19}],
+        "time": {"t_end_ns": 1e9, "method": "bdf", "rtol": 1e-6},
+    }
+    sim = Simulation(config.from_dict(raw), Parallel())
+    sim.advance_to(1e9 / sim.units.tau0_ns)
+    absorbed = steady.energy_balance(sim, sim.y[:1])["absorbed"]
+    eta = generation_efficiency(sim.model, sim.y[:1], absorbed)["eta"][0]
+    assert abs(eta - steady_eta) < 1e-5 and 0.55 < eta < 0.6
