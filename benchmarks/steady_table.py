@@ -1,7 +1,7 @@
 """The steady-state table of issue 14 at production resolution, new solver against old, in one run
 (serial).
 
-Problem (the nestfsss constants of issue 14, ``config``): 0-D Al, bath 0.1 T_c, fixed BCS
+Problem (the nestfsss constants of issue 14, tests/jobs/nestfsss.toml, ``config``): 0-D Al, bath 0.1 T_c, fixed BCS
 gap, h = Delta_0/32 (``--h`` 0.03125), E_max = 12 Delta_0, a photon drive of 2e-19 W/um^3,
 every phonon mode escaping with tau_l = k tau_pb (tau_pb = 1.44639825/5 ns). Cases
 (photon energy in Delta_0, k): ``CASES``. Each case: a ``Simulation`` from the config dict,
@@ -26,6 +26,7 @@ not this run).
     python benchmarks/steady_table.py [--h 0.03125] [--old 5:5,10:50] [--json out.json]
 """
 import contextlib
+import os
 import sys
 import time
 
@@ -35,7 +36,10 @@ import boltzphlow_mpi as bp
 from boltzphlow_mpi.errors import SolverError
 
 import _common  # noqa: F401
-from _common import arg, dump
+from _common import ROOT, arg, dump
+
+sys.path.insert(0, os.path.join(ROOT, "tests"))  # the jobs of the tests (tests/jobs)
+import jobs
 
 #: tau_l = k tau_pb; phonon_escape.tau_ns = 1.44639825 ns is 5 tau_pb
 TAU_PB_NS = 1.44639825 / 5
@@ -63,16 +67,10 @@ def key(photon, k):
 
 
 def config(photon, k, h):
-    """The job of issue 14 (nestfsss constants) for photons at ``photon`` Delta_0 and
-    tau_l = ``k`` tau_pb, energy step ``h`` Delta_0."""
-    return {"material": {"name": "Al", "tc_K": 1.184134620669044, "delta0_meV": 0.18, "tau0_ns": 438.0,
-                         "tau0_phonon_ns": 0.270340501202255, "debye_meV": 36.19279608, "n0_per_eV_um3": 1.74e10},
-            "bath": {"temperature_over_tc": 0.1},
-            "grid": {"energy_step_over_delta0": h, "energy_max_over_delta0": 12.0},
-            "phonon_escape": {"tau_ns": k * TAU_PB_NS, "only_subgap": False},
-            "drive": [{"kind": "photon", "energy_over_delta0": float(photon), "power_W_per_um3": 2.0e-19}],
-            "solve": {"mode": "steady"},
-            "time": {"t_end_ns": 1.0}}
+    """The job of issue 14 (tests/jobs/nestfsss.toml, nestfsss constants) for photons at
+    ``photon`` Delta_0 and tau_l = ``k`` tau_pb, energy step ``h`` Delta_0."""
+    return jobs.table("nestfsss", drive__0__energy_over_delta0=float(photon), phonon_escape__tau_ns=k * TAU_PB_NS,
+                      grid__energy_step_over_delta0=h)
 
 
 @contextlib.contextmanager

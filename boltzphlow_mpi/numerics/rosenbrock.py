@@ -126,7 +126,6 @@ class CellLinearization:
         x[:, nf + nn:] = (r[:, nf + nn:] + acc) / s
         return x
 
-
     def _rows(self, ubar):
         """The derivative rows applied to the angle averages ``ubar`` of a vector: the changes
         of ``(gf, kf, gn, kn, accumulators)``, each (cells, N) (the last (cells, A))."""

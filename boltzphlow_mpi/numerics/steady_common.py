@@ -17,6 +17,17 @@ def exact_sums(sim):
     return m.using_kernel(CollisionKernel(m.grid, sim.tau_ratio, sim.delta0, method="direct"))
 
 
+def log_balance_jacobian(dgain, dloss_rate, gain, loss_rate, y):
+    """``dr/dv`` of ``r = ln(gain) - ln(loss_rate) - v`` on unknowns ``v = ln y``, from the
+    derivatives of the gain and of the loss rate with respect to ``y`` (rows: residuals,
+    columns: unknowns): ``y_j (dgain_i/dy_j / gain_i - dloss_i/dy_j / loss_i) - delta_ij``
+    (docs/numerics.md, "Steady states: the structured Jacobian"). The residual's logarithm
+    is clamped at 1e-300, so a row at or below it has no slope there."""
+    inv_g = np.where(gain > 1e-300, 1.0 / np.where(gain > 1e-300, gain, 1.0), 0.0)
+    inv_k = np.where(loss_rate > 1e-300, 1.0 / np.where(loss_rate > 1e-300, loss_rate, 1.0), 0.0)
+    return (dgain * inv_g[:, None] - dloss_rate * inv_k[:, None]) * y[None, :] - np.eye(len(y))
+
+
 def newton_snes(comm, residual, F, J, P, form_jacobian, tol, max_it):
     """A ``newtonls`` SNES on ``residual(x)`` (non-finite entries count as 1e3) with options
     prefix ``steady_``, absolute tolerance ``tol / 100`` on the residual norm and the norms

@@ -28,7 +28,7 @@ import numpy as np
 from boltzphlow_mpi.errors import SolverError
 from boltzphlow_mpi.jit import njit
 from boltzphlow_mpi.numerics.petsc_options import set_from_options
-from boltzphlow_mpi.numerics.steady_common import exact_sums, newton_snes
+from boltzphlow_mpi.numerics.steady_common import exact_sums, log_balance_jacobian, newton_snes
 from boltzphlow_mpi.physics.energy_grid import cell_spectra
 from boltzphlow_mpi.physics.gap.bcs import _log_ratio, gap_residual
 from boltzphlow_mpi.physics.jacobian import derivatives
@@ -131,13 +131,9 @@ class SteadyProblem:
         pos = np.where(self.idx < nf, self.idx, self.idx - nf + N)
         DG = np.concatenate([d["dgf"][0], d["dgn"][0]])[np.ix_(pos, pos)]
         DK = np.concatenate([d["dkf"][0], d["dkn"][0]])[np.ix_(pos, pos)]
-        g, k = G[0, self.idx], K[0, self.idx]
         yv = y[0, self.idx]
-        # (the residual's log is clamped at 1e-300: no slope below it)
-        inv_g = np.where(g > 1e-300, 1.0 / np.where(g > 1e-300, g, 1.0), 0.0)
-        inv_k = np.where(k > 1e-300, 1.0 / np.where(k > 1e-300, k, 1.0), 0.0)
         J = np.zeros((n, n))
-        J[:nv, :nv] = (DG * inv_g[:, None] - DK * inv_k[:, None]) * yv[None, :] - np.eye(nv)
+        J[:nv, :nv] = log_balance_jacobian(DG, DK, G[0, self.idx], K[0, self.idx], yv)
         if self.self_consistent:
             s = self.sim
             phi = cell_spectra(s.grid, np.array([delta]), s.gamma).phi[0]

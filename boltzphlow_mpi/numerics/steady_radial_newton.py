@@ -141,11 +141,11 @@ def _assemble_preconditioner(prob, mf, x, Pm):
     residual there becomes the base of the matrix-free products."""
     from petsc4py import PETSc
     y = prob.unpack(x)
-    gain, loss, T, T_out = prob.rates(y)  # once: the base of the products, blocks and couplings
-    mf.set_base(x, prob.log_balance(gain, loss))
+    gain, loss_rate = prob.rates(y)  # once: the base of the products, blocks and couplings
+    mf.set_base(x, prob.log_balance(gain, loss_rate * y))
     Pm.zeroEntries()
     start = Pm.getOwnershipRange()[0]
-    for i, block in enumerate(prob.block_jacobians(y, T, T_out)):
+    for i, block in enumerate(prob.block_jacobians(y, gain, loss_rate)):
         if block is not None:
             idx = start + prob.offsets[i] + np.arange(len(block), dtype=PETSc.IntType)
             Pm.setValues(idx, idx, block.ravel())

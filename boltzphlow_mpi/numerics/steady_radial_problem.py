@@ -27,6 +27,7 @@ phonon inflow (``couplings``; the MUSCL correction is left to the matrix-free pr
 import numpy as np
 
 from boltzphlow_mpi.errors import SolverError
+from boltzphlow_mpi.numerics.steady_common import log_balance_jacobian
 from boltzphlow_mpi.physics.analysis import diagnostics as dg
 from boltzphlow_mpi.physics.jacobian import CHUNK, rate_derivatives
 from boltzphlow_mpi.physics.transport import diffusion_conductances
@@ -153,36 +154,32 @@ class RadialSteadyProblem:
         return np.log(np.maximum(y[self.mask], 1e-300))
 
     def rates(self, y):
-        """``(gain, loss, T, T_out)`` of the local rows ``y`` (collective), rows like ``y``:
-        ``gain = G + T + T_out y``, ``loss = (K + T_out) y`` (``dy/dt = gain - loss``)."""
+        """``(gain, loss_rate)`` of the local rows ``y`` (collective), rows like ``y``:
+        ``gain = G + T + T_out y``, ``loss_rate = K + T_out`` (``dy/dt = gain - loss_rate y``)."""
         G, K = self.model.split(y)
         T, T_out, _ = self.transport(y)
-        gain = G + T + T_out * y
-        return gain, (K + T_out) * y, T, T_out
+        return G + T + T_out * y, K + T_out
 
     def log_balance(self, gain, loss):
         """``ln(gain) - ln(loss)`` on the unknowns (the residual, see the module docstring)."""
         return np.log(np.maximum(gain[self.mask], 1e-300)) - np.log(np.maximum(loss[self.mask], 1e-300))
 
     def residual(self, x):
-        gain, loss, _, _ = self.rates(self.unpack(x))
-        return self.log_balance(gain, loss)
+        y = self.unpack(x)
+        gain, loss_rate = self.rates(y)
+        return self.log_balance(gain, loss_rate * y)
 
-    def block_jacobians(self, y, T, T_out):
+    def block_jacobians(self, y, gain, loss_rate):
         """Per local cell: the dense frozen-coefficient Jacobian of the cell with its
-        neighbours held (see the module docstring); ``T``, ``T_out`` of ``rates(y)``.
+        neighbours held (see the module docstring); ``gain``, ``loss_rate`` of ``rates(y)``.
 
         Structured, as for a point (docs/numerics.md, "Steady states: the structured
-        Jacobian"): with ``gain = G + T + T_out y`` and the loss rate ``K + T_out``,
-        ``dr_c/dv_j = y_j (d gain_c/dy_j / gain_c - dK_c/dy_j / (K_c + T_out_c)) - delta_cj``,
-        where only ``G``, ``K`` (through the angle averages, ``physics.jacobian``) and the
-        angular inflow from the neighbouring direction of the same cell depend on the cell's
-        own unknowns."""
+        Jacobian"): with ``gain = G + T + T_out y`` and the loss rate ``K + T_out``, only
+        ``G``, ``K`` (through the angle averages, ``physics.jacobian``) and the angular
+        inflow from the neighbouring direction of the same cell depend on the cell's own
+        unknowns."""
         m = self.model
         N = m.N
-        G, K = m.split(y)
-        gain = G + T + T_out * y
-        loss_rate = K + T_out
         # index in u = (fbar, nbar) of each occupation entry (its rate row and its column) and
         # its angle weight (u is the weighted sum over directions)
         u_index = np.concatenate([np.tile(np.arange(N), m.Mq), N + np.tile(np.arange(N), m.Mp)])
@@ -194,20 +191,14 @@ class RadialSteadyProblem:
             DG_all = np.concatenate([dgf, dgn], axis=1)  # (cells, 2N rows of u, 2N columns of u)
             DK_all = np.concatenate([dkf, dkn], axis=1)
             for j, i in enumerate(range(s.start, s.stop)):
-                cols = np.nonzero(self.mask[i])[0]
-                if len(cols) == 0:
+                occ = np.nonzero(self.mask[i])[0]  # the unknowns: occupation entries of the row
+                if len(occ) == 0:
                     blocks.append(None)
                     continue
-                occ = cols  # unknowns are occupation entries of the row (f directions, then n)
                 sub = np.ix_(u_index[occ], u_index[occ])
-                DG = DG_all[j][sub] * weight[occ][None, :]
+                DG = DG_all[j][sub] * weight[occ][None, :] + self._angular_matrix(i, occ)
                 DK = DK_all[j][sub] * weight[occ][None, :]
-                DG = DG + self._angular_matrix(i, occ)
-                yv = y[i, occ]
-                g, k = gain[i, occ], loss_rate[i, occ]
-                inv_g = np.where(g > 1e-300, 1.0 / np.where(g > 1e-300, g, 1.0), 0.0)
-                inv_k = np.where(k > 1e-300, 1.0 / np.where(k > 1e-300, k, 1.0), 0.0)
-                blocks.append((DG * inv_g[:, None] - DK * inv_k[:, None]) * yv[None, :] - np.eye(len(occ)))
+                blocks.append(log_balance_jacobian(DG, DK, gain[i, occ], loss_rate[i, occ], y[i, occ]))
         return blocks
 
     def _angular_matrix(self, i, occ):

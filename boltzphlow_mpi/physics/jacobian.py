@@ -5,17 +5,12 @@ exact (docs/numerics.md, "The exact Jacobian of a cell").
 collision coefficients of the QPs (``A``, ``B``) are bilinear, one QP factor times one
 phonon factor; those of the phonons (``A'``, ``B'``) are quadratic in the QP occupations
 and do not depend on ``nbar``; the energy transfer to the phonons is ``sum x (A - (A + B)
-fbar)``. Along one unknown ``u_j`` every entry of ``G`` and ``K`` is therefore a polynomial
-of degree at most two, and the central difference
-
-    dG/du_j = [G(u + s e_j) - G(u - s e_j)] / (2 s)
-
-is exact for any step ``s``. The steps are of order one (``s = 1/4`` of an occupation), not
-the tiny relative steps of a finite-difference Jacobian, so the FFT round-off of the sums
-(about ``eps`` of the largest rate) is not divided by a tiny number: each entry is exact to
-about ``eps`` times the scale of its block, cold tails included. The drives are rational in
-``f`` (their strength is normalised to the absorbed power); their part is added by central
-differences with small steps.
+fbar)``. Their derivatives are formed analytically (``collision_derivatives``: Toeplitz and
+Hankel matrices of the other factor, no differences of sums), so each entry is exact to
+about ``eps`` times the scale of its block, cold tails included (the tests check them
+against central differences with steps of order one, exact for these polynomials). The
+drives are rational in ``f`` (their strength is normalised to the absorbed power); their
+part is added by central differences of the drive terms alone, with small steps.
 
 The coefficients are evaluated without clipping (``clip=False``): the clip of FFT
 round-off below zero is not a polynomial.
@@ -26,38 +21,8 @@ import numpy as np
 
 from boltzphlow_mpi.physics.collision_derivatives import coefficient_derivatives
 
-STEP = 0.25          # the polynomial step (occupation units)
 DRIVE_STEP = 1e-6    # relative step of the drives' central differences
 CHUNK = 16           # cells whose analytic derivatives are formed together (memory ~ 30 CHUNK N^2)
-
-
-def _blocks(model, u, spectra, drives):
-    """``G``, ``K`` of the averaged variables for rows ``u`` (rows, 2N) of one cell:
-    ``(gf, kf, gn, kn, acc)`` with ``acc`` the accumulator gains (rows, 3)."""
-    N, rows = model.N, len(u)
-    y = model.pack(u[:, :N], u[:, N:], 0.0)
-    saved = model.spectra, model.drives
-    model.set_spectra(spectra.tile(rows))
-    model.drives = drives
-    try:
-        G, K = model.split(y, clip=False)
-    finally:
-        model.drives = saved[1]
-        model.set_spectra(saved[0])
-    nf, nn = model.nf, model.nn
-    return G[:, :N], K[:, :N], G[:, nf:nf + N], K[:, nf:nf + N], G[:, nf + nn:]
-
-
-def _derivative(model, u0, spectra, drives, steps):
-    """``d(gf, kf, gn, kn, acc)/du`` at ``u0`` (2N,) by central differences with ``steps``
-    (2N,), each (outputs, 2N); all columns in one batch."""
-    n = len(u0)
-    cols = np.arange(n)
-    u = np.repeat(u0[None, :], 2 * n, axis=0)
-    u[cols, cols] += steps
-    u[n + cols, cols] -= steps
-    parts = _blocks(model, u, spectra, drives)
-    return [((p[:n] - p[n:]) / (2 * steps)[:, None]).T for p in parts]
 
 
 def _cell_drives(model, c):
@@ -83,15 +48,9 @@ def derivatives(model, y):
     out["dacc"] = np.zeros((cells, len(model.ACCUMULATORS), 2 * N))
     for c0 in range(0, cells, CHUNK):
         s = slice(c0, min(cells, c0 + CHUNK))
-        parts = _analytic(model, fbar[s], nbar[s], K[s, :N], s)
+        parts = _with_drives(model, fbar[s], nbar[s], K[s, :N], s)
         for k, p in zip(("dgf", "dkf", "dgn", "dkn", "dacc"), parts, strict=True):
             out[k][s] = p
-    for c in range(cells if model.drives else 0):
-        dgf, dkf, dgn, dabs = _drive_derivative(model, fbar[c], c)
-        out["dgf"][c, :, :N] += dgf
-        out["dkf"][c, :, :N] += dkf
-        out["dgn"][c, :, :N] += dgn
-        out["dacc"][c, 2, :N] += dabs
     return out
 
 
@@ -99,15 +58,21 @@ def rate_derivatives(model, y, cells):
     """``d(gf, kf, gn, kn)/du`` (each (cells, N, 2N)) of the cells ``cells`` (a slice of the
     rows ``y``, which are all of the model's cells): the rows of ``derivatives`` without the
     accumulators (so without a collision evaluation), drives included."""
-    N = model.N
     fbar, nbar, _ = model.unpack(y[cells])
-    parts = list(_analytic(model, fbar, nbar, np.zeros_like(fbar), cells)[:4])
-    for j, c in enumerate(range(*cells.indices(len(y))) if model.drives else ()):
-        dgf, dkf, dgn, _ = _drive_derivative(model, fbar[j], c)
-        parts[0][j, :, :N] += dgf
-        parts[1][j, :, :N] += dkf
-        parts[2][j, :, :N] += dgn
-    return parts
+    return _with_drives(model, fbar, nbar, np.zeros_like(fbar), cells)[:4]
+
+
+def _with_drives(model, fbar, nbar, kf, s):
+    """``_analytic`` of the cells ``s`` plus the drives' part (``_drive_derivative``)."""
+    N = model.N
+    dgf, dkf, dgn, dkn, dacc = _analytic(model, fbar, nbar, kf, s)
+    for j, c in enumerate(range(*s.indices(len(model.delta))) if model.drives else ()):
+        gf, kf_d, gn, absorbed = _drive_derivative(model, fbar[j], c)
+        dgf[j, :, :N] += gf
+        dkf[j, :, :N] += kf_d
+        dgn[j, :, :N] += gn
+        dacc[j, 2, :N] += absorbed
+    return dgf, dkf, dgn, dkn, dacc
 
 
 def _drive_terms(model, f, c):

@@ -18,6 +18,8 @@ from boltzphlow_mpi.numerics import steady_point as steady
 from boltzphlow_mpi.numerics.steady_common import exact_sums
 from boltzphlow_mpi.parallel.comm import Parallel
 
+import jobs
+
 TAU_PB_NS = 1.44639825 / 5
 
 
@@ -27,19 +29,11 @@ def _petsc():
     petsc4py.init([])
 
 
-def nest(photon=5.0, tau_pb=5.0, h=1 / 32, gap="fixed"):
-    """The issue-14 job: photons at ``photon`` Delta_0, tau_l = ``tau_pb`` tau_pb, grid step ``h`` Delta_0."""
-    raw = {
-        "material": {"name": "Al", "tc_K": 1.184134620669044, "delta0_meV": 0.18, "tau0_ns": 438.0,
-                     "tau0_phonon_ns": 0.270340501202255, "debye_meV": 36.19279608, "n0_per_eV_um3": 1.74e10},
-        "bath": {"temperature_over_tc": 0.1},
-        "grid": {"energy_step_over_delta0": h, "energy_max_over_delta0": 12.0},
-        "gap": {"mode": gap},
-        "phonon_escape": {"tau_ns": tau_pb * TAU_PB_NS, "only_subgap": False},
-        "drive": [{"kind": "photon", "energy_over_delta0": photon, "power_W_per_um3": 2.0e-19}],
-        "solve": {"mode": "steady"},
-        "time": {"t_end_ns": 1.0},
-    }
+def nest(photon=5.0, tau_pb=5.0, h=1 / 32, gap="fixed", **changes):
+    """The issue-14 job (tests/jobs/nestfsss.toml): photons at ``photon`` Delta_0, tau_l =
+    ``tau_pb`` tau_pb, grid step ``h`` Delta_0; ``changes`` as ``jobs.table`` takes them."""
+    raw = jobs.table("nestfsss", drive__0__energy_over_delta0=photon, phonon_escape__tau_ns=tau_pb * TAU_PB_NS,
+                     grid__energy_step_over_delta0=h, gap__mode=gap, **changes)
     return Simulation(config.from_dict(raw), Parallel())
 
 
@@ -144,8 +138,9 @@ def test_radial_preconditioner_blocks_match_finite_differences():
         prob = RadialSteadyProblem(sim)
         y = prob.y0.copy()
         y[prob.mask] *= np.exp(0.05 * np.random.default_rng(1).standard_normal(int(prob.mask.sum())))
-        _, _, T, T_out = prob.rates(y)
-        for got, ref in zip(prob.block_jacobians(y, T, T_out), _fd_blocks(prob, y, T, T_out), strict=True):
+        T, T_out, _ = prob.transport(y)
+        gain, loss_rate = prob.rates(y)
+        for got, ref in zip(prob.block_jacobians(y, gain, loss_rate), _fd_blocks(prob, y, T, T_out), strict=True):
             assert np.max(np.abs(got - ref)) < 1e-8 * np.max(np.abs(ref))
 
 
@@ -191,16 +186,8 @@ def test_eta_is_the_long_time_limit_of_the_transient():
     1e-5 after 1e9 ns (the QP recombination time at T* ~ 180 mK is tens of milliseconds)."""
     from boltzphlow_mpi.physics.analysis.efficiency import generation_efficiency
     steady_eta = solve(nest(h=1 / 16))["eta"]
-    raw = {
-        "material": {"name": "Al", "tc_K": 1.184134620669044, "delta0_meV": 0.18, "tau0_ns": 438.0,
-                     "tau0_phonon_ns": 0.270340501202255, "debye_meV": 36.19279608, "n0_per_eV_um3": 1.74e10},
-        "bath": {"temperature_over_tc": 0.1},
-        "grid": {"energy_step_over_delta0": 1 / 16, "energy_max_over_delta0": 12.0, "kernel": "direct"},
-        "phonon_escape": {"tau_ns": 5 * TAU_PB_NS, "only_subgap": False},
-        "drive": [{"kind": "photon", "energy_over_delta0": 5.0, "power_W_per_um3": 2.0e-19}],
-        "time": {"t_end_ns": 1e9, "method": "bdf", "rtol": 1e-6},
-    }
-    sim = Simulation(config.from_dict(raw), Parallel())
+    sim = nest(h=1 / 16, solve__mode=None, grid__kernel="direct", time__t_end_ns=1e9, time__method="bdf",
+               time__rtol=1e-6)
     sim.advance_to(1e9 / sim.units.tau0_ns)
     absorbed = steady.energy_balance(sim, sim.y[:1])["absorbed"]
     eta = generation_efficiency(sim.model, sim.y[:1], absorbed)["eta"][0]
