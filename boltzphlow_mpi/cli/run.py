@@ -115,7 +115,8 @@ def add_parsers(sub):
     r.add_argument("config", help="TOML configuration file (docs/config.md)")
     r.add_argument("-o", "--output", help="HDF5 output file (default: [output] path)")
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="override a config key (TOML value syntax); repeatable")
+                   help="override a config key (TOML value syntax): section.key or drive.I.key "
+                        "(a key of the I-th [[drive]]); repeatable")
     r.add_argument("--force", action="store_true", help="overwrite an existing output file")
     _verbosity(r)
     r.set_defaults(func=cmd_run)
