@@ -4,7 +4,7 @@ Serial parts run with this interpreter, MPI parts through the ``.venv/bin/mpirun
 wrapper with ``-n 1`` and ``-n 2``, each as a subprocess writing JSON. Every ratio in the
 report is formed from numbers measured in this one invocation. About 9 to 12 minutes on 2 cores
 (4 to 5 of them in steady_vs_transient.py, whose transient with the direct collision sums is slow;
-1.5 to 2 in steady_table.py).
+1.5 to 2 in steady_table.py, 3 in nestfsss_side_by_side.py when Octave and nestfsss are there).
 
     python benchmarks/report.py [--out docs/performance.md] [--keep-json DIR]
 """
@@ -95,6 +95,7 @@ def main():
     R["ode"] = run(tmp, "vs_lsoda", "vs_lsoda.py", ["--t-end", 30, "--interval", 1])
     R["svt"] = run(tmp, "steady_vs_transient", "steady_vs_transient.py", timeout=1800)
     R["steady"] = run(tmp, "steady_table", "steady_table.py", timeout=1800)
+    R["nestfsss"] = run(tmp, "nestfsss_side_by_side", "nestfsss_side_by_side.py", timeout=3600)
     R["e1"] = run(tmp, "stiff_e1", "stiff_e1.py", timeout=1800)
     R["point"] = run(tmp, "point_methods", "point_methods.py", timeout=1800)
     e2_args = ["--window", 10] + (["--reference", E2_REFERENCE] if os.path.exists(E2_REFERENCE) else [])
@@ -351,6 +352,7 @@ def render(R, elapsed, load0, load1):
     # -- steady state vs transient
     L.extend(render_steady_vs_transient(R["svt"]))
     L.extend(render_steady_table(R["steady"]))
+    L.extend(render_nestfsss(R["nestfsss"]))
     L.extend(render_stiff_e1(R["e1"]))
     L.extend(render_point_methods(R["point"]))
     L.extend(render_sphere_e2(R["e2"]))
@@ -503,7 +505,7 @@ def render_steady_table(r):
           f"{', '.join(case(k) for k in r['old_cases']) or 'no case'} only. Wall times: the steady solve alone "
           f"(after a {g(r['warmup_s'])} s warm-up solve on a coarse grid).\n"),
          ("| case | new: wall (s) | new: iterations | new: line search | new: eta | old (this run): wall (s) | "
-          "old: iterations | old: eta | old / new wall | issue 14 text, old solver (loaded machine, not this run) |"),
+          "old: iterations | old: eta | old / new wall | issue 14 text, old solver (loaded machine, not this run; eta before the photon-drive fix) |"),
          "|---|---:|---:|---|---:|---:|---:|---:|---:|---|"]
     for c in cases:
         cells = []
@@ -547,8 +549,45 @@ def render_steady_table(r):
     if ratios:
         text += (f"The old/new ratios ({', '.join(f'{x:.3g}x' for x in ratios)}) are from this one run, both "
                  "solvers in the same process; the last column is the issue's text, measured on a loaded machine, "
-                 "for reference only.")
+                 "for reference only; its eta is of the photon drive with the phonon's pair-breaking coherence "
+                 "factor, corrected since ([physics.md](physics.md#drives-issue-6)).")
     L.append(text + "\n")
+    return L
+
+
+def render_nestfsss(r):
+    """The section of ``benchmarks/nestfsss_side_by_side.py`` (markdown lines)."""
+    L = ["## Side by side with nestfsss (issue 14)\n"]
+    intro = ("`benchmarks/nestfsss_side_by_side.py`, serial, in this one run: the cases of issue 14 that the "
+             "thin-film solver nestfsss (Guruswamy, Goldie and Withington 2014; MATLAB under Octave, its own driver "
+             "`run_case.m`, its default 1.8 ueV bins) converges on, and ours on the same job at h = "
+             f"Delta_0/{1 / r['step_over_delta0']:.3g}. Case: (photon energy in Delta_0, tau_l / tau_pb). ")
+    if "skipped" in r:
+        L.append(intro + f"**Skipped in this run**: {r['skipped']}.\n")
+        return L
+    L.append(intro + "Wall times of the steady solves as each code times them (nestfsss's own `t_solve`; "
+             "the whole Octave process in brackets); eta averaged: nestfsss's trapping correction evaluated on our "
+             "state ([validation.md](validation.md#steady-state-eta-against-nestfsss)).\n")
+    L.append("| case | ours: wall (s) | ours: iterations | nestfsss: wall (s) | nestfsss / ours | ours: eta | "
+             "ours: eta averaged | nestfsss: eta | ours: N_qp (um^-3) | nestfsss: N_qp (um^-3) |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for c in r["cases"]:
+        o, n = c["ours"], c["nestfsss"]
+        if "error" in n:
+            tail = [f"failed: {n['error']}", "-", f"{o['eta']:.4f}", f"{o['eta_averaged']:.5f}", "-",
+                    f"{o['qp_number_per_um3']:.4g}", "-"]
+        else:
+            conv = "" if n.get("conv", 1) else " (not converged)"
+            tail = [f"{g(n['t_solve'])} ({g(n['process_wall_s'])}){conv}", f"{c['solve_ratio_nestfsss_over_ours']:.3g}x",
+                    f"{o['eta']:.4f}", f"{o['eta_averaged']:.5f}", f"{n['eta']:.5f}", f"{o['qp_number_per_um3']:.4g}",
+                    f"{n['nqp_um3']:.4g}"]
+        L.append(f"| ({c['case'].replace(':', ', ')}) | {g(o['wall_s'])} | {o['iterations']} | " + " | ".join(tail) + " |")
+    ratios = [c["solve_ratio_nestfsss_over_ours"] for c in r["cases"] if "solve_ratio_nestfsss_over_ours" in c]
+    if ratios:
+        L.append(f"\nOurs is {min(ratios):.3g}x to {max(ratios):.3g}x faster (ratios of this one run, one core each, "
+                 "one after the other).\n")
+    else:
+        L.append("")
     return L
 
 

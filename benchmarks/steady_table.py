@@ -21,7 +21,8 @@ options database chose, ``bt`` for the old solver), eta, max |ln(G/Ky)|, and the
 balance |escaped / absorbed - 1|. A
 warm-up solve on a coarse grid first (numba's cached loops are loaded there, not in the first
 case). ``ISSUE_OLD``: the old solver's numbers as published in issue 14 (a loaded machine,
-not this run).
+not this run; its eta is of the photon drive before issue 14 corrected the pair-creation
+coherence factor, docs/physics.md, "Drives": 0.5689 there is 0.5628 now at 5 Delta_0).
 
     python benchmarks/steady_table.py [--h 0.03125] [--old 5:5,10:50] [--json out.json]
 """
@@ -48,7 +49,7 @@ CASES = ((3, 5), (5, 5), (10, 5), (3, 50), (5, 50), (10, 50), (5, 1e4), (10, 1e4
 OLD_DEFAULT = "5:5,10:50"
 #: the old solver (jacobian_fd + bt) at h = Delta_0/32 as published in issue 14
 ISSUE_OLD = {
-    "label": "issue 14 text, loaded machine, not this run",
+    "label": "issue 14 text, loaded machine, not this run, eta with the photon weight w_+ of before the fix",
     "cases": {"3:5": {"eta": 0.6667, "iterations": 30, "wall_s": 170},
               "5:5": {"eta": 0.5689, "iterations": 13, "wall_s": 69},
               "10:5": {"eta": 0.5406, "iterations": 9, "wall_s": 45},

@@ -3,14 +3,17 @@
 Internal units (energies k_B T_c, time tau_0, energy densities N_0 (k_B T_c)^2 per um^3).
 Each drive adds to the rates in the form ``(1 - f) A - f B`` of docs/physics.md, "Collision
 integrals", per cell, with the cell-averaged spectral functions of ``energy_grid`` (the BCS
-or Eliashberg ``rho``, ``phi``), so the coherence factor ``(1 + Delta^2/(E E')) rho(E) rho(E')``
-is ``w(E, E') = rho rho' + phi phi'`` (symmetric in ``E, E'``) as in the collision kernel:
+or Eliashberg ``rho``, ``phi``). Photons couple to the current (case II of the coherence
+factors, as in Mattis-Bardeen's ``sigma_1``), so the two processes take opposite signs
+(docs/physics.md, "Drives"):
 
 * ``photon`` (``h nu > 2 Delta``, pair breaking; Goldie and Withington 2013, Guruswamy et
-  al. 2014): ``rho df/dt(E) = B w(E, h nu - E) [1 - f(E) - f(h nu - E)]``;
+  al. 2014): ``rho df/dt(E) = B w_-(E, h nu - E) [1 - f(E) - f(h nu - E)]`` with the
+  pair-creation weight ``w_-(E, E') = rho rho' - phi phi'``, i.e. ``(1 - Delta^2/(E E')) rho rho'``;
 * ``microwave`` (``h nu < 2 Delta``, absorption and stimulated emission by QPs):
-  ``rho df/dt(E) = B { w(E, E + h nu) [f(E + h nu) - f(E)] + w(E - h nu, E) [f(E - h nu) - f(E)] }``
-  (the Pauli factors cancel in the difference; written in the gain/loss form below);
+  ``rho df/dt(E) = B { w_+(E, E + h nu) [f(E + h nu) - f(E)] + w_+(E - h nu, E) [f(E - h nu) - f(E)] }``
+  with the scattering weight ``w_+ = rho rho' + phi phi'`` (the Pauli factors cancel in the
+  difference; written in the gain/loss form below);
 * ``phonon``: ``dn/dt(Omega_inj) = s``.
 
 ``h nu`` (``Omega_inj``) is put on the energy grid (a multiple of ``h``), so every transfer
@@ -54,11 +57,7 @@ class Drive:
             inv = np.where(spectra.active, 1.0 / np.where(spectra.active, rho, 1.0), 0.0)
         N, m, h, x = grid.size, self.m, grid.step, grid.x
         if self.kind == "photon":
-            k = np.arange(N)
-            partner = m - k
-            ok = (partner >= 0) & (partner < N)
-            kk, pp = k[ok], partner[ok]
-            w = rho[:, kk] * rho[:, pp] + phi[:, kk] * phi[:, pp]
+            kk, pp, w = photon_pair_weight(rho, phi, m)
             fk, fp = f[:, kk], f[:, pp]
             strength = 4.0 * h * np.sum(x[kk] * w * (1.0 - fk - fp), axis=1)  # power per unit B
             B = np.where(strength > 0, self.power / np.where(strength > 0, strength, 1.0), 0.0)
@@ -78,6 +77,34 @@ class Drive:
         gf[:, hi] += Bw * flo * inv[:, hi]
         kf[:, hi] += Bw * inv[:, hi]
         return B * strength
+
+
+def photon_pair_weight(rho, phi, m):
+    """The cells a photon of ``h nu = m h`` breaks a pair into, and the pair-creation weight.
+
+    Parameters
+    ----------
+    rho, phi : ndarray (cells, N)
+        Cell-averaged spectral functions (``energy_grid``).
+    m : int
+        Grid index of ``h nu``.
+
+    Returns
+    -------
+    kk, pp : ndarray of int
+        The QP cells ``k`` and their partners ``m - k`` (both on the grid).
+    w : ndarray (cells, len(kk))
+        ``w_-(E, h nu - E) = rho rho' - phi phi'`` (``(1 - Delta^2/(E E')) rho rho'`` in BCS),
+        clipped at 0: a coupling to the current creates pairs with case-II coherence, so
+        ``h sum_k w`` is ``h nu sigma_1/sigma_n`` of Mattis-Bardeen at ``T = 0``.
+    """
+    k = np.arange(rho.shape[-1])
+    partner = m - k
+    ok = (partner >= 0) & (partner < rho.shape[-1])
+    kk, pp = k[ok], partner[ok]
+    # BCS cell averages keep rho >= phi >= 0 cell by cell; the clip guards Eliashberg tails
+    w = np.maximum(rho[:, kk] * rho[:, pp] - phi[:, kk] * phi[:, pp], 0.0)
+    return kk, pp, w
 
 
 def power_to_internal(power_W_per_um3, units):

@@ -1,5 +1,6 @@
 """0-D steady states under continuous drive with PETSc SNES (issue 6, first part)."""
 import contextlib
+import itertools
 
 import numpy as np
 import pytest
@@ -57,7 +58,10 @@ def test_photon_drive_steady_state_balances_energy_and_is_a_fixed_point_of_the_t
     res = steady.solve(sim)
     norms = res["residual_norms"]
     assert res["iterations"] <= 12 and norms[-1] < 1e-10 * norms[0]
-    assert norms[-1] < norms[-2] ** 1.5  # the last step is (super)quadratic
+    # near the solution each step is (super)quadratic, unless it lands on the norm's round-off
+    # floor (3e-14 here, 4e-16 of the first norm)
+    near = [(a, b) for a, b in itertools.pairwise(norms) if a < 1e-2 * norms[0]]
+    assert near and all(b <= a ** 1.5 or b < 1e-12 * norms[0] for a, b in near)
     bal = res["balance"]
     assert bal["escaped"] == pytest.approx(bal["absorbed"], rel=1e-10)
     y = res["y"]

@@ -51,6 +51,29 @@ def test_photon_drive_injects_two_qps_per_photon():
     assert abs(rec["energy_ledger_error"]) < 1e-12
 
 
+@pytest.mark.parametrize("h, tolerance", [(0.125, 1.5e-3), (0.03125, 2e-4)])
+@pytest.mark.parametrize("hnu", [3.0, 5.0, 10.0])
+def test_photon_pair_creation_weight_is_mattis_bardeen(hnu, h, tolerance):
+    """A photon couples to the current, so it creates pairs with the case-II coherence factor
+    ``1 - Delta^2/(E E')``: the grid's ``h sum_k w_-(E_k, h nu - E_k)`` equals
+    ``h nu sigma_1/sigma_n`` of Mattis and Bardeen at ``T = 0``, ``(1 + 2 Delta/h nu) E(k) -
+    (4 Delta/h nu) K(k)``, ``k = (h nu - 2 Delta)/(h nu + 2 Delta)`` (Mattis and Bardeen
+    1958; Zmuidzinas, Annu. Rev. CMP 3, 169 (2012)). Measured 1e-3 (3 Delta_0) at h =
+    Delta_0/8 and 1.2e-4 at Delta_0/32; the phonon's weight ``1 + Delta^2/(E E')`` would be
+    1.13 to 2.8 times it."""
+    from scipy.special import ellipe, ellipk
+
+    from boltzphlow_mpi.physics.drives import photon_pair_weight
+    sim = point([{"kind": "photon", "energy_over_delta0": hnu, "power_W_per_um3": P}],
+                grid__energy_step_over_delta0=h)
+    spec, m = sim.model.spectra, sim.model.drives[0].m
+    _, _, w = photon_pair_weight(spec.rho, spec.phi, m)
+    d, e = float(sim.model.delta[0]), m * sim.grid.step
+    k2 = ((e - 2 * d) / (e + 2 * d)) ** 2  # scipy takes the parameter m = k^2
+    sigma1 = (1 + 2 * d / e) * ellipe(k2) - 4 * d / e * ellipk(k2)
+    assert sim.grid.step * np.sum(w[0]) / (e * sigma1) == pytest.approx(1.0, rel=tolerance)
+
+
 def test_microwave_drive_moves_qps_without_making_any():
     """Sub-gap photons (h nu = 0.5 Delta_0) are absorbed by the QPs present: their number is
     unchanged (collisions off) and their energy grows by P t."""
