@@ -143,12 +143,19 @@ def steady_summary(sim, result):
     return out
 
 
+#: residual norms printed in the steady summary (the last ones of a long solve)
+SHOWN_NORMS = 16
+
+
 def steady_summary_lines(s):
     krylov = f", {s['linear_iterations']} GMRES iterations" if "linear_iterations" in s else ""
     if "outer_iterations" in s:
         krylov += f", {s['outer_iterations']} gap updates"
+    norms = s["residual_norms"]
+    shown = norms if len(norms) <= SHOWN_NORMS else norms[-SHOWN_NORMS:]
+    which = "residual norms" if len(norms) <= SHOWN_NORMS else f"the last {SHOWN_NORMS} residual norms"
     lines = [f"steady state: {s['iterations']} Newton iterations{krylov}, max |ln(gain/loss)| = "
-             f"{s['max_relative_residual']:.2g}; residual norms " + " ".join(f"{v:.2g}" for v in s["residual_norms"])]
+             f"{s['max_relative_residual']:.2g}; {which} " + " ".join(f"{v:.2g}" for v in shown)]
     if "boundary_W" in s:
         lines.append(f"  absorbed {s['absorbed_W']:.6g} W = escaped {s['escaped_W']:.6g} W "
                      f"+ out through R {s['boundary_W']:.6g} W (balance {s['balance']:.2g} relative)")

@@ -10,8 +10,9 @@ relative change) and, with ``gap.mode = "self-consistent"``, the gap ``Delta``. 
   (a relative residual ``(G - K y)/(G + K y)`` does, and its Jacobian becomes singular);
 * gap: the nonequilibrium gap equation of ``gap.solve_gap`` (BCS), relative.
 
-Newton's method (``SNES newtonls``: full steps first, then the backtracking line search;
-docs/numerics.md, "Steady states: globalization"), the dense Jacobian formed from the
+Newton's method (``SNES newtonls``: full steps first, then clipped steps with the QP number
+balance in place of the first QP row, then continuation in the drives' power from the bath
+state; docs/numerics.md, "Steady states: globalization"), the dense Jacobian formed from the
 structure of the rates (docs/numerics.md, "Steady states: the structured Jacobian"; a 0-D
 problem has a few hundred unknowns) and solved by LU (``lu_factor``: a compiled loop, so the
 result does not depend on BLAS threads).
@@ -20,7 +21,8 @@ cold tail where the FFT sums are noise; docs/numerics.md, "Precision").
 PETSc options with the prefix ``steady_`` override it (``-steady_snes_type``,
 ``-steady_snes_rtol``, ``-steady_snes_monitor``, ``-steady_ksp_type gmres -steady_pc_type jacobi``,
 ``-steady_snes_mf_operator``...). The converged state is checked again in the original
-variables: ``max |ln(G / K y)| < tol`` (the relative rate imbalance). A plain fixed-point iteration
+variables: ``max |ln(G / K y)| < tol`` (the relative rate imbalance; docs/numerics.md, "Steady
+states: the tolerance"). A plain fixed-point iteration
 ``y <- G(y) / K(y)`` (``fixed_point``) is kept as the comparison the issue asks for.
 """
 import numpy as np
@@ -28,10 +30,13 @@ import numpy as np
 from boltzphlow_mpi.errors import SolverError
 from boltzphlow_mpi.jit import njit
 from boltzphlow_mpi.numerics.petsc_options import set_from_options
-from boltzphlow_mpi.numerics.steady_common import exact_sums, log_balance_jacobian, newton_snes
+from boltzphlow_mpi.numerics.steady_common import effective_tolerance, exact_sums, log_balance_jacobian, newton_snes
 from boltzphlow_mpi.physics.energy_grid import cell_spectra
 from boltzphlow_mpi.physics.gap.bcs import _log_ratio, gap_residual
 from boltzphlow_mpi.physics.jacobian import derivatives
+
+#: the largest log occupation (a phonon mode; QPs stay below 0) a residual is evaluated at
+LOG_OCCUPATION_MAX = 500.0
 
 
 class SteadyProblem:
@@ -47,6 +52,10 @@ class SteadyProblem:
         self.self_consistent = sim.self_consistent and sim.gap_model.name == "bcs"
         self.y0 = sim.y[:1].copy() if len(sim.y) else m.reference_state.copy()
         self._mask_for(m.spectra)
+        #: the first QP row replaced by the QP number balance (``_clipped_newton``)
+        self.number_row = False
+        #: the gap before any solve (the bath's, or the current one): where continuation starts
+        self.delta_start = float(m.delta[0])
 
     def _mask_for(self, spectra):
         m = self.model
@@ -77,15 +86,56 @@ class SteadyProblem:
             m.set_gap(np.array([delta]))
 
     def residual(self, x):
+        # outside the domain (a QP occupation above 1, or one that would overflow): NaN
+        # without evaluating the rates, so a step there is halved (``_ClippedStep``)
+        if not self.in_domain(x):
+            return np.full(self.size, np.nan)
         y, delta = self.unpack(x)
         if self.self_consistent and not (0 < delta <= 2 * self.sim.delta0):
             return np.full(self.size, np.nan)
         self.set_gap(delta)
         G, K = self.model.split(y)
         r = self._log_balance(G, K, y)[0]
+        if not self._absorbs_requested_power(G):
+            r = np.full(len(r), np.nan)
+        elif self.number_row and len(self.q_idx):
+            r[0] = self._number_balance(G, K, y)
         if self.self_consistent:
             r = np.concatenate([r, [self._gap_residual(y, delta)]])
         return r
+
+    def in_domain(self, x):
+        """QP occupations below 1, every log occupation below ``LOG_OCCUPATION_MAX``."""
+        nq = len(self.q_idx)
+        return bool(np.all(x[:nq] < 0.0) and np.all(x[:len(self.idx)] < LOG_OCCUPATION_MAX))
+
+    def true_residual(self, x):
+        """``residual`` with every row the log balance of its own unknown (no number row)."""
+        saved, self.number_row = self.number_row, False
+        try:
+            return self.residual(x)
+        finally:
+            self.number_row = saved
+
+    def _absorbs_requested_power(self, G):
+        """False where a drive normalised to its absorbed power cannot absorb it (no net
+        upward transitions left: ``B = 0`` in ``drives``): the state is outside the domain
+        of the steady problem, not a solution with less power."""
+        m = self.model
+        want = sum(float(np.asarray(d.power)[0]) for d in m.drives)
+        got = float(G[0, m.nf + m.nn + 2])
+        return not (want > 0 and got < want * (1 - 1e-8))
+
+    def _number_weights(self):
+        return self.model.spectra.mass[0, self.q_idx]
+
+    def _number_balance(self, G, K, y):
+        """``ln`` of QP generation over QP loss, ``sum_k rho_k G_k / sum_k rho_k K_k y_k``
+        over the QP unknowns: scattering and sub-gap drives cancel in both sums, so this is
+        pair breaking against recombination and sets the QP number (docs/numerics.md,
+        "Steady states: the number row")."""
+        w, q = self._number_weights(), self.q_idx
+        return float(np.log(np.sum(w * G[0, q])) - np.log(np.sum(w * K[0, q] * y[0, q])))
 
     def _gap_residual(self, y, delta):
         s = self.sim
@@ -134,6 +184,8 @@ class SteadyProblem:
         yv = y[0, self.idx]
         J = np.zeros((n, n))
         J[:nv, :nv] = log_balance_jacobian(DG, DK, G[0, self.idx], K[0, self.idx], yv)
+        if self.number_row and len(self.q_idx):
+            J[0, :nv] = self._number_row(DG, DK, G[0, self.idx], K[0, self.idx], yv)
         if self.self_consistent:
             s = self.sim
             phi = cell_spectra(s.grid, np.array([delta]), s.gamma).phi[0]
@@ -142,6 +194,18 @@ class SteadyProblem:
             J[nv, :nv] = np.where(qp, -2.0 * s.grid.step * phi[np.minimum(pos, N - 1)] / delta / scale, 0.0) * yv
             J[:, -1] = self._gap_column(x)
         return J
+
+    def _number_row(self, DG, DK, gain, loss_rate, yv):
+        """``d/dv`` of ``_number_balance`` from the derivatives of the gains and loss rates
+        (rows and columns: the unknowns; QP rows first)."""
+        nq = len(self.q_idx)
+        w = self._number_weights()
+        gen = np.sum(w * gain[:nq])
+        loss = np.sum(w * loss_rate[:nq] * yv[:nq])
+        dgen = (w @ DG[:nq]) * yv
+        dloss = (w @ (DK[:nq] * yv[:nq, None])) * yv
+        dloss[:nq] += w * loss_rate[:nq] * yv[:nq]
+        return dgen / gen - dloss / loss
 
     def _gap_column(self, x):
         """``dr/dDelta``: central differences of the residual (``1e-6 Delta``; the spectra
@@ -373,39 +437,147 @@ def _newton(sim, tol=1e-10, max_it=100, guess=None):
 
 #: Globalization (docs/numerics.md, "Steady states: globalization"): the first attempt takes
 #: full Newton steps (SNES line search ``basic``) for at most this many iterations; if it
-#: does not converge, Newton starts again from the same point with the backtracking line
-#: search (``bt``), unless ``-steady_snes_linesearch_type`` chooses one line search for both.
+#: does not converge, ``_clipped_newton`` starts again from the same point, then
+#: ``_power_continuation`` from the bath state, unless ``-steady_snes_linesearch_type`` or
+#: ``-steady_snes_type`` chooses one SNES solver for a single attempt.
 FULL_STEP_ITERATIONS = 30
+#: largest change of a log unknown in one step of ``_clipped_newton`` (a factor e^10), and
+#: in a full Newton step (only against overflow: the steps of issue 14's cases stay below)
+STEP_CLIP = 10.0
+FULL_STEP_CLIP = 100.0
+#: ``_power_continuation``: the first fraction of the drives' power, its first step in
+#: ``ln`` (a factor 10), the tolerance of the intermediate states and the smallest step
+CONTINUATION_START = 1e-6
+CONTINUATION_STEP = float(np.log(10.0))
+CONTINUATION_TOL = 1e-6
+CONTINUATION_MIN_STEP = 1e-3
+#: Newton iterations of one continuation step (more: the step is too long, take a shorter one)
+CONTINUATION_STEP_ITERATIONS = 20
 
 
 def _newton_exact(sim, tol, max_it, guess):
     from petsc4py import PETSc
+    tol = effective_tolerance(tol)
     prob = SteadyProblem(sim)
     x0 = _starting_point(sim, prob, guess)
-    attempts = [("basic", min(max_it, FULL_STEP_ITERATIONS)), ("bt", max_it)]
-    if PETSc.Options().hasName("steady_snes_linesearch_type"):
-        attempts = [(None, max_it)]
-    its, history = 0, []
-    for line_search, limit in attempts:
-        x, reason, n_its, hist = _snes_solve(prob, x0, tol, limit, line_search)
-        its += n_its
-        history += hist
-        r = prob.residual(x)  # with the exact (direct) sums
-        worst = float(np.max(np.abs(r))) if len(r) else 0.0
-        if reason > 0 and worst < tol * 10:
-            break
-    else:
-        raise SolverError(f"steady state: SNES did not converge (reason {reason}, {its} Newton iterations"
-                          f"{' in all, full steps then backtracking' if len(attempts) > 1 else ''}, "
+    # a SNES type or line search chosen in the options database: that solver alone
+    chosen = any(PETSc.Options().hasName(f"steady_snes_{k}") for k in ("linesearch_type", "type"))
+    limit = max_it if chosen else min(max_it, FULL_STEP_ITERATIONS)
+    x, reason, its, history = _snes_solve(prob, x0, tol, limit, None if chosen else "basic")
+    worst = _worst(prob.true_residual(x))
+    how = "options" if chosen else "basic"
+    if not (reason > 0 and worst < tol) and not chosen:
+        x, n, hist, ok = _clipped_newton(prob, x0, tol, max_it)
+        its, history, how = its + n, history + hist, "clipped"
+        if not ok:
+            x, n, hist, reached = _power_continuation(sim, prob, tol, max_it)
+            its, history, how = its + n, history + hist, "continuation"
+            if reached < 1.0:
+                raise SolverError(_unreachable(sim, reached, its))
+        worst = _worst(prob.true_residual(x))
+    elif not (reason > 0 and worst < tol):
+        raise SolverError(f"steady state: SNES did not converge (reason {reason}, {its} Newton iterations, "
                           f"max |ln(G/Ky)| = {worst:.3g})")
     y, delta = prob.unpack(x)
     return {"y": y, "delta": delta, "iterations": its, "residual_norms": history, "max_relative_residual": worst,
-            "balance": energy_balance(sim, y), "line_search": line_search or "options"}
+            "balance": energy_balance(sim, y), "line_search": how}
 
 
-def _snes_solve(prob, x0, tol, max_it, line_search):
+def _worst(r):
+    return float(np.max(np.abs(r))) if len(r) and np.all(np.isfinite(r)) else float("inf")
+
+
+def _clipped_newton(prob, x0, tol, max_it):
+    """Newton (SNES, full steps) from ``x0`` on the residual with the number row
+    (``SteadyProblem.number_row``), each log unknown moving by at most ``STEP_CLIP`` per
+    step and the step halved while the residual is not finite (``_ClippedStep``):
+    ``(x, iterations, residual norms, converged)``; converged when the residual with the
+    number row and the log balance of every unknown are both below ``tol``.
+
+    Why not a line search on the residual norm: with a cold bath the QP number is set by
+    recombination, a rate ~1e-7 of the scattering that sets the shape, so the Jacobian has a
+    singular value ~1e-7 and the norm rises for several steps on the way to the solution
+    (measured: 100 mK, a microwave drive; docs/numerics.md, "Steady states: globalization").
+    The number row makes that mode O(1); the clip bounds the steps of cold-tail unknowns."""
+    x, reason, its, history = _snes_solve(prob, x0, tol, max_it, "basic", clipped=True)
+    return x, its, history, reason > 0 and _worst(prob.true_residual(x)) < tol
+
+
+class _ClippedStep:
+    """SNES line-search pre-check: clips the Newton step ``Y`` (the new iterate is
+    ``X - Y``) to ``clip`` in every log unknown and halves it while ``X - Y`` is outside the
+    domain or, for a step longer than 1, the residual there is not finite (at most 40 times)."""
+
+    def __init__(self, prob, clip):
+        self.prob, self.nv, self.clip = prob, len(prob.idx), clip
+
+    def __call__(self, X, Y):
+        x, y = X.getArray(readonly=True), Y.getArray()
+        y[:self.nv] = np.clip(y[:self.nv], -self.clip, self.clip)
+        for _ in range(40):
+            # a short step inside the domain needs no trial evaluation (it costs one collision sum)
+            if self.prob.in_domain(x - y) and (np.max(np.abs(y[:self.nv]), initial=0.0) <= 1.0
+                                                or np.all(np.isfinite(self.prob.residual(x - y)))):
+                break
+            y *= 0.5
+
+
+def _power_continuation(sim, prob, tol, max_it):
+    """Steady states along the drives' power scaled by ``s`` from ``CONTINUATION_START`` to
+    1, each from the last (``_clipped_newton``; the step in ``ln s`` doubled after an easy
+    state, divided by 4 after a failure): ``(x, iterations, residual norms, s reached)``.
+    At ``s << 1`` the bath state is close to the steady state; intermediate states are
+    solved to ``CONTINUATION_TOL``, the last one to ``tol``."""
+    m = sim.model
+    full = [np.array(d.power, float) for d in m.drives]
+
+    def scale(s):
+        for d, p in zip(m.drives, full, strict=True):
+            d.power = p * s
+
+    its, history = 0, []
+    try:
+        s = CONTINUATION_START
+        scale(s)
+        x, n, hist, ok = _clipped_newton(prob, prob.pack(m.reference_state, prob.delta_start),
+                                         max(tol, CONTINUATION_TOL), max_it)
+        its, history = its + n, history + hist
+        if not ok:
+            return x, its, history, 0.0
+        step = CONTINUATION_STEP
+        while s < 1.0:
+            s_new = min(1.0, s * np.exp(step))
+            scale(s_new)
+            x_new, n, hist, ok = _clipped_newton(prob, x, tol if s_new == 1.0 else max(tol, CONTINUATION_TOL),
+                                                 min(max_it, CONTINUATION_STEP_ITERATIONS))
+            its, history = its + n, history + hist
+            if ok:
+                x, s = x_new, s_new
+                if n <= 8:
+                    step *= 2.0
+            else:
+                step /= 4.0
+                if step < CONTINUATION_MIN_STEP:
+                    return x, its, history, s
+        return x, its, history, 1.0
+    finally:
+        scale(1.0)
+
+
+def _unreachable(sim, reached, its):
+    """The error of a steady state that continuation could not reach, naming the drives."""
+    units = sim.units
+    names = "; ".join(f"[[drive]] {i}: {d.kind}, {d.power[0] * units.power_density_W_per_um3:.3g} W/um^3"
+                      for i, d in enumerate(sim.model.drives))
+    return (f"steady state: not reached ({its} Newton iterations): full Newton, clipped Newton and continuation "
+            f"in the drives' power from the bath state failed; the continuation reached {reached:.3g} of the "
+            f"power ({names})")
+
+
+def _snes_solve(prob, x0, tol, max_it, line_search, clipped=False):
     """One Newton solve from ``x0``: ``(x, reason, iterations, residual norms)``. The SNES,
-    its dense Jacobian and the LU preconditioner are built for the solve and destroyed."""
+    its dense Jacobian and the LU preconditioner are built for the solve and destroyed.
+    ``clipped``: the residual with the number row and the clipped steps of ``_clipped_newton``."""
     import petsc4py  # noqa: F401
     from petsc4py import PETSc
     n = prob.size
@@ -422,7 +594,10 @@ def _snes_solve(prob, x0, tol, max_it, line_search):
         if Jm != Pm:
             Jm.assemble()
 
-    snes, history = newton_snes(comm, prob.residual, F, J, None, form_jacobian, tol, max_it)
+    prob.number_row = clipped
+    accept = (lambda x: _worst(prob.true_residual(x)) < tol) if clipped else None
+    snes, history = newton_snes(comm, prob.residual, F, J, None, form_jacobian, tol, max_it, accept)
+    snes.setLineSearchPreCheck(_ClippedStep(prob, STEP_CLIP if clipped else FULL_STEP_CLIP))
     snes.getKSP().setType("preonly")
     pc = snes.getKSP().getPC()
     pc.setType("python")
@@ -430,9 +605,13 @@ def _snes_solve(prob, x0, tol, max_it, line_search):
     set_from_options(snes, "steady_", {} if line_search is None else {"snes_linesearch_type": line_search})
     X.setArray(x0)
     try:
-        snes.solve(None, X)
+        try:
+            snes.solve(None, X)
+        except SolverError:  # a singular Jacobian (lu_factor): a failed attempt, not an error
+            return X.getArray().copy(), -3, snes.getIterationNumber(), history
         return X.getArray().copy(), snes.getConvergedReason(), snes.getIterationNumber(), history
     finally:
+        prob.number_row = False
         for obj in (pc, snes, X, F, J):  # (pc: a Python reference must not outlive PETSc)
             obj.destroy()
 

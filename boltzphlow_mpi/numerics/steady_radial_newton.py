@@ -17,7 +17,7 @@ products sum over ranks.
 import numpy as np
 
 from boltzphlow_mpi.errors import SolverError
-from boltzphlow_mpi.numerics.steady_common import exact_sums, newton_snes
+from boltzphlow_mpi.numerics.steady_common import effective_tolerance, exact_sums, newton_snes
 from boltzphlow_mpi.numerics.steady_radial_problem import RadialSteadyProblem
 
 
@@ -66,8 +66,8 @@ def newton(sim, tol=1e-10, max_it=100):
     sim : Simulation
         A sphere; its current state ``sim.y`` is one candidate start (``_starting_point``).
     tol : float
-        Converged when ``max |ln(gain/loss)|`` over all unknowns is below ``10 tol``
-        (SNES stops at a residual norm of ``1e-2 tol``).
+        Converged when ``max |ln(gain/loss)|`` over all unknowns is below ``tol`` (raised
+        to ``steady_common.TOLERANCE_FLOOR``, the round-off floor, if smaller).
     max_it : int
         Newton iterations at most.
 
@@ -84,7 +84,7 @@ def newton(sim, tol=1e-10, max_it=100):
         On every rank, if SNES did not converge or the check in ``max |ln(gain/loss)|`` fails.
     """
     with exact_sums(sim):
-        return _newton_exact(sim, tol, max_it)
+        return _newton_exact(sim, effective_tolerance(tol), max_it)
 
 
 def _newton_exact(sim, tol, max_it):

@@ -96,7 +96,10 @@ def _drive_derivative(model, f0, c):
     ``c`` at ``f0``: central differences with relative steps ``DRIVE_STEP`` of the drive
     terms alone (they are rational in ``f``; no collision sums are evaluated)."""
     N = len(f0)
-    steps = DRIVE_STEP * np.maximum(np.abs(f0), 1e-3)
+    # relative to each occupation: a drive normalised to its absorbed power is rational in
+    # f with a denominator of the size of f itself, so an absolute floor (cold tails, f ~ 1e-9
+    # at 100 mK) would step across the whole denominator and ruin the derivative
+    steps = DRIVE_STEP * np.where(f0 != 0, np.abs(f0), 1e-300)
     cols = np.arange(N)
     f = np.repeat(f0[None, :], 2 * N, axis=0)
     f[cols, cols] += steps
