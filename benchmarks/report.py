@@ -96,6 +96,7 @@ def main():
     R["svt"] = run(tmp, "steady_vs_transient", "steady_vs_transient.py", timeout=1800)
     R["steady"] = run(tmp, "steady_table", "steady_table.py", timeout=1800)
     R["nestfsss"] = run(tmp, "nestfsss_side_by_side", "nestfsss_side_by_side.py", timeout=3600)
+    R["readout"] = run(tmp, "readout_sweep", "readout_sweep.py", timeout=1800)
     R["e1"] = run(tmp, "stiff_e1", "stiff_e1.py", timeout=1800)
     R["point"] = run(tmp, "point_methods", "point_methods.py", timeout=1800)
     e2_args = ["--window", 10] + (["--reference", E2_REFERENCE] if os.path.exists(E2_REFERENCE) else [])
@@ -353,6 +354,7 @@ def render(R, elapsed, load0, load1):
     L.extend(render_steady_vs_transient(R["svt"]))
     L.extend(render_steady_table(R["steady"]))
     L.extend(render_nestfsss(R["nestfsss"]))
+    L.extend(render_readout_sweep(R["readout"]))
     L.extend(render_stiff_e1(R["e1"]))
     L.extend(render_point_methods(R["point"]))
     L.extend(render_sphere_e2(R["e2"]))
@@ -588,6 +590,29 @@ def render_nestfsss(r):
                  "one after the other).\n")
     else:
         L.append("")
+    return L
+
+
+def render_readout_sweep(r):
+    """The section of ``benchmarks/readout_sweep.py`` (markdown lines)."""
+    pts = r["points"]
+    L = ["## A readout power sweep at 100 mK (issue 16)\n",
+         ("`benchmarks/readout_sweep.py`, serial, in this one run: `tests/jobs/readout.toml` (Al at 100 mK, "
+          "microwaves at Delta_0/9, the self-consistent gap, every phonon escaping in 0.242 ns, h = Delta_0/36, "
+          f"E_max = 5 Delta_0), {len(pts)} absorbed powers, each steady state continued from the last as "
+          "`boltzphlow sweep` does on one rank (after a warm-up point). The first point starts from the bath state "
+          "([numerics.md](numerics.md#steady-states-globalization)).\n"),
+         "| power (W/um^3) | wall (s) | Newton iterations | n_qp (um^-3) | T*_N (mK) | gap (meV) |",
+         "|---:|---:|---:|---:|---:|---:|"]
+    for p in pts:
+        if "error" in p:
+            L.append(f"| {p['power_W_per_um3']:.3g} | {g(p['wall_s'])} | failed: {p['error']} | - | - | - |")
+        else:
+            L.append(f"| {p['power_W_per_um3']:.3g} | {g(p['wall_s'])} | {p['iterations']} | "
+                     f"{p['qp_number_per_um3']:.4g} | {1e3 * p['t_star_K']:.4g} | {p['gap_meV']:.5g} |")
+    ok = [p for p in pts if "error" not in p]
+    L.append(f"\n{len(ok)} of {len(pts)} points converged; {g(r['total_wall_s'])} s and "
+             f"{sum(p['iterations'] for p in ok)} Newton iterations in all.\n")
     return L
 
 

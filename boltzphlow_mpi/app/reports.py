@@ -124,6 +124,7 @@ def steady_summary(sim, result):
              for i in range(sim.local_cells)]
     n_all, d_all = par.gather_cells(n_loc), par.gather_cells(sim.model.delta)
     t_all = par.gather_cells(np.asarray(t_loc, float))
+    t_fc, gap_ratio = (par.gather_cells(v) for v in sweep.heating(sim, f))
     ghz = sim.cfg.solve.readout_GHz
     readout = None
     if ghz:
@@ -134,6 +135,10 @@ def steady_summary(sim, result):
         n, d, t_star = float(n_all[i]), float(d_all[i]), float(t_all[i])
         cell = {"where": label, "n_qp_per_um3": n * u.number_density_per_um3, "x_qp": observables.x_qp(n, d),
                 "t_star_K": t_star * sim.material.tc_K, "t_star_over_tc": t_star, "gap_meV": d * u.kTc_meV}
+        if np.isfinite(t_fc[i]):
+            cell["t_star_fc_K"] = float(t_fc[i]) * sim.material.tc_K
+        if np.isfinite(gap_ratio[i]):
+            cell["gap_suppression_vs_thermal"] = float(gap_ratio[i])
         if readout is not None:
             cell["readout_GHz"] = ghz
             cell["sigma1_over_sigman"], cell["sigma2_over_sigman"] = (float(v) for v in readout[i])
@@ -166,6 +171,13 @@ def steady_summary_lines(s):
         label = f"{c['where']}: " if c["where"] else ""
         lines.append(f"  {label}QPs: n_qp = {c['n_qp_per_um3']:.6g} um^-3, x_qp = {c['x_qp']:.4g}, T*_N = "
                      f"{c['t_star_K'] * 1e3:.5g} mK ({c['t_star_over_tc']:.4g} T_c), gap {c['gap_meV']:.6g} meV")
+        if "t_star_fc_K" in c or "gap_suppression_vs_thermal" in c:
+            parts = []
+            if "t_star_fc_K" in c:
+                parts.append(f"T* of the microwave drive (Fischer-Catelani Eq. 24) = {c['t_star_fc_K'] * 1e3:.5g} mK")
+            if "gap_suppression_vs_thermal" in c:
+                parts.append(f"(dDelta_T - dDelta)/dDelta_T = {c['gap_suppression_vs_thermal']:.4g}")
+            lines.append(f"  {label}" + ", ".join(parts))
         if "readout_GHz" in c:
             lines.append(f"  {label}Mattis-Bardeen at {c['readout_GHz']:g} GHz: "
                          f"sigma_1/sigma_n = {c['sigma1_over_sigman']:.6g}, sigma_2/sigma_n = {c['sigma2_over_sigman']:.6g}")

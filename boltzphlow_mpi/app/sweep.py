@@ -33,6 +33,8 @@ def point_configs(raw, key, values):
 
 def run_block(cfgs, readout_GHz):
     """Steady states of consecutive points on one rank (``COMM_SELF``), with continuation."""
+    import time
+
     from mpi4py import MPI
 
     from boltzphlow_mpi.app.simulation import Simulation
@@ -42,6 +44,7 @@ def run_block(cfgs, readout_GHz):
     from boltzphlow_mpi.physics.analysis import observables
     rows, guess = [], None
     for cfg in cfgs:
+        t0 = time.perf_counter()
         sim = Simulation(cfg, Parallel(MPI.COMM_SELF))
         u = sim.units
         if guess is not None and guess.shape == sim.y.shape:
@@ -51,7 +54,7 @@ def run_block(cfgs, readout_GHz):
         try:
             res = steady.solve(sim, tol=cfg.solve.tolerance, max_it=cfg.solve.max_iterations, guess=start)
         except SolverError as exc:
-            rows.append({"error": str(exc)})
+            rows.append({"error": str(exc), "wall_s": time.perf_counter() - t0})
             guess = None
             continue
         guess = res["y"]
@@ -60,6 +63,7 @@ def run_block(cfgs, readout_GHz):
         nq = float(dg.qp_number(sim.grid, sim.model.spectra, f)[0])
         d = float(sim.model.delta[0])
         s1, s2 = readout(sim, 0, f[0], readout_GHz)
+        t_fc, gap_ratio = heating(sim, f)
         to_W = u.power_density_W_per_um3
         rows.append({
             "eta": generation_efficiency_or_nan(sim, res["balance"]["absorbed"]),
@@ -68,7 +72,8 @@ def run_block(cfgs, readout_GHz):
             "gap_meV": d * u.kTc_meV, "absorbed_W_per_um3": res["balance"]["absorbed"] * to_W,
             "escaped_W_per_um3": res["balance"]["escaped"] * to_W, "iterations": res["iterations"],
             "sigma1_over_sigman": s1, "sigma2_over_sigman": s2, "f": f[0], "n": n[0],
-            "energy_meV": sim.grid.x * u.kTc_meV})
+            "t_star_fc_K": float(t_fc[0]) * sim.material.tc_K, "gap_suppression_vs_thermal": float(gap_ratio[0]),
+            "energy_meV": sim.grid.x * u.kTc_meV, "wall_s": time.perf_counter() - t0})
     return rows
 
 
@@ -80,6 +85,28 @@ def readout(sim, i, f_row, readout_GHz):
     hw = readout_GHz * PLANCK_MEV_PER_GHZ / sim.units.kTc_meV
     return observables.mattis_bardeen(float(sim.model.delta[i]), hw, observables.grid_occupation(sim.grid, f_row),
                                       e_max=(sim.grid.size - 1) * sim.grid.step)
+
+
+def heating(sim, f):
+    """Per local cell: ``T*`` of Fischer and Catelani's Eq. (24) from the amplitudes of the
+    microwave drives at occupations ``f`` (``k_B T_c``; NaN without a microwave drive), and the
+    gap suppression relative to the bath's, ``(delta Delta_T - delta Delta)/delta Delta_T``
+    (NaN with a fixed gap); docs/physics.md, "Readout observables"."""
+    from boltzphlow_mpi.physics.analysis import observables
+    m = sim.model
+    waves = [d for d in m.drives if d.kind == "microwave"]
+    cells = len(m.delta)
+    if waves:
+        b = [d.amplitude(f, m.spectra, sim.grid) for d in waves]
+        t_star = observables.photon_heating_temperature(b, [[d.energy(sim.grid)] for d in waves], m.delta)
+    else:
+        t_star = np.full(cells, np.nan)
+    if sim.self_consistent:
+        ratio = np.array([observables.gap_suppression_relative_to_thermal(d, sim.delta_bath, sim.delta0)
+                          for d in m.delta])
+    else:
+        ratio = np.full(cells, np.nan)
+    return np.asarray(t_star, float), ratio
 
 
 def generation_efficiency_or_nan(sim, absorbed):
@@ -94,7 +121,7 @@ def generation_efficiency_or_nan(sim, absorbed):
 
 UNITS = {"eta": "1", "qp_number_per_um3": "um^-3", "x_qp": "1", "t_star_K": "K", "gap_meV": "meV",
          "absorbed_W_per_um3": "W/um^3", "escaped_W_per_um3": "W/um^3", "iterations": "1",
-         "sigma1_over_sigman": "1", "sigma2_over_sigman": "1"}
+         "sigma1_over_sigman": "1", "sigma2_over_sigman": "1", "t_star_fc_K": "K", "gap_suppression_vs_thermal": "1"}
 
 
 def write(path, key, values, rows, raw, readout_GHz):

@@ -38,14 +38,15 @@ def cmd_sweep(args, par):
     if par.rank == 0:
         sweep.write(args.output, args.param, args.values, allrows, raw, args.readout_GHz)
         par.print(f"{args.param:>28} {'iters':>5} {'n_qp (um^-3)':>13} {'x_qp':>10} {'T*_N (mK)':>10} {'gap (meV)':>10} "
-                  f"{'sigma1/sn':>10} {'sigma2/sn':>10} {'eta':>7}")
+                  f"{'sigma1/sn':>10} {'sigma2/sn':>10} {'eta':>7} {'T*_FC (mK)':>10} {'dgap/dgap_T':>11}")
         for v, r in zip(args.values, allrows):
             if "error" in r:
                 par.print(f"{v:28.6g} failed: {r['error']}")
                 continue
             par.print(f"{v:28.6g} {r['iterations']:5d} {r['qp_number_per_um3']:13.6g} {r['x_qp']:10.4g} "
                       f"{r['t_star_K'] * 1e3:10.5g} {r['gap_meV']:10.6g} {r['sigma1_over_sigman']:10.4g} "
-                      f"{r['sigma2_over_sigman']:10.4g} {r['eta']:7.4f}")
+                      f"{r['sigma2_over_sigman']:10.4g} {r['eta']:7.4f} {r['t_star_fc_K'] * 1e3:10.5g} "
+                      f"{r['gap_suppression_vs_thermal']:11.4g}")
         if args.plot:
             try:
                 sweep.plot(args.plot, args.param, args.values, allrows, args.observable)

@@ -52,31 +52,42 @@ class Drive:
             s = self.power / phonon_energy_weights(grid, phonon_weight)[self.m]
             gn[:, self.m] += s
             return self.power.copy()
-        rho, phi = spectra.rho, spectra.phi
         with np.errstate(divide="ignore", invalid="ignore"):
-            inv = np.where(spectra.active, 1.0 / np.where(spectra.active, rho, 1.0), 0.0)
-        N, m, h, x = grid.size, self.m, grid.step, grid.x
+            inv = np.where(spectra.active, 1.0 / np.where(spectra.active, spectra.rho, 1.0), 0.0)
+        lo, hi, w, strength, B = self._transitions(f, spectra, grid)
         if self.kind == "photon":
-            kk, pp, w = photon_pair_weight(rho, phi, m)
-            fk, fp = f[:, kk], f[:, pp]
-            strength = 4.0 * h * np.sum(x[kk] * w * (1.0 - fk - fp), axis=1)  # power per unit B
-            B = np.where(strength > 0, self.power / np.where(strength > 0, strength, 1.0), 0.0)
-            gf[:, kk] += B[:, None] * w * (1.0 - fp) * inv[:, kk]
-            kf[:, kk] += B[:, None] * w * inv[:, kk]
+            gf[:, lo] += B[:, None] * w * (1.0 - f[:, hi]) * inv[:, lo]
+            kf[:, lo] += B[:, None] * w * inv[:, lo]
             return B * strength
-        # microwave: pairs (k, k + m)
-        lo, hi = np.arange(N - m), np.arange(m, N)
-        w = rho[:, lo] * rho[:, hi] + phi[:, lo] * phi[:, hi]
-        flo, fhi = f[:, lo], f[:, hi]
-        strength = 4.0 * h * self.energy(grid) * np.sum(w * (flo - fhi), axis=1)
-        B = np.where(strength > 0, self.power / np.where(strength > 0, strength, 1.0), 0.0)
         Bw = B[:, None] * w
         # the lower state gains from above, loses upwards; the upper state the reverse
-        gf[:, lo] += Bw * fhi * inv[:, lo]
+        gf[:, lo] += Bw * f[:, hi] * inv[:, lo]
         kf[:, lo] += Bw * inv[:, lo]
-        gf[:, hi] += Bw * flo * inv[:, hi]
+        gf[:, hi] += Bw * f[:, lo] * inv[:, hi]
         kf[:, hi] += Bw * inv[:, hi]
         return B * strength
+
+    def amplitude(self, f, spectra, grid):
+        """``B`` per cell (``1/tau_0``), the rate constant that makes the drive absorb its
+        power at occupations ``f``: the ``c_phot nbar`` of Fischer and Catelani (2023), Eq.
+        (14), for a microwave drive (docs/physics.md, "Drives"). QP drives only."""
+        return self._transitions(f, spectra, grid)[4]
+
+    def _transitions(self, f, spectra, grid):
+        """``(lo, hi, w, strength, B)``: the cell pairs of the transitions (photon: a QP in
+        ``lo`` and its partner in ``hi``; microwave: ``lo -> hi = lo + m``), their weights
+        (cells, pairs), the absorbed power per unit ``B`` and ``B``."""
+        rho, phi = spectra.rho, spectra.phi
+        N, m, h, x = grid.size, self.m, grid.step, grid.x
+        if self.kind == "photon":
+            lo, hi, w = photon_pair_weight(rho, phi, m)
+            strength = 4.0 * h * np.sum(x[lo] * w * (1.0 - f[:, lo] - f[:, hi]), axis=1)  # power per unit B
+        else:  # microwave: pairs (k, k + m)
+            lo, hi = np.arange(N - m), np.arange(m, N)
+            w = rho[:, lo] * rho[:, hi] + phi[:, lo] * phi[:, hi]
+            strength = 4.0 * h * self.energy(grid) * np.sum(w * (f[:, lo] - f[:, hi]), axis=1)
+        B = np.where(strength > 0, self.power / np.where(strength > 0, strength, 1.0), 0.0)
+        return lo, hi, w, strength, B
 
 
 def photon_pair_weight(rho, phi, m):

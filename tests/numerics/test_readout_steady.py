@@ -59,6 +59,11 @@ def test_a_power_sweep_at_100_mK_converges_at_every_point():
     assert all("error" not in r for r in rows), [r.get("error") for r in rows]
     n = [r["qp_number_per_um3"] for r in rows]
     assert all(b > a for a, b in itertools.pairwise(n))
+    # T* of Fischer and Catelani's Eq. (24) grows with the drive (as its amplitude B^(1/6)),
+    # and the gap is suppressed more than the bath's (regime 2: more QPs than thermal)
+    t_fc = [r["t_star_fc_K"] for r in rows]
+    assert all(b > a for a, b in itertools.pairwise(t_fc))
+    assert all(r["gap_suppression_vs_thermal"] < 0 for r in rows[-3:])
 
 
 def test_power_normalised_drive_derivative_in_a_cold_state():

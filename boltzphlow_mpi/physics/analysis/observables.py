@@ -112,3 +112,25 @@ def mattis_bardeen_low_temperature(delta, hw, temperature):
     ex = np.exp(-delta / temperature)
     return (4.0 * delta / hw * ex * np.sinh(xi) * k0(xi),
             np.pi * delta / hw * (1.0 - 2.0 * ex * np.exp(-xi) * i0(xi)))
+
+
+def photon_heating_temperature(amplitudes, photon_energies, delta):
+    """``T*`` of Fischer and Catelani, Phys. Rev. Applied 19, 054087 (2023), Eq. (24), internal
+    units (``k_B T_c``): ``T*^6 = (105/64) T_c^3 Delta sum_k c_k nbar_k tau_0 omega_k^2`` with
+    ``T_c = 1`` and ``c nbar tau_0`` the amplitude ``B`` of a microwave drive
+    (``drives.Drive.amplitude``; several drives add their energy diffusion ``B omega^2``). The
+    width of the nonthermal distribution that the drive makes near the gap, valid for
+    ``omega_0 << T* < Delta`` (docs/physics.md, "Readout observables")."""
+    b = np.asarray(amplitudes, float)
+    w = np.asarray(photon_energies, float)
+    return (105.0 / 64.0 * np.asarray(delta, float) * np.sum(b * w * w, axis=0)) ** (1.0 / 6.0)
+
+
+def gap_suppression_relative_to_thermal(delta, delta_thermal, delta0):
+    """``(delta Delta_T - delta Delta) / delta Delta_T`` with ``delta Delta = Delta_0 - Delta``
+    and ``delta Delta_T = Delta_0 - Delta_T`` at the bath temperature (Fischer and Catelani
+    2023, Fig. 6): positive where the drive suppresses the gap less than the bath does (for
+    the same QPs, a wider distribution weakens superconductivity less), negative where it
+    suppresses it more. NaN where ``delta Delta_T = 0``."""
+    dt = float(delta0) - float(delta_thermal)
+    return (float(delta) - float(delta_thermal)) / dt if dt != 0 else float("nan")
