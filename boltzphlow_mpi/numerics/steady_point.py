@@ -129,13 +129,19 @@ class SteadyProblem:
     def _number_weights(self):
         return self.model.spectra.mass[0, self.q_idx]
 
+    def _number_sums(self, gain, loss_rate, y):
+        """QP generation and loss, ``sum_k w_k G_k`` and ``sum_k w_k K_k y_k`` over the QP
+        unknowns (arguments: their gains, loss rates and occupations)."""
+        w = self._number_weights()
+        return np.sum(w * gain), np.sum(w * loss_rate * y)
+
     def _number_balance(self, G, K, y):
-        """``ln`` of QP generation over QP loss, ``sum_k rho_k G_k / sum_k rho_k K_k y_k``
-        over the QP unknowns: scattering and sub-gap drives cancel in both sums, so this is
-        pair breaking against recombination and sets the QP number (docs/numerics.md,
-        "Steady states: the number row")."""
-        w, q = self._number_weights(), self.q_idx
-        return float(np.log(np.sum(w * G[0, q])) - np.log(np.sum(w * K[0, q] * y[0, q])))
+        """``ln`` of QP generation over QP loss (``_number_sums``): scattering and sub-gap
+        drives cancel in both sums, so this is pair breaking against recombination and sets
+        the QP number (docs/numerics.md, "Steady states: the number row")."""
+        q = self.q_idx
+        gen, loss = self._number_sums(G[0, q], K[0, q], y[0, q])
+        return float(np.log(gen) - np.log(loss))
 
     def _gap_residual(self, y, delta):
         s = self.sim
@@ -200,8 +206,7 @@ class SteadyProblem:
         (rows and columns: the unknowns; QP rows first)."""
         nq = len(self.q_idx)
         w = self._number_weights()
-        gen = np.sum(w * gain[:nq])
-        loss = np.sum(w * loss_rate[:nq] * yv[:nq])
+        gen, loss = self._number_sums(gain[:nq], loss_rate[:nq], yv[:nq])
         dgen = (w @ DG[:nq]) * yv
         dloss = (w @ (DK[:nq] * yv[:nq, None])) * yv
         dloss[:nq] += w * loss_rate[:nq] * yv[:nq]
@@ -496,7 +501,7 @@ def _clipped_newton(prob, x0, tol, max_it):
 
     Why not a line search on the residual norm: with a cold bath the QP number is set by
     recombination, a rate ~1e-7 of the scattering that sets the shape, so the Jacobian has a
-    singular value ~1e-7 and the norm rises for several steps on the way to the solution
+    singular value below 1e-6 (7e-7) and the norm rises for several steps on the way to the solution
     (measured: 100 mK, a microwave drive; docs/numerics.md, "Steady states: globalization").
     The number row makes that mode O(1); the clip bounds the steps of cold-tail unknowns."""
     x, reason, its, history = _snes_solve(prob, x0, tol, max_it, "basic", clipped=True)
