@@ -12,9 +12,10 @@ from boltzphlow_mpi.numerics.stiff import BDFIntegrator
 from boltzphlow_mpi.physics.analysis import diagnostics as dg
 from boltzphlow_mpi.physics.collisions import CollisionKernel
 from boltzphlow_mpi.physics.constants import PLANCK_MEV_PER_GHZ
-from boltzphlow_mpi.physics.drives import Drive, power_to_internal
-from boltzphlow_mpi.physics.energy_grid import EnergyGrid
+from boltzphlow_mpi.physics.drives import Drive, power_to_internal, split_energy
+from boltzphlow_mpi.physics.energy_grid import EnergyGrid, gap_aligned_step
 from boltzphlow_mpi.physics.gap.alpha2f import Alpha2F, read_alpha2f_table
+from boltzphlow_mpi.physics.gap.bcs import equilibrium_gap
 from boltzphlow_mpi.physics.gap.eliashberg import EliashbergSolver
 from boltzphlow_mpi.physics.gap.models import BCSGap, EliashbergGap
 from boltzphlow_mpi.physics.kinetics import CellKinetics
@@ -38,8 +39,14 @@ def physics(sim):
     if sim.temperature >= 1.0:
         raise InputError("bath.temperature_K", bath.temperature_K, f"a temperature below T_c = {mat.tc_K:g} K")
     g = cfg.grid
-    sim.grid = EnergyGrid.from_max(g.energy_step_over_delta0 * sim.delta0,
-                                   g.energy_max_over_delta0 * sim.delta0, mat.debye_meV / sim.units.kTc_meV)
+    debye = mat.debye_meV / sim.units.kTc_meV
+    step = g.energy_step_over_delta0 * sim.delta0
+    # BCS only: the Eliashberg self-energies are computed on the kinetic grid, and their
+    # iteration (issue 17) is not yet robust to an arbitrary step (a hot sphere cell at
+    # Delta_0/8.75 did not converge where Delta_0/8 does)
+    if g.align_gap and cfg.gap.model == "bcs":
+        step = gap_aligned_step(step, float(equilibrium_gap(sim.temperature, sim.delta0, debye)))
+    sim.grid = EnergyGrid.from_max(step, g.energy_max_over_delta0 * sim.delta0, debye)
     sim.gamma = g.dynes_gamma_over_delta0 * sim.delta0
     sim.cutoff = sim.grid.debye
     sim.weight = dg.phonon_energy_weight(sim.delta0, sim.tau_ratio)
@@ -48,7 +55,8 @@ def physics(sim):
     sim.local_cells, sim.volumes_all, sim.volumes = geo.local_cells, geo.volumes_all, geo.volumes
     esc = cfg.phonon_escape
     escape_rate = mat.tau0_ns / esc.tau_ns if esc.tau_ns else 0.0
-    sim.kernel = CollisionKernel(sim.grid, sim.tau_ratio, sim.delta0, method=g.kernel, tail_temperature=sim.temperature)
+    sim.kernel = CollisionKernel(sim.grid, sim.tau_ratio, sim.delta0, method=g.kernel, tail_temperature=sim.temperature,
+                                 edge_pairs=cfg.collisions.edge_pair_weights)
     # the gap model and the bath state's spectra (docs/physics.md, "BCS gap", "Eliashberg self-energies")
     sim.self_consistent = cfg.gap.mode == "self-consistent"
     sim.gap_model = (eliashberg_gap(cfg.gap, sim.grid, mat, sim.units, sim.temperature, sim.gamma)
@@ -152,19 +160,23 @@ def drives(sim):
         value = d.energy_over_delta0 if d.energy_over_delta0 is not None else d.frequency_GHz
         energy = (d.energy_over_delta0 * sim.delta0 if d.energy_over_delta0 is not None
                   else d.frequency_GHz * PLANCK_MEV_PER_GHZ / sim.units.kTc_meV)
-        m = round(energy / g.step)
-        e = m * g.step
-        if d.kind == "photon" and not (e > 2 * d_bath and e - d_bath <= top):
-            raise InputError(key, value, f"a photon energy above 2 Delta = {2 * d_bath / sim.delta0:.4g} Delta_0 "
-                             f"with h nu - Delta below the grid top {top / sim.delta0:.4g} Delta_0")
-        if d.kind == "microwave" and not (0 < m and e < 2 * d_bath):
-            raise InputError(key, value, f"a photon energy of at least one energy step and below 2 Delta = "
-                             f"{2 * d_bath / sim.delta0:.4g} Delta_0")
-        if d.kind == "phonon" and not (0 < m < g.size and g.phonon_mask[m]):
-            raise InputError(key, value, "a phonon energy on the grid's phonon band (0 < Omega <= Omega_D, "
-                             "below the grid top)")
+        ok = {"photon": lambda m: m * g.step > 2 * d_bath and m * g.step - d_bath <= top,
+              "microwave": lambda m: 0 < m and m * g.step < 2 * d_bath,
+              "phonon": lambda m: 0 < m < g.size and g.phonon_mask[m]}[d.kind]
+        parts = split_energy(energy, g.step)
+        if not all(ok(m) for m, _ in parts):
+            # at an end of the allowed range: the nearest allowed node alone
+            parts = [(m, 1.0) for m in sorted({m for m, _ in parts}, key=lambda m: abs(m * g.step - energy)) if ok(m)][:1]
+        if not parts or (d.kind == "microwave" and energy < g.step * (1 - 1e-9)):
+            raise InputError(key, value, {
+                "photon": f"a photon energy above 2 Delta = {2 * d_bath / sim.delta0:.4g} Delta_0 "
+                          f"with h nu - Delta below the grid top {top / sim.delta0:.4g} Delta_0",
+                "microwave": f"a photon energy of at least one energy step and below 2 Delta = "
+                             f"{2 * d_bath / sim.delta0:.4g} Delta_0",
+                "phonon": "a phonon energy on the grid's phonon band (0 < Omega <= Omega_D, below the grid top)"}[d.kind])
         shape = sim.geometry.drive_shape(d.radius_width_um, f"drive.{i}.radius_width_um")
-        out.append(Drive(d.kind, m, power_to_internal(d.power_W_per_um3, sim.units) * shape))
+        power = power_to_internal(d.power_W_per_um3, sim.units) * shape
+        out += [Drive(d.kind, m, power * share, source=i) for m, share in parts]
     return out
 
 

@@ -68,7 +68,10 @@ SCHEMA = {
         "temperature_K": _pos("Bath temperature (alternative to temperature_over_tc).", "K", None),
     },
     "grid": {
-        "energy_step_over_delta0": Key(float, 1 / 16, "Delta_0", lo=0.0, hi=1.0, hi_incl=True, doc="Energy step h."),
+        "energy_step_over_delta0": Key(float, 1 / 16, "Delta_0", lo=0.0, hi=1.0, hi_incl=True,
+                                       doc="Energy step h (with align_gap, the largest step at most this that aligns the grid)."),
+        "align_gap": Key(bool, True, doc="Shrink h so that the bath gap sits a quarter step below a node "
+                         "(docs/numerics.md, 'The gap-aligned grid'; BCS gap model); false: h as given."),
         "energy_max_over_delta0": Key(float, 20.0, "Delta_0", lo=2.0, hi=2000.0, hi_incl=True, doc="Top of the energy grid."),
         "dynes_gamma_over_delta0": Key(float, 0.0, "Delta_0", lo=0.0, hi=1.0, lo_incl=True, doc="Dynes broadening Gamma (0: BCS)."),
         "kernel": Key(("fft", "direct"), "fft", doc="Collision evaluation: FFT O(N log N) or direct O(N^2)."),
@@ -96,6 +99,8 @@ SCHEMA = {
     },
     "collisions": {
         "enabled": Key(bool, True, doc="Collision integrals on; false leaves transport (and escape) alone, for tests."),
+        "edge_pair_weights": Key(bool, True, doc="Strip weights for pair breaking and recombination at the gap edge "
+                                 "(docs/numerics.md, 'Pair processes at the gap edge'); false: products of cell averages."),
     },
     "gap": {
         "mode": Key(("fixed", "self-consistent"), "fixed",

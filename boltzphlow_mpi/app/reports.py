@@ -16,7 +16,8 @@ def banner_lines(sim):
     mat, u, cfg = sim.material, sim.units, sim.cfg
     lines = [f"BoltzPhlow-MPI {__version__}: {mat.name}, T = {sim.temperature:.4g} T_c "
              f"({sim.temperature * mat.tc_K * 1e3:.4g} mK), Delta = {sim.delta_bath * u.kTc_meV:.5g} meV, "
-             f"{sim.grid.size} energies (h = {sim.grid.step * u.kTc_meV * 1e3:.4g} ueV), "
+             f"{sim.grid.size} energies (h = {sim.grid.step * u.kTc_meV * 1e3:.4g} ueV = Delta_0/"
+             f"{sim.delta0 / sim.grid.step:.4g}{', aligned to the gap' if cfg.grid.align_gap and cfg.gap.model == 'bcs' else ''}), "
              + sim.geometry.describe()
              + f"method {cfg.time.method}, {sim.par.size} rank(s)"]
     gm = sim.gap_model

@@ -83,7 +83,9 @@ def readout(sim, i, f_row, readout_GHz):
     from boltzphlow_mpi.physics.analysis import observables
     from boltzphlow_mpi.physics.constants import PLANCK_MEV_PER_GHZ
     hw = readout_GHz * PLANCK_MEV_PER_GHZ / sim.units.kTc_meV
-    return observables.mattis_bardeen(float(sim.model.delta[i]), hw, observables.grid_occupation(sim.grid, f_row),
+    states = sim.model.spectra.active[i]
+    return observables.mattis_bardeen(float(sim.model.delta[i]), hw,
+                                      observables.grid_occupation(sim.grid, f_row, states=states),
                                       e_max=(sim.grid.size - 1) * sim.grid.step)
 
 

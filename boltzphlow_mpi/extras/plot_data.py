@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from boltzphlow_mpi.errors import InputError
+from boltzphlow_mpi.physics.constants import K_B_MEV_PER_K
 
 # Datasets every output file has (docs/output.md); their absence means "not our file".
 REQUIRED = ("time", "grid/energy", "qp/f", "phonon/n", "gap/delta",
@@ -37,6 +38,7 @@ class PlotData:
     r: np.ndarray = None  # (C,) cell centres, sphere only
     r_edges: np.ndarray = None  # (C + 1,)
     mask_subgap: bool = True  # BCS: no states in an energy cell entirely below the gap
+    bath_kT: float = None  # k_B T of the bath in the units of /grid/energy (None: not in the file)
 
 
 def read_output(path, times=None, radii=None):
@@ -104,7 +106,20 @@ def _read(h5, path, times, radii):
         path=path, material=str(h5.attrs.get("material_name", "")), geometry=geometry, time=t,
         energy=h5["grid/energy"][()], gap=h5["gap/delta"][()], units=units, diagnostics=diag,
         records=records, cells=cells, f=dict(zip(wanted, f_sel)), n=dict(zip(wanted, n_sel)),
-        r=r, r_edges=r_edges, mask_subgap=_is_bcs(h5))
+        r=r, r_edges=r_edges, mask_subgap=_is_bcs(h5), bath_kT=_bath_kT(h5))
+
+
+def _bath_kT(h5):
+    """``k_B T`` of the bath in meV (the unit of /grid/energy), from the resolved config and
+    the material; None when the file does not say."""
+    try:
+        cfg = json.loads(h5.attrs["config_resolved"])
+        tc = json.loads(h5.attrs["material"])["tc_K"]
+        bath = cfg["bath"]
+        t_K = bath["temperature_K"] if bath.get("temperature_K") is not None else bath["temperature_over_tc"] * tc
+        return float(t_K) * K_B_MEV_PER_K
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _is_bcs(h5):

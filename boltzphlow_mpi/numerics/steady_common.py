@@ -14,7 +14,8 @@ def exact_sums(sim):
     m = sim.model
     if m.kernel is None or m.kernel.method != "fft":
         return nullcontext(m)
-    return m.using_kernel(CollisionKernel(m.grid, sim.tau_ratio, sim.delta0, method="direct"))
+    return m.using_kernel(CollisionKernel(m.grid, sim.tau_ratio, sim.delta0, method="direct",
+                                          edge_pairs=m.kernel.edge is not None))
 
 
 def log_balance_jacobian(dgain, dloss_rate, gain, loss_rate, y):

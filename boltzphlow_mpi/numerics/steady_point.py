@@ -37,6 +37,31 @@ from boltzphlow_mpi.physics.jacobian import derivatives
 
 #: the largest log occupation (a phonon mode; QPs stay below 0) a residual is evaluated at
 LOG_OCCUPATION_MAX = 500.0
+#: the smallest net fraction of a microwave drive's transitions in the domain (``_drives_not_degenerate``)
+MIN_NET_FRACTION = 1e-6
+
+
+#: with the self-consistent BCS gap, QP cells down to this fraction below the gap edge are
+#: unknowns even without states (``qp_unknowns``), so the gap can move into them in one solve
+GAP_MARGIN = 0.3
+
+
+def qp_unknowns(grid, spectra, self_consistent):
+    """The QP cells that are unknowns of the point steady problem: every cell with states
+    and, with the self-consistent gap, also the cells whose upper edge lies above
+    ``(1 - GAP_MARGIN) Delta``: while they have no states their row ties them to the cell above
+    (``SteadyProblem._dead_rows``), and when the gap falls into them during the solve their own
+    balance takes over, so a gap that moves across cell edges needs no new round of
+    ``_bcs_active_set`` (docs/numerics.md, "Steady states: the self-consistent gap"). The cell at
+    ``E = 0`` is held (``f = 1/2``) and never an unknown."""
+    q = spectra.active[0].copy()
+    if self_consistent and q.any():
+        delta = float(np.asarray(spectra.delta).ravel()[0])
+        first = int(np.argmax(q))
+        upper = grid.x + 0.5 * grid.step
+        q[:first] |= upper[:first] > (1.0 - GAP_MARGIN) * delta
+    q[0] = False                       # f(0) = 1/2 is held (and BCS has no states there)
+    return q
 
 
 class SteadyProblem:
@@ -59,12 +84,23 @@ class SteadyProblem:
 
     def _mask_for(self, spectra):
         m = self.model
-        q = spectra.active[0].copy()
-        q[0] = False                       # f(0) = 1/2 is held (and BCS has no states there)
+        q = qp_unknowns(m.grid, spectra, self.self_consistent)
         p = m.grid.phonon_mask.copy()
         self.q_idx = np.nonzero(q)[0]
         self.p_idx = m.nf + np.nonzero(p)[0]
         self.idx = np.concatenate([self.q_idx, self.p_idx])
+
+    def _dead_rows(self):
+        """Positions (in the unknowns) of QP cells without states at the current gap: the
+        margin below the gap edge (``qp_unknowns``). Their row ties each to the cell above,
+        ``v_i - v_(i+1)`` (a cell at the top has no such row: it always has states)."""
+        live = self.model.spectra.active[0, self.q_idx]
+        return np.flatnonzero(~live)
+
+    def _first_live(self):
+        """The row of the QP number balance (``number_row``): the first QP cell with states."""
+        live = self.model.spectra.active[0, self.q_idx]
+        return int(np.argmax(live)) if live.any() else 0
 
     @property
     def size(self):
@@ -96,10 +132,12 @@ class SteadyProblem:
         self.set_gap(delta)
         G, K = self.model.split(y)
         r = self._log_balance(G, K, y)[0]
-        if not self._absorbs_requested_power(G):
+        dead = self._dead_rows()
+        r[dead] = x[dead] - x[dead + 1]
+        if not (self._absorbs_requested_power(G) and self._drives_not_degenerate(y)):
             r = np.full(len(r), np.nan)
         elif self.number_row and len(self.q_idx):
-            r[0] = self._number_balance(G, K, y)
+            r[self._first_live()] = self._number_balance(G, K, y)
         if self.self_consistent:
             r = np.concatenate([r, [self._gap_residual(y, delta)]])
         return r
@@ -125,6 +163,16 @@ class SteadyProblem:
         want = sum(float(np.asarray(d.power)[0]) for d in m.drives)
         got = float(G[0, m.nf + m.nn + 2])
         return not (want > 0 and got < want * (1 - 1e-8))
+
+    def _drives_not_degenerate(self, y):
+        """False where a microwave drive's net upward transitions are below
+        ``MIN_NET_FRACTION`` of all its transitions: there ``B`` has grown without bound and the
+        drive has flattened ``f`` across its ladder, a state that absorbs any power (measured: at
+        100 mK, continuation landed on ``f = 1.1e-17`` flat near the gap with ``B = 4e18`` and a
+        residual of 1e-7). Physical readout states have a fraction of order ``omega_0 / T*``."""
+        m = self.model
+        f = m.unpack(y)[0]
+        return all(float(d.net_fraction(f, m.spectra, m.grid)[0]) >= MIN_NET_FRACTION for d in m.drives)
 
     def _number_weights(self):
         return self.model.spectra.mass[0, self.q_idx]
@@ -190,8 +238,9 @@ class SteadyProblem:
         yv = y[0, self.idx]
         J = np.zeros((n, n))
         J[:nv, :nv] = log_balance_jacobian(DG, DK, G[0, self.idx], K[0, self.idx], yv)
+        self._tie_dead_rows(J)
         if self.number_row and len(self.q_idx):
-            J[0, :nv] = self._number_row(DG, DK, G[0, self.idx], K[0, self.idx], yv)
+            J[self._first_live(), :nv] = self._number_row(DG, DK, G[0, self.idx], K[0, self.idx], yv)
         if self.self_consistent:
             s = self.sim
             phi = cell_spectra(s.grid, np.array([delta]), s.gamma).phi[0]
@@ -200,6 +249,12 @@ class SteadyProblem:
             J[nv, :nv] = np.where(qp, -2.0 * s.grid.step * phi[np.minimum(pos, N - 1)] / delta / scale, 0.0) * yv
             J[:, -1] = self._gap_column(x)
         return J
+
+    def _tie_dead_rows(self, J):
+        dead = self._dead_rows()
+        J[dead, :] = 0.0
+        J[dead, dead] = 1.0
+        J[dead, dead + 1] = -1.0
 
     def _number_row(self, DG, DK, gain, loss_rate, yv):
         """``d/dv`` of ``_number_balance`` from the derivatives of the gains and loss rates
@@ -242,6 +297,7 @@ class SteadyProblem:
         L = self._log_gain_over_rate(ys)
         J = np.zeros((n, n))
         J[:nv, :nv] = ((L[:nv] - L[nv:]) * (yv / (2 * h))[:, None]).T - np.eye(nv)
+        self._tie_dead_rows(J)
         if self.self_consistent:
             for j in range(nv):  # the gap residual of each occupation column
                 J[nv, j] = yv[j] * (self._gap_residual(ys[j][None], delta)
@@ -416,13 +472,14 @@ def _bcs_active_set(sim, tol, max_it, guess, max_rounds=20):
     y = guess
     its, history = 0, []
     for _ in range(max_rounds):
-        used = m.spectra.active[0].copy()
+        used = qp_unknowns(sim.grid, m.spectra, True)
         res = _newton(sim, tol, max_it, y)
         its += res["iterations"]
         history += res["residual_norms"]
         m.set_gap(np.array([res["delta"]]))
-        now = m.spectra.active[0]
-        if np.array_equal(now, used):
+        now = m.spectra.active[0].copy()
+        now[0] = False
+        if not (now & ~used).any():
             res.update(iterations=its, residual_norms=history)
             return res
         y = res["y"].copy()
@@ -453,6 +510,9 @@ FULL_STEP_CLIP = 100.0
 #: ``_power_continuation``: the first fraction of the drives' power, its first step in
 #: ``ln`` (a factor 10), the tolerance of the intermediate states and the smallest step
 CONTINUATION_START = 1e-6
+#: ... or smaller, until the bath state is this close to balance (``_continuation_start``)
+CONTINUATION_START_RESIDUAL = 0.1
+CONTINUATION_START_TRIES = 12
 CONTINUATION_STEP = float(np.log(10.0))
 CONTINUATION_TOL = 1e-6
 CONTINUATION_MIN_STEP = 1e-3
@@ -542,10 +602,9 @@ def _power_continuation(sim, prob, tol, max_it):
 
     its, history = 0, []
     try:
-        s = CONTINUATION_START
-        scale(s)
-        x, n, hist, ok = _clipped_newton(prob, prob.pack(m.reference_state, prob.delta_start),
-                                         max(tol, CONTINUATION_TOL), max_it)
+        bath = prob.pack(m.reference_state, prob.delta_start)
+        s = _continuation_start(prob, bath, scale)
+        x, n, hist, ok = _clipped_newton(prob, bath, max(tol, CONTINUATION_TOL), max_it)
         its, history = its + n, history + hist
         if not ok:
             return x, its, history, 0.0
@@ -569,11 +628,31 @@ def _power_continuation(sim, prob, tol, max_it):
         scale(1.0)
 
 
+def _continuation_start(prob, bath, scale):
+    """The first fraction ``s`` of the drives' power: ``CONTINUATION_START``, or less until the
+    bath state is within ``CONTINUATION_START_RESIDUAL`` of balance (the residual grows like
+    ``s`` there). In a cold bath a drive is strong however weak its power: at 50 mK the QPs
+    that absorb it are ~1e-18 per state, and 1e-40 W/um^3 already unbalances the bath state
+    by 1e-6 (measured, ``omega_0 = Delta_0/9``). The scale is left set to the returned ``s``."""
+    s = CONTINUATION_START
+    for _ in range(CONTINUATION_START_TRIES):
+        scale(s)
+        worst = _worst(prob.true_residual(bath))
+        if worst <= CONTINUATION_START_RESIDUAL:
+            break
+        s *= max(min(0.5 * CONTINUATION_START_RESIDUAL / worst, 0.5), 1e-6) if np.isfinite(worst) else 1e-6
+    return s
+
+
 def _unreachable(sim, reached, its):
     """The error of a steady state that continuation could not reach, naming the drives."""
     units = sim.units
-    names = "; ".join(f"[[drive]] {i}: {d.kind}, {d.power[0] * units.power_density_W_per_um3:.3g} W/um^3"
-                      for i, d in enumerate(sim.model.drives))
+    tables = {}
+    for d in sim.model.drives:  # a table at an energy between two nodes gives two drives
+        kind, power = tables.get(d.source, (d.kind, 0.0))
+        tables[d.source] = (kind, power + float(d.power[0]))
+    names = "; ".join(f"[[drive]] {i}: {kind}, {power * units.power_density_W_per_um3:.3g} W/um^3"
+                      for i, (kind, power) in sorted(tables.items()))
     return (f"steady state: not reached ({its} Newton iterations): full Newton, clipped Newton and continuation "
             f"in the drives' power from the bath state failed; the continuation reached {reached:.3g} of the "
             f"power ({names})")

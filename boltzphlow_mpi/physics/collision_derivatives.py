@@ -84,6 +84,9 @@ def coefficient_derivatives(kernel, f, n, spectra):
     band = np.broadcast_to(kernel.phonon_mask, f.shape)[:, :, None]
     qp_rows = lambda m: np.where(active, h * m, 0.0)
     ph_rows = lambda m: np.where(band, h * m, 0.0)
-    return {"A_f": qp_rows(a_rho_f - r * a_phi_f), "A_n": qp_rows(a_rho_n - r * a_phi_n),
-            "B_f": qp_rows(b_rho_f - r * b_phi_f), "B_n": qp_rows(b_rho_n - r * b_phi_n),
-            "Ap_f": ph_rows(ap_f), "Bp_f": ph_rows(bp_f)}
+    out = {"A_f": qp_rows(a_rho_f - r * a_phi_f), "A_n": qp_rows(a_rho_n - r * a_phi_n),
+           "B_f": qp_rows(b_rho_f - r * b_phi_f), "B_n": qp_rows(b_rho_n - r * b_phi_n),
+           "Ap_f": ph_rows(ap_f), "Bp_f": ph_rows(bp_f)}
+    if kernel.edge is not None:
+        kernel.edge.add_derivatives(out, f, n, spectra)
+    return out

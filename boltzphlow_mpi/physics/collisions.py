@@ -39,6 +39,7 @@ from scipy import fft as sfft
 
 from boltzphlow_mpi.jit import njit
 from boltzphlow_mpi.physics.energy_grid import EnergyGrid, Spectra
+from boltzphlow_mpi.physics.pair_correction import EdgePairCorrection
 
 
 @dataclass
@@ -61,10 +62,12 @@ class CollisionKernel:
     #: largest total tilt ``alpha (N - 1)`` (so tilted products stay below e^600)
     MAX_TILT = 300.0
 
-    def __init__(self, grid: EnergyGrid, tau_ratio, delta0, method="fft", tail_temperature=None):
+    def __init__(self, grid: EnergyGrid, tau_ratio, delta0, method="fft", tail_temperature=None, edge_pairs=True):
         """``tail_temperature`` (k_B T_c; the bath's): with ``fft``, the gains ``A``, ``A'``
         whose sums decay like ``exp(-E/T)`` are also evaluated exponentially tilted (see
-        ``_tilted_gains``) so that cold tails are not FFT round-off; None: plain FFT."""
+        ``_tilted_gains``) so that cold tails are not FFT round-off; None: plain FFT.
+        ``edge_pairs``: the strip pair weights at the gap edge (``pair_correction``; BCS and
+        Dynes spectra) in place of the product of cell averages there."""
         if method not in ("fft", "direct"):
             raise ValueError(f"method = {method!r}: expected 'fft' or 'direct'")
         self.grid, self.method = grid, method
@@ -72,6 +75,7 @@ class CollisionKernel:
         self.phonon_mask = grid.phonon_mask
         self.c_scatter = tau_ratio * 2.0 / (np.pi * delta0)
         self.c_pair = 0.5 * self.c_scatter
+        self.edge = EdgePairCorrection(grid, self.coupling, self.c_pair) if edge_pairs else None
         n = grid.size
         self.fft_size = sfft.next_fast_len(2 * n - 1, real=True)
         self._coupling_hat = sfft.rfft(self.coupling, self.fft_size)
@@ -103,6 +107,10 @@ class CollisionKernel:
         ratio = np.broadcast_to(spectra.ratio, f.shape)
         A, B, Ap, Bp = _gain_loss(sums, np.ascontiguousarray(ratio, float), np.ascontiguousarray(active),
                                   self.phonon_mask, self.grid.step, clip)
+        if self.edge is not None and self.edge.weights(spectra, len(f)) is not None:
+            self.edge.add_to(A, B, Ap, Bp, f, n, spectra)
+            if clip:  # the corrected weights are >= 0; only round-off of the sums can go below
+                A, B, Ap, Bp = (np.maximum(v, 0.0) for v in (A, B, Ap, Bp))
         return Coefficients(A, B, Ap, Bp)
 
     def rates(self, f, n, spectra, clip=True):

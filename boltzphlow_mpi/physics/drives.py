@@ -16,8 +16,9 @@ factors, as in Mattis-Bardeen's ``sigma_1``), so the two processes take opposite
   difference; written in the gain/loss form below);
 * ``phonon``: ``dn/dt(Omega_inj) = s``.
 
-``h nu`` (``Omega_inj``) is put on the energy grid (a multiple of ``h``), so every transfer
-lands on the grid. The amplitude ``B`` (``s``) is set at each evaluation so that the cell
+Every transfer lands on the grid: a drive acts at a node ``m h``. An energy ``h nu`` between
+two nodes, ``(m + t) h``, is shared between the drives at ``m`` and ``m + 1`` in the ratio
+``1 - t : t`` of absorbed quanta, so the mean quantum is ``h nu`` (``split_energy``). The amplitude ``B`` (``s``) is set at each evaluation so that the cell
 absorbs the given power density ``P`` exactly: ``P = 4 h sum_E E rho df/dt|drive`` for the
 QP drives (each pair-breaking photon puts ``h nu`` into two QPs; each upward microwave
 transition ``h nu`` into one QP), and ``P = 4 W h Omega^3 s`` for phonons. The absorbed
@@ -35,11 +36,13 @@ from boltzphlow_mpi.physics.analysis.diagnostics import phonon_energy_weights
 @dataclass
 class Drive:
     """One drive on the energy grid: ``kind``, grid index ``m`` of ``h nu`` (or ``Omega``),
-    and the absorbed power density per cell ``power`` (cells,), internal units."""
+    the absorbed power density per cell ``power`` (cells,), internal units, and ``source``,
+    the ``[[drive]]`` table it comes from (one table may give two drives, ``split_energy``)."""
 
     kind: str
     m: int
     power: np.ndarray
+    source: int = 0
 
     def energy(self, grid):
         return self.m * grid.step
@@ -67,6 +70,19 @@ class Drive:
         kf[:, hi] += Bw * inv[:, hi]
         return B * strength
 
+    def net_fraction(self, f, spectra, grid):
+        """Microwave drive, per cell: net upward transitions over all transitions,
+        ``sum w (f - f') / sum w (f + f')`` (``f'`` a quantum above); 1 for the other kinds. A
+        drive normalised to its power needs it well above 0: as it goes to 0 the amplitude ``B``
+        grows without bound while ``B`` times it stays the power, a degenerate state in which the
+        drive flattens ``f`` across its ladder (``numerics.steady_point``, the domain)."""
+        if self.kind != "microwave":
+            return np.ones(len(f))
+        lo, hi, w, _, _ = self._transitions(f, spectra, grid)
+        gross = np.sum(w * (f[:, lo] + f[:, hi]), axis=1)
+        net = np.sum(w * (f[:, lo] - f[:, hi]), axis=1)
+        return np.where(gross > 0, net / np.where(gross > 0, gross, 1.0), 0.0)
+
     def amplitude(self, f, spectra, grid):
         """``B`` per cell (``1/tau_0``), the rate constant that makes the drive absorb its
         power at occupations ``f``: the ``c_phot nbar`` of Fischer and Catelani (2023), Eq.
@@ -88,6 +104,20 @@ class Drive:
             strength = 4.0 * h * self.energy(grid) * np.sum(w * (f[:, lo] - f[:, hi]), axis=1)
         B = np.where(strength > 0, self.power / np.where(strength > 0, strength, 1.0), 0.0)
         return lo, hi, w, strength, B
+
+
+def split_energy(energy, step):
+    """The nodes and shares of absorbed power of a drive at ``energy`` on a grid of ``step``:
+    ``[(m, share)]``, one node when ``energy`` is on one (to 1e-9 of a step), else the two
+    nodes around it with the quanta shared ``1 - t : t`` (``energy = (m + t) step``), so that
+    the mean quantum is ``energy``; the power shares are ``(1 - t) m / (m + t)`` and
+    ``t (m + 1) / (m + t)``."""
+    x = float(energy) / float(step)
+    m = int(np.floor(x + 1e-9))
+    t = x - m
+    if t < 1e-9 or m == 0:
+        return [(max(m, round(x)), 1.0)]
+    return [(m, (1.0 - t) * m / x), (m + 1, t * (m + 1) / x)]
 
 
 def photon_pair_weight(rho, phi, m):

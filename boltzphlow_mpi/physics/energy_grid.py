@@ -24,6 +24,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: where the gap sits in its cell on a gap-aligned grid: ``Delta = x_k - h/4``
+GAP_OFFSET = 0.25
+
+
+def gap_aligned_step(step, delta):
+    """The largest step ``h' <= step`` with ``Delta = x_k - h'/4`` for a grid index ``k``
+    (docs/numerics.md, "The gap-aligned grid"), in any units.
+
+    On such a grid the node of the first cell with states is the mean energy of the states
+    in it (the BCS density ``1/sqrt(E - Delta)`` over ``[Delta, Delta + 3h/4]``), and
+    ``2 Delta = x_2k - h/2`` is a boundary between two phonon cells, so no phonon mode
+    straddles the pair-breaking threshold.
+    """
+    k = np.ceil(delta / step + GAP_OFFSET - 1e-9)
+    return float(delta / (k - GAP_OFFSET))
+
 
 def grid_size(step, energy_max):
     """N of the grid ``0, h, .., E_max`` (``E_max`` included to round-off), in any units."""
@@ -105,6 +121,10 @@ class Spectra:
     ratio: np.ndarray
     active: np.ndarray  # rho > 0: cells with states (QP unknowns that evolve)
     lhs: np.ndarray | None = None
+    #: the Dynes broadening of closed-form BCS/Dynes spectra (``cell_spectra``; 0 for BCS),
+    #: None for spectra given as arrays (Eliashberg): the strip pair weights at the gap edge
+    #: are integrals of the closed-form densities, so only the former get them
+    dynes: float | None = None
 
     @property
     def mass(self):
@@ -117,13 +137,13 @@ class Spectra:
     def rows(self, s):
         """The spectra of the cells of the slice ``s`` as a batch."""
         return Spectra(self.delta[s], self.rho[s], self.phi[s], self.ratio[s], self.active[s],
-                       None if self.lhs is None else self.lhs[s])
+                       None if self.lhs is None else self.lhs[s], self.dynes)
 
     def tile(self, cells):
         """A one-cell batch repeated over ``cells`` cells."""
         rep = lambda a: np.repeat(a, cells, axis=0)
         return Spectra(rep(self.delta), rep(self.rho), rep(self.phi), rep(self.ratio), rep(self.active),
-                       None if self.lhs is None else rep(self.lhs))
+                       None if self.lhs is None else rep(self.lhs), self.dynes)
 
     @classmethod
     def from_arrays(cls, delta, rho, phi, lhs=None):
@@ -153,4 +173,4 @@ def cell_spectra(grid, delta, gamma=0.0, index=slice(None)):
     phi = np.where(active, phi, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(active, phi / np.maximum(rho, tiny), 0.0)
-    return Spectra(delta[:, 0], rho, phi, ratio, active)
+    return Spectra(delta[:, 0], rho, phi, ratio, active, dynes=float(gamma) if index == slice(None) else None)

@@ -23,6 +23,7 @@ from boltzphlow_mpi.physics.collision_derivatives import coefficient_derivatives
 
 DRIVE_STEP = 1e-6    # relative step of the drives' central differences
 CHUNK = 16           # cells whose analytic derivatives are formed together (memory ~ 30 CHUNK N^2)
+DERIVATIVE_CAP = 1e300  # the largest drive derivative kept (``_drive_derivative``)
 
 
 def _cell_drives(model, c):
@@ -105,8 +106,17 @@ def _drive_derivative(model, f0, c):
     f[cols, cols] += steps
     f[N + cols, cols] -= steps
     gf, kf, gn, absorbed = _drive_terms(model, f, c)
-    diff = lambda p: ((p[:N] - p[N:]) / (2 * steps)[:, None]).T
-    return diff(gf), diff(kf), diff(gn), (absorbed[:N] - absorbed[N:]) / (2 * steps)
+
+    def diff(p):
+        # far from the solution (a Newton iterate with the QPs ~1e-200 below the bath) the
+        # amplitude that normalises the drive to its power grows like 1/f and its derivative
+        # like 1/f^2, beyond the float range: such entries are capped (the Jacobian there only
+        # has to point away from the iterate; the log unknowns scale them by f again)
+        with np.errstate(over="ignore", invalid="ignore"):
+            d = (p[:N] - p[N:]) / (2 * steps)[:, None] if p.ndim == 2 else (p[:N] - p[N:]) / (2 * steps)
+        return np.nan_to_num(d, nan=0.0, posinf=DERIVATIVE_CAP, neginf=-DERIVATIVE_CAP)
+
+    return diff(gf).T, diff(kf).T, diff(gn).T, diff(absorbed)
 
 
 def _analytic(model, fbar, nbar, kf, s):

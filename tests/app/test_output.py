@@ -51,7 +51,7 @@ def test_opens_with_plain_serial_h5py(run_file):
 
 def test_datasets_shapes_and_units(h5):
     n = h5["grid/energy"].shape[0]
-    assert n == 49  # 12 Delta_0 / (Delta_0 / 4) + 1
+    assert n == 58  # 12 Delta_0 / (Delta_0 / 4.75) + 1 (the step aligned to the gap, Delta_0/4.75)
     expected = {
         "time": ((N_RECORDS,), "ns"),
         "grid/energy": ((n,), "meV"),
@@ -162,8 +162,9 @@ class Model:
         self.material = Material.from_dict(json.loads(h5.attrs["material"]))
         self.units = u = Units.of(self.material)
         g, d0 = self.cfg.grid, self.material.delta0_over_kTc
-        self.grid = EnergyGrid.from_max(g.energy_step_over_delta0 * d0, g.energy_max_over_delta0 * d0,
-                                        self.material.debye_meV / u.kTc_meV)
+        # the step of the file's grid: the requested one shrunk to align the gap (builder)
+        step = float(np.diff(h5["grid/energy"][:2])[0]) / u.kTc_meV
+        self.grid = EnergyGrid.from_max(step, g.energy_max_over_delta0 * d0, self.material.debye_meV / u.kTc_meV)
         self.temperature = self.cfg.bath.temperature_over_tc
         self.weight = dg.phonon_energy_weight(d0, self.material.tau0_ratio)
         self.delta = h5["gap/delta"][0, 0] / u.kTc_meV
@@ -176,7 +177,13 @@ def test_energy_grid_matches(h5):
     m = Model(h5)
     np.testing.assert_allclose(h5["grid/energy"][()], m.grid.x * m.units.kTc_meV, rtol=1e-14, atol=0)
     step = np.diff(h5["grid/energy"][()])
-    np.testing.assert_allclose(step, 0.25 * m.material.delta0_meV, rtol=1e-12)
+    np.testing.assert_allclose(step, step[0], rtol=1e-12)
+    # the gap-aligned grid (docs/numerics.md): the bath gap a quarter step below a node, with the
+    # largest such step that is at most the requested Delta_0/4
+    h, delta, asked = step[0], h5["gap/delta"][0, 0], 0.25 * m.material.delta0_meV
+    k = delta / h + 0.25
+    assert k == pytest.approx(round(k), abs=1e-9)
+    assert h <= asked * (1 + 1e-12) and delta / (round(k) - 1.25) > asked
 
 
 def test_initial_excess_energy_equals_deposit(h5):

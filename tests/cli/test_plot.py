@@ -143,7 +143,9 @@ def test_axis_labels_carry_units(sphere_file):
             assert "(" in ax.get_xlabel() and "(" in ax.get_ylabel(), (name, ax.get_xlabel(), ax.get_ylabel())
     ax = figs["f_E"].axes[0]
     assert "meV" in ax.get_xlabel() and ax.get_yscale() == "log"
-    assert len(ax.get_legend().get_texts()) == 4  # three times and the gap edge
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(texts) == 5  # three times, the thermal f at the bath and the gap edge
+    assert any(t.startswith("thermal at the bath, T_B = ") and t.endswith(" mK") for t in texts)
     assert "r = 2 um" in ax.get_title()
     assert "meV" in figs["n_Omega"].axes[0].get_xlabel() and figs["n_Omega"].axes[0].get_yscale() == "log"
     m = figs["f_E_r"].axes

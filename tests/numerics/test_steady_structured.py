@@ -162,8 +162,9 @@ def test_eta_under_trapping_and_the_averaged_trapping_correction():
     it falls with strong trapping (5 Delta photons: 0.40 at 1e4 tau_pb, 0.0083 at 1e6) as
     the energy leaves by sub-gap phonons; (2) the averaged trapping correction (one
     number-weighted pair-breaking rate, the nestfsss convention) agrees with ours under
-    strong trapping (1e-3) but is 3 to 5 % lower for 10 Delta photons at 5 tau_pb, where
-    the cascade's fast-breaking phonons above 2 Delta enter its average."""
+    strong trapping (1e-3) but is 2 to 5 % lower for 10 Delta photons at 5 tau_pb, where
+    the cascade's fast-breaking phonons above 2 Delta enter its average (measured 2.6 % on the
+    gap-aligned grid with the strip pair weights, 3.5 % with the gap on a node and products)."""
     from boltzphlow_mpi.physics.analysis.efficiency import averaged_trapping_efficiency
     etas = {}
     for photon, tau_pb in ((5.0, 1e4), (5.0, 1e6), (10.0, 5.0)):
@@ -176,7 +177,7 @@ def test_eta_under_trapping_and_the_averaged_trapping_correction():
         assert abs(eta - escape) < 0.01 * eta and abs(averaged - eta) < 1e-3 * eta
     assert 0.3 < etas[5.0, 1e4][0] < 0.5 and etas[5.0, 1e6][0] < 0.02
     eta, averaged, _ = etas[10.0, 5.0]
-    assert 0.03 < (eta - averaged) / eta < 0.05
+    assert 0.02 < (eta - averaged) / eta < 0.05
 
 
 @pytest.mark.slow

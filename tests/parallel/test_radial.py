@@ -268,7 +268,9 @@ def test_sn_bubble_job_ledger():
     sim = Simulation(cfg, Parallel())
     sim.run()
     r = sim.record()
-    assert r["energy_out"] > 0 and r["qp_number_excess"] > 0
+    # at 0.25 ns the phonons from the centre have not reached R: what left is round-off of
+    # the QP energy (1.7e-11 eV; its sign differs with numpy's SIMD on and off)
+    assert abs(r["energy_out"]) < 1e-12 * r["qp_energy"] and r["qp_number_excess"] > 0
     assert abs(r["energy_ledger_error"]) < 1e-8
 
 

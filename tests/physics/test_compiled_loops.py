@@ -270,7 +270,9 @@ def test_collision_coefficients(method, tail, clip):
     n[1] += 1e-3 * bump * g.phonon_mask
     f[2] += 1e-3 * bump * spec.active[2]
     f[3] *= 1.0 + 0.1 * np.random.default_rng(5).random(g.size)
-    new, ref = (kind(g, 438.0 / 0.242, D0, method, tail_temperature=tail) for kind in (CollisionKernel, OldKernel))
+    # the sums themselves (the strip weights at the gap edge are a separate term, pair_correction)
+    new = CollisionKernel(g, 438.0 / 0.242, D0, method, tail_temperature=tail, edge_pairs=False)
+    ref = OldKernel(g, 438.0 / 0.242, D0, method, tail_temperature=tail)
     c_new, c_ref = new.coefficients(f, n, spec, clip), ref.coefficients(f, n, spec, clip)
     for name in ("A", "B", "Ap", "Bp"):
         if os.environ.get("NPY_DISABLE_CPU_FEATURES") or method == "direct":

@@ -47,8 +47,12 @@ def pair_rates(model, y):
     first = np.where(has_states.any(axis=1), np.argmax(has_states, axis=1), grid.size)
     pair = (np.arange(grid.size)[None, :] >= 2 * first[:, None]) & grid.phonon_mask
     weight = 4.0 * model.phonon_weight * h * x ** 2
-    made = weight * kern.c_pair * h * (conv(a, a) + conv(b, b)) * (1.0 + nbar) * pair
-    breaking = kern.c_pair * h * (conv(c, c) + conv(d, d)) * pair
+    made_sum, breaking_sum = h * (conv(a, a) + conv(b, b)), h * (conv(c, c) + conv(d, d))
+    if kern.edge is not None:  # the strip weights at the gap edge (physics.pair_correction)
+        dm, db = kern.edge.mode_sums(fbar, sp)
+        made_sum, breaking_sum = made_sum + dm, breaking_sum + db
+    made = weight * kern.c_pair * made_sum * (1.0 + nbar) * pair
+    breaking = kern.c_pair * breaking_sum * pair
     lost = breaking + model.escape
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(lost > 0, breaking / np.where(lost > 0, lost, 1.0), 0.0)

@@ -56,10 +56,17 @@ def effective_temperature(grid, spectra_row, n_qp, lo=1e-3, hi=1.5):
     return float(np.exp(root))
 
 
-def grid_occupation(grid, f_row, floor=1e-300):
-    """A callable ``f(E)`` from grid values (log-linear between cell centres, constant beyond)."""
+def grid_occupation(grid, f_row, floor=1e-300, states=None):
+    """A callable ``f(E)`` from grid values (log-linear between cell centres, constant beyond).
+
+    ``states`` (bool, N): the cells with states (``Spectra.active``); only their values are
+    used, so between the gap and the first node above it (the gap-aligned grid puts the gap a
+    quarter step below a node) ``f`` is that node's, not a blend with the sub-gap cell's value,
+    which no state carries."""
     x = grid.x
     logf = np.log(np.maximum(np.asarray(f_row, float), floor))
+    if states is not None and np.any(states):
+        x, logf = x[states], logf[states]
 
     def f(E):
         return np.exp(np.interp(E, x, logf))
