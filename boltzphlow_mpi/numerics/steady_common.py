@@ -18,6 +18,17 @@ def exact_sums(sim):
                                           edge_pairs=m.kernel.edge is not None))
 
 
+def describe_drives(sim):
+    """The ``[[drive]]`` tables of ``sim`` as the user wrote them, for an error that names
+    them: ``[[drive]] 0: microwave at 0.1111 Delta_0, 1e-16 W/um^3 (peak); ...`` ("no drive")."""
+    parts = []
+    for i, d in enumerate(sim.cfg.drive):
+        at = (f"{d.energy_over_delta0:.4g} Delta_0" if d.energy_over_delta0 is not None else f"{d.frequency_GHz:.4g} GHz")
+        peak = " (peak)" if getattr(d, "radius_width_um", None) else ""
+        parts.append(f"[[drive]] {i}: {d.kind} at {at}, {d.power_W_per_um3:.3g} W/um^3{peak}")
+    return "; ".join(parts) or "no drive"
+
+
 def log_balance_jacobian(dgain, dloss_rate, gain, loss_rate, y):
     """``dr/dv`` of ``r = ln(gain) - ln(loss_rate) - v`` on unknowns ``v = ln y``, from the
     derivatives of the gain and of the loss rate with respect to ``y`` (rows: residuals,

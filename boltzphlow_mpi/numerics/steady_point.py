@@ -30,7 +30,13 @@ import numpy as np
 from boltzphlow_mpi.errors import SolverError
 from boltzphlow_mpi.jit import njit
 from boltzphlow_mpi.numerics.petsc_options import set_from_options
-from boltzphlow_mpi.numerics.steady_common import effective_tolerance, exact_sums, log_balance_jacobian, newton_snes
+from boltzphlow_mpi.numerics.steady_common import (
+    describe_drives,
+    effective_tolerance,
+    exact_sums,
+    log_balance_jacobian,
+    newton_snes,
+)
 from boltzphlow_mpi.physics.energy_grid import cell_spectra
 from boltzphlow_mpi.physics.gap.bcs import _log_ratio, gap_residual
 from boltzphlow_mpi.physics.jacobian import derivatives
@@ -646,16 +652,9 @@ def _continuation_start(prob, bath, scale):
 
 def _unreachable(sim, reached, its):
     """The error of a steady state that continuation could not reach, naming the drives."""
-    units = sim.units
-    tables = {}
-    for d in sim.model.drives:  # a table at an energy between two nodes gives two drives
-        kind, power = tables.get(d.source, (d.kind, 0.0))
-        tables[d.source] = (kind, power + float(d.power[0]))
-    names = "; ".join(f"[[drive]] {i}: {kind}, {power * units.power_density_W_per_um3:.3g} W/um^3"
-                      for i, (kind, power) in sorted(tables.items()))
     return (f"steady state: not reached ({its} Newton iterations): full Newton, clipped Newton and continuation "
             f"in the drives' power from the bath state failed; the continuation reached {reached:.3g} of the "
-            f"power ({names})")
+            f"power ({describe_drives(sim)})")
 
 
 def _snes_solve(prob, x0, tol, max_it, line_search, clipped=False):

@@ -17,7 +17,7 @@ products sum over ranks.
 import numpy as np
 
 from boltzphlow_mpi.errors import SolverError
-from boltzphlow_mpi.numerics.steady_common import effective_tolerance, exact_sums, newton_snes
+from boltzphlow_mpi.numerics.steady_common import describe_drives, effective_tolerance, exact_sums, newton_snes
 from boltzphlow_mpi.numerics.steady_radial_problem import RadialSteadyProblem
 
 
@@ -119,7 +119,7 @@ def _newton_exact(sim, tol, max_it):
             obj.destroy()
     if not (reason > 0 and worst < tol * 10):
         raise SolverError(f"radial steady state: SNES did not converge (reason {reason}, {its} Newton iterations, "
-                          f"max |ln(gain/loss)| = {worst:.3g})")
+                          f"max |ln(gain/loss)| = {worst:.3g}; {describe_drives(sim)})")
     return {"y": y, "delta": np.asarray(sim.model.delta, float).copy(), "iterations": its, "linear_iterations": lin,
             "residual_norms": history, "max_relative_residual": worst, "balance": balance}
 

@@ -94,3 +94,12 @@ def test_a_tolerance_of_1e_11_is_met_with_many_unknowns():
 
 def test_tolerance_below_the_round_off_floor_is_raised_to_it():
     assert effective_tolerance(1e-16) == TOLERANCE_FLOOR and effective_tolerance(1e-9) == 1e-9
+
+
+def test_an_unreachable_state_names_the_drives():
+    """When no attempt reaches the state (here: 3 Newton iterations allowed), the error names
+    every [[drive]] as the user wrote it."""
+    from boltzphlow_mpi.errors import SolverError
+    sim = readout(gap__mode="fixed")
+    with pytest.raises(SolverError, match=r"not reached .*\[\[drive\]\] 0: microwave at 0\.1111 Delta_0, 1e-16 W/um\^3"):
+        steady.solve(sim, tol=1e-10, max_it=3)

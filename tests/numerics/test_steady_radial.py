@@ -127,3 +127,12 @@ def test_radial_steady_run_from_the_command_line(tmp_path, capsys, job, run):
         assert h5["diagnostics/time"].shape == (1,)
         f = h5["state/qp_f"][0] if "state/qp_f" in h5 else None
     assert f is None or np.all(np.isfinite(f))
+
+
+def test_a_failed_radial_steady_state_names_the_drives():
+    """The sphere's Newton-Krylov failure (one iteration allowed) names the drive and says its
+    power is the peak of a radial profile."""
+    from boltzphlow_mpi.errors import SolverError
+    sim = Simulation(config.from_dict(sphere_raw(power=1e-9)), Parallel())
+    with pytest.raises(SolverError, match=r"did not converge .*\[\[drive\]\] 0: photon at 5 Delta_0, 1e-09 W/um\^3 \(peak\)"):
+        steady_radial.solve(sim, max_it=1)
