@@ -176,7 +176,7 @@ def drives(sim):
                 "phonon": "a phonon energy on the grid's phonon band (0 < Omega <= Omega_D, below the grid top)"}[d.kind])
         shape = sim.geometry.drive_shape(d.radius_width_um, f"drive.{i}.radius_width_um")
         power = power_to_internal(d.power_W_per_um3, sim.units) * shape
-        out += [Drive(d.kind, m, power * share, source=i) for m, share in parts]
+        out += [Drive(d.kind, m, power * share) for m, share in parts]
     return out
 
 

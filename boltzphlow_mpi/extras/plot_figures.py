@@ -19,6 +19,7 @@ from boltzphlow_mpi.extras.plot_style import (
     title,
 )
 from boltzphlow_mpi.physics.constants import K_B_MEV_PER_K
+from boltzphlow_mpi.physics.statistics import bose, fermi
 
 # (diagnostic, legend, sign): the parts of the ledger, which sum to zero change since t = 0.
 LEDGER = (
@@ -77,7 +78,7 @@ def occupation_figure(data, species, cell_label):
             curves.append(y)
             ax.plot(data.energy, y, color=col, marker=".", ms=3, lw=1.2, label=time_label(data, rec))
         if data.bath_kT:  # the thermal occupation at the bath temperature, for comparison
-            thermal = _thermal(data, qp)
+            thermal = (fermi if qp else bose)(data.energy, data.bath_kT)
             thermal = positive(subgap_masked(data, thermal, data.gap[data.records[-1], c]) if qp else thermal)
             ax.plot(data.energy, thermal, color="0.3", ls="--", lw=1.0,
                     label=f"thermal at the bath, T_B = {data.bath_kT / K_B_MEV_PER_K * 1e3:.4g} mK")
@@ -95,16 +96,6 @@ def occupation_figure(data, species, cell_label):
             ax.legend(fontsize="small")
     fig.suptitle(title(data, "QP occupation f(E)" if qp else "phonon occupation n(Omega)"))
     return fig
-
-
-def _thermal(data, qp):
-    """Fermi (QPs) or Bose (phonons) occupation at the bath's ``k_B T`` on the file's energies
-    (``n`` is 0 at ``Omega = 0``, where the grid has no phonon mode)."""
-    x = data.energy / data.bath_kT
-    with np.errstate(over="ignore", divide="ignore"):
-        if qp:
-            return 1.0 / (np.exp(np.minimum(x, 700.0)) + 1.0)
-        return np.where(x > 0, 1.0 / np.expm1(np.minimum(np.where(x > 0, x, 1.0), 700.0)), 0.0)
 
 
 def qp_number_figure(data, number_per):

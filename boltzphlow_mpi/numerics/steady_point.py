@@ -58,7 +58,7 @@ def qp_unknowns(grid, spectra, self_consistent):
     ``(1 - GAP_MARGIN) Delta``: while they have no states their row ties them to the cell above
     (``SteadyProblem._dead_rows``), and when the gap falls into them during the solve their own
     balance takes over, so a gap that moves across cell edges needs no new round of
-    ``_bcs_active_set`` (docs/numerics.md, "Steady states: the self-consistent gap"). The cell at
+    ``_bcs_active_set`` (docs/physics.md, "Point (0-D)"). The cell at
     ``E = 0`` is held (``f = 1/2``) and never an unknown."""
     q = spectra.active[0].copy()
     if self_consistent and q.any():
@@ -96,16 +96,19 @@ class SteadyProblem:
         self.p_idx = m.nf + np.nonzero(p)[0]
         self.idx = np.concatenate([self.q_idx, self.p_idx])
 
+    def _live(self):
+        """Which QP unknowns have states at the current gap."""
+        return self.model.spectra.active[0, self.q_idx]
+
     def _dead_rows(self):
         """Positions (in the unknowns) of QP cells without states at the current gap: the
         margin below the gap edge (``qp_unknowns``). Their row ties each to the cell above,
         ``v_i - v_(i+1)`` (a cell at the top has no such row: it always has states)."""
-        live = self.model.spectra.active[0, self.q_idx]
-        return np.flatnonzero(~live)
+        return np.flatnonzero(~self._live())
 
     def _first_live(self):
         """The row of the QP number balance (``number_row``): the first QP cell with states."""
-        live = self.model.spectra.active[0, self.q_idx]
+        live = self._live()
         return int(np.argmax(live)) if live.any() else 0
 
     @property
@@ -483,8 +486,7 @@ def _bcs_active_set(sim, tol, max_it, guess, max_rounds=20):
         its += res["iterations"]
         history += res["residual_norms"]
         m.set_gap(np.array([res["delta"]]))
-        now = m.spectra.active[0].copy()
-        now[0] = False
+        now = qp_unknowns(sim.grid, m.spectra, False)  # the cells with states
         if not (now & ~used).any():
             res.update(iterations=its, residual_norms=history)
             return res

@@ -107,10 +107,9 @@ class CollisionKernel:
         ratio = np.broadcast_to(spectra.ratio, f.shape)
         A, B, Ap, Bp = _gain_loss(sums, np.ascontiguousarray(ratio, float), np.ascontiguousarray(active),
                                   self.phonon_mask, self.grid.step, clip)
-        if self.edge is not None and self.edge.weights(spectra, len(f)) is not None:
-            self.edge.add_to(A, B, Ap, Bp, f, n, spectra)
-            if clip:  # the corrected weights are >= 0; only round-off of the sums can go below
-                A, B, Ap, Bp = (np.maximum(v, 0.0) for v in (A, B, Ap, Bp))
+        if self.edge is not None and self.edge.add_to(A, B, Ap, Bp, f, n, spectra) and clip:
+            # the corrected weights are >= 0; only round-off of the sums can go below
+            A, B, Ap, Bp = (np.maximum(v, 0.0) for v in (A, B, Ap, Bp))
         return Coefficients(A, B, Ap, Bp)
 
     def rates(self, f, n, spectra, clip=True):

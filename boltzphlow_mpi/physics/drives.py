@@ -36,13 +36,12 @@ from boltzphlow_mpi.physics.analysis.diagnostics import phonon_energy_weights
 @dataclass
 class Drive:
     """One drive on the energy grid: ``kind``, grid index ``m`` of ``h nu`` (or ``Omega``),
-    the absorbed power density per cell ``power`` (cells,), internal units, and ``source``,
-    the ``[[drive]]`` table it comes from (one table may give two drives, ``split_energy``)."""
+    and the absorbed power density per cell ``power`` (cells,), internal units (a
+    ``[[drive]]`` table between two nodes gives two of them, ``split_energy``)."""
 
     kind: str
     m: int
     power: np.ndarray
-    source: int = 0
 
     def energy(self, grid):
         return self.m * grid.step

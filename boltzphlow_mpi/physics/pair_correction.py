@@ -45,8 +45,7 @@ class EdgePairCorrection:
         corrected): ``k0`` (cells,) first window cell, ``dW`` (cells, J, J)."""
         if spectra.dynes is None:
             return None
-        delta = np.broadcast_to(np.asarray(spectra.delta, float).ravel(), (cells,)) if np.size(spectra.delta) == 1 \
-            else np.asarray(spectra.delta, float).ravel()
+        delta = np.broadcast_to(np.asarray(spectra.delta, float).ravel(), (cells,))
         key = (float(spectra.dynes), delta.tobytes())
         if key != self._key:
             # a batch repeats few gaps (the bath's, or one per cell of a sphere): compute each once
@@ -78,10 +77,11 @@ class EdgePairCorrection:
         return idx, ok, m, D, fw, inv
 
     def add_to(self, A, B, Ap, Bp, f, n, spectra):
-        """Add the corrections to the coefficients (cells, N) in place."""
+        """Add the corrections to the coefficients (cells, N) in place; False when these
+        spectra get none (nothing added)."""
         win = self._window(f, spectra)
         if win is None:
-            return
+            return False
         idx, ok, m, D, fw, inv = win
         h, cr = self.grid.step, self.c_pair * self.grid.step
         rows = np.arange(len(f))[:, None]
@@ -96,6 +96,7 @@ class EdgePairCorrection:
         mrows = np.broadcast_to(rows[:, :, None], m.shape)
         np.add.at(Ap, (mrows, m), np.where(band, cr * D * fw[:, :, None] * fw[:, None, :], 0.0))
         np.add.at(Bp, (mrows, m), np.where(band, cr * D * (1.0 - fw[:, :, None]) * (1.0 - fw[:, None, :]), 0.0))
+        return True
 
     def add_derivatives(self, out, f, n, spectra):
         """Add the corrections' derivatives to those of ``coefficient_derivatives`` (a dict
