@@ -33,6 +33,12 @@ def point_configs(raw, key, values):
 
 def run_block(cfgs, readout_GHz):
     """Steady states of consecutive points on one rank (``COMM_SELF``), with continuation."""
+    return list(iter_block(cfgs, readout_GHz))
+
+
+def iter_block(cfgs, readout_GHz):
+    """``run_block`` one point at a time: yields each point's row as it is solved (a caller
+    may stop the walk early)."""
     import time
 
     from mpi4py import MPI
@@ -42,7 +48,7 @@ def run_block(cfgs, readout_GHz):
     from boltzphlow_mpi.parallel.comm import Parallel
     from boltzphlow_mpi.physics.analysis import diagnostics as dg
     from boltzphlow_mpi.physics.analysis import observables
-    rows, guess = [], None
+    guess = None
     for cfg in cfgs:
         t0 = time.perf_counter()
         sim = Simulation(cfg, Parallel(MPI.COMM_SELF))
@@ -54,7 +60,7 @@ def run_block(cfgs, readout_GHz):
         try:
             res = steady.solve(sim, tol=cfg.solve.tolerance, max_it=cfg.solve.max_iterations, guess=start)
         except SolverError as exc:
-            rows.append({"error": str(exc), "wall_s": time.perf_counter() - t0})
+            yield {"error": str(exc), "wall_s": time.perf_counter() - t0}
             guess = None
             continue
         guess = res["y"]
@@ -65,7 +71,7 @@ def run_block(cfgs, readout_GHz):
         s1, s2 = readout(sim, 0, f[0], readout_GHz)
         t_fc, gap_ratio = heating(sim, f)
         to_W = u.power_density_W_per_um3
-        rows.append({
+        yield {
             "eta": generation_efficiency_or_nan(sim, res["balance"]["absorbed"]),
             "qp_number_per_um3": nq * u.number_density_per_um3, "x_qp": observables.x_qp(nq, d),
             "t_star_K": observables.effective_temperature(sim.grid, sim.model.spectra, nq) * sim.material.tc_K,
@@ -73,8 +79,7 @@ def run_block(cfgs, readout_GHz):
             "escaped_W_per_um3": res["balance"]["escaped"] * to_W, "iterations": res["iterations"],
             "sigma1_over_sigman": s1, "sigma2_over_sigman": s2, "f": f[0], "n": n[0],
             "t_star_fc_K": float(t_fc[0]) * sim.material.tc_K, "gap_suppression_vs_thermal": float(gap_ratio[0]),
-            "energy_meV": sim.grid.x * u.kTc_meV, "wall_s": time.perf_counter() - t0})
-    return rows
+            "energy_meV": sim.grid.x * u.kTc_meV, "wall_s": time.perf_counter() - t0}
 
 
 def readout(sim, i, f_row, readout_GHz):

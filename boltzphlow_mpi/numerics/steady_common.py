@@ -29,6 +29,41 @@ def describe_drives(sim):
     return "; ".join(parts) or "no drive"
 
 
+#: a microwave drive whose net upward transitions are below this fraction of all its
+#: transitions at the last state reached is reported as saturated (``saturation``)
+SATURATION_FRACTION = 1e-3
+
+
+def saturation(sim, y, reached, par=None):
+    """The sentence an unreachable steady state adds when a power-normalised microwave drive
+    saturates (collective with ``par``): at the last state reached (local rows ``y``, the
+    fraction ``reached`` of the power) the drive's net upward transitions are below
+    ``SATURATION_FRACTION`` of all of them in some cell, so its amplitude has grown without
+    bound while the QPs there, flattened across its ladder up to the top of the grid, cannot
+    absorb more. A larger ``E_max`` lifts it (measured: a sphere that stops at 0.069 of its
+    power with ``E_max = 5 Delta_0`` converges with ``10 Delta_0``; docs/numerics.md,
+    "Steady-state solvers"). "" otherwise."""
+    m = sim.model
+    f = m.unpack(y)[0]
+    worst, where = np.inf, -1
+    for d in m.drives:
+        if d.kind != "microwave":
+            continue
+        on = np.asarray(d.power) > 0
+        frac = np.where(on, d.net_fraction(f, m.spectra, m.grid), np.inf)
+        if len(frac) and frac.min() < worst:
+            worst, where = float(frac.min()), int(np.argmin(frac)) + (sim.cell_range[0] if par else 0)
+    if par is not None:
+        best = par.comm.allgather((worst, where))
+        worst, where = min(best)
+    if not worst < SATURATION_FRACTION:
+        return ""
+    cell = f" in cell {where}" if par is not None else ""
+    return (f"; the microwave drive saturates{cell}: at {reached:.3g} of the power its net upward transitions are "
+            f"{max(worst, 0.0):.2g} of all: its ladder ends at the top of the grid (raise "
+            f"grid.energy_max_over_delta0, now {sim.cfg.grid.energy_max_over_delta0:g})")
+
+
 def log_balance_jacobian(dgain, dloss_rate, gain, loss_rate, y):
     """``dr/dv`` of ``r = ln(gain) - ln(loss_rate) - v`` on unknowns ``v = ln y``, from the
     derivatives of the gain and of the loss rate with respect to ``y`` (rows: residuals,
@@ -37,7 +72,12 @@ def log_balance_jacobian(dgain, dloss_rate, gain, loss_rate, y):
     is clamped at 1e-300, so a row at or below it has no slope there."""
     inv_g = np.where(gain > 1e-300, 1.0 / np.where(gain > 1e-300, gain, 1.0), 0.0)
     inv_k = np.where(loss_rate > 1e-300, 1.0 / np.where(loss_rate > 1e-300, loss_rate, 1.0), 0.0)
-    return (dgain * inv_g[:, None] - dloss_rate * inv_k[:, None]) * y[None, :] - np.eye(len(y))
+    # y first: a drive's derivative grows like 1/y far from the solution (``Drive.derivatives``,
+    # capped at 1e300), its product with y does not; what still overflows there is capped (the
+    # Jacobian of such an iterate only has to point away from it)
+    with np.errstate(over="ignore", invalid="ignore"):
+        J = (dgain * y[None, :]) * inv_g[:, None] - (dloss_rate * y[None, :]) * inv_k[:, None]
+    return np.nan_to_num(J, nan=0.0, posinf=1e300, neginf=-1e300) - np.eye(len(y))
 
 
 #: The smallest tolerance a steady state can meet: the round-off floor of the relative rate

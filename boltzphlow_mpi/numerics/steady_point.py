@@ -36,6 +36,7 @@ from boltzphlow_mpi.numerics.steady_common import (
     exact_sums,
     log_balance_jacobian,
     newton_snes,
+    saturation,
 )
 from boltzphlow_mpi.physics.energy_grid import cell_spectra
 from boltzphlow_mpi.physics.gap.bcs import _log_ratio, gap_residual
@@ -152,8 +153,12 @@ class SteadyProblem:
         return r
 
     def in_domain(self, x):
-        """QP occupations below 1, every log occupation below ``LOG_OCCUPATION_MAX``."""
+        """QP occupations below 1, every log occupation below ``LOG_OCCUPATION_MAX`` and, with
+        the self-consistent gap, ``0 < Delta <= 2 Delta_0`` (a full step once took the gap below
+        0, where the spectra are undefined: 300 mK, ``h nu = Delta_0/9``, 3e-10 W/um^3)."""
         nq = len(self.q_idx)
+        if self.self_consistent and not (0 < x[-1] <= 2 * self.sim.delta0):
+            return False
         return bool(np.all(x[:nq] < 0.0) and np.all(x[:len(self.idx)] < LOG_OCCUPATION_MAX))
 
     def true_residual(self, x):
@@ -355,12 +360,18 @@ def _lu_inplace(A, piv):
 
 
 def lu_solve(lu, piv, b):
+    """``A^-1 b`` from ``lu_factor``. A solution beyond the float range (a Jacobian whose
+    entries were capped far from the solution, 300 mK at 3e-9 W/um^3) raises SolverError,
+    which ends that Newton attempt as a singular Jacobian does."""
     n = len(b)
     y = np.asarray(b, float)[piv].copy()
-    for i in range(1, n):
-        y[i] -= np.sum(lu[i, :i] * y[:i])
-    for i in range(n - 1, -1, -1):
-        y[i] = (y[i] - np.sum(lu[i, i + 1:] * y[i + 1:])) / lu[i, i]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i in range(1, n):
+            y[i] -= np.sum(lu[i, :i] * y[:i])
+        for i in range(n - 1, -1, -1):
+            y[i] = (y[i] - np.sum(lu[i, i + 1:] * y[i + 1:])) / lu[i, i]
+    if not np.all(np.isfinite(y)):
+        raise SolverError("steady state: the Newton step overflows (an ill-conditioned Jacobian)")
     return y
 
 
@@ -546,7 +557,7 @@ def _newton_exact(sim, tol, max_it, guess):
             x, n, hist, reached = _power_continuation(sim, prob, tol, max_it)
             its, history, how = its + n, history + hist, "continuation"
             if reached < 1.0:
-                raise SolverError(_unreachable(sim, reached, its))
+                raise SolverError(_unreachable(sim, reached, its, prob.unpack(x)[0]))
         worst = _worst(prob.true_residual(x))
     elif not (reason > 0 and worst < tol):
         raise SolverError(f"steady state: SNES did not converge (reason {reason}, {its} Newton iterations, "
@@ -652,11 +663,13 @@ def _continuation_start(prob, bath, scale):
     return s
 
 
-def _unreachable(sim, reached, its):
-    """The error of a steady state that continuation could not reach, naming the drives."""
+def _unreachable(sim, reached, its, y=None):
+    """The error of a steady state that continuation could not reach, naming the drives (and
+    a drive that saturates at the last state reached ``y``, ``steady_common.saturation``)."""
+    note = saturation(sim, y, reached) if y is not None else ""
     return (f"steady state: not reached ({its} Newton iterations): full Newton, clipped Newton and continuation "
             f"in the drives' power from the bath state failed; the continuation reached {reached:.3g} of the "
-            f"power ({describe_drives(sim)})")
+            f"power ({describe_drives(sim)}){note}")
 
 
 def _snes_solve(prob, x0, tol, max_it, line_search, clipped=False):
@@ -692,7 +705,7 @@ def _snes_solve(prob, x0, tol, max_it, line_search, clipped=False):
     try:
         try:
             snes.solve(None, X)
-        except SolverError:  # a singular Jacobian (lu_factor): a failed attempt, not an error
+        except SolverError:  # a singular Jacobian (lu_factor) or an overflowing step (lu_solve): a failed attempt
             return X.getArray().copy(), -3, snes.getIterationNumber(), history
         return X.getArray().copy(), snes.getConvergedReason(), snes.getIterationNumber(), history
     finally:

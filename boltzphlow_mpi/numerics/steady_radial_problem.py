@@ -50,6 +50,8 @@ class RadialSteadyProblem:
         mask[:, :N] = q  # Mq = 1 (diffusive or no QP transport)
         mask[:, m.nf:m.nf + m.nn] = np.tile(m.grid.phonon_mask, m.Mp)[None, :]
         self.mask = mask
+        #: which unknowns (in packed order) are QP occupations
+        self.qp_unknowns = (np.arange(m.width) < N)[None, :].repeat(C_loc, axis=0)[mask]
         self.counts = mask.sum(axis=1)
         self.offsets = np.concatenate([[0], np.cumsum(self.counts)])
         self.size = int(self.offsets[-1])
@@ -164,10 +166,37 @@ class RadialSteadyProblem:
         """``ln(gain) - ln(loss)`` on the unknowns (the residual, see the module docstring)."""
         return np.log(np.maximum(gain[self.mask], 1e-300)) - np.log(np.maximum(loss[self.mask], 1e-300))
 
+    def in_domain(self, x):
+        """Collective: on every rank, QP occupations below 1 and every log occupation below
+        ``steady_point.LOG_OCCUPATION_MAX`` (beyond it the rates overflow)."""
+        from boltzphlow_mpi.numerics.steady_point import LOG_OCCUPATION_MAX
+        ok = bool(np.all(x[self.qp_unknowns] < 0.0) and np.all(x < LOG_OCCUPATION_MAX))
+        return not self.par.reduce_max(0.0 if ok else 1.0)
+
     def residual(self, x):
+        # outside the domain NaN on every rank without evaluating the rates (collective), so
+        # a step there is halved (``steady_radial_newton``)
+        if not self.in_domain(x):
+            return np.full(len(x), np.nan)
         y = self.unpack(x)
         gain, loss_rate = self.rates(y)
+        if self.par.reduce_max(0.0 if self._drives_not_degenerate(y) else 1.0):
+            return np.full(len(x), np.nan)
         return self.log_balance(gain, loss_rate * y)
+
+    def _drives_not_degenerate(self, y):
+        """This rank's cells: no microwave drive with power has net upward transitions below
+        ``steady_point.MIN_NET_FRACTION`` of all its transitions (``Drive.net_fraction``): the
+        degenerate states in which the drive's amplitude has grown without bound and flattened
+        ``f`` across its ladder are outside the domain, as for a point."""
+        from boltzphlow_mpi.numerics.steady_point import MIN_NET_FRACTION
+        m = self.model
+        f = m.unpack(y)[0]
+        for d in m.drives:
+            on = np.asarray(d.power) > 0
+            if d.kind == "microwave" and on.any() and np.any(d.net_fraction(f, m.spectra, m.grid)[on] < MIN_NET_FRACTION):
+                return False
+        return True
 
     def block_jacobians(self, y, gain, loss_rate):
         """Per local cell: the dense frozen-coefficient Jacobian of the cell with its

@@ -69,6 +69,50 @@ class Drive:
         kf[:, hi] += Bw * inv[:, hi]
         return B * strength
 
+    def derivatives(self, f, spectra, grid):
+        """The exact derivatives of the drive's ``gf``, ``kf`` and ``gn`` with respect to ``f``
+        of one cell: arrays (N, N), ``[row, column]`` = ``d(row term)/d f[column]``, for ``f``
+        (N,) and one-cell ``spectra``; the absorbed power is the constant ``power`` (its
+        derivative is zero wherever the drive is on).
+
+        Each QP drive is ``B(f) U(f)``: ``U`` the terms at unit amplitude, affine in ``f``, and
+        ``B = P / S(f)`` with ``S`` the power absorbed at unit amplitude, linear in ``f``. So
+        ``d(B U) = U (x) dB + B dU`` with ``dB = -(B / S) dS``: a rank-one part from the
+        normalisation and the constant couplings of the transitions (docs/numerics.md, "The
+        exact Jacobian of a cell"). A phonon drive does not depend on ``f``."""
+        N = grid.size
+        dgf, dkf, dgn = np.zeros((N, N)), np.zeros((N, N)), np.zeros((N, N))
+        if self.kind == "phonon":
+            return dgf, dkf, dgn
+        f = np.asarray(f, float)[None, :]
+        active, rho = spectra.active[0], spectra.rho[0]
+        inv = np.zeros(N)
+        inv[active] = 1.0 / rho[active]
+        lo, hi, w, strength, B = self._transitions(f, spectra, grid)
+        w, S, B, f = w[0], float(strength[0]), float(B[0]), f[0]
+        if not S > 0:
+            return dgf, dkf, dgn
+        count = lambda idx, v: np.bincount(idx, weights=v, minlength=N)
+        if self.kind == "photon":
+            xw = grid.x[lo] * w
+            dS = -4.0 * grid.step * (count(lo, xw) + count(hi, xw))
+            gf_unit = count(lo, w * (1.0 - f[hi]) * inv[lo])
+            kf_unit = count(lo, w * inv[lo])
+            np.add.at(dgf, (lo, hi), -B * w * inv[lo])
+        else:
+            dS = 4.0 * grid.step * self.energy(grid) * (count(lo, w) - count(hi, w))
+            gf_unit = count(lo, w * f[hi] * inv[lo]) + count(hi, w * f[lo] * inv[hi])
+            kf_unit = count(lo, w * inv[lo]) + count(hi, w * inv[hi])
+            np.add.at(dgf, (lo, hi), B * w * inv[lo])
+            np.add.at(dgf, (hi, lo), B * w * inv[hi])
+        # far from the solution (QPs ~1e-200 below the bath) B/S exceeds the float range; the
+        # Jacobian there only has to point away from the iterate
+        with np.errstate(over="ignore", invalid="ignore"):
+            dB = -(B / S) * dS
+            dgf += np.outer(gf_unit, dB)
+            dkf += np.outer(kf_unit, dB)
+        return dgf, dkf, dgn
+
     def net_fraction(self, f, spectra, grid):
         """Microwave drive, per cell: net upward transitions over all transitions,
         ``sum w (f - f') / sum w (f + f')`` (``f'`` a quantum above); 1 for the other kinds. A

@@ -10,7 +10,7 @@ Hankel matrices of the other factor, no differences of sums), so each entry is e
 about ``eps`` times the scale of its block, cold tails included (the tests check them
 against central differences with steps of order one, exact for these polynomials). The
 drives are rational in ``f`` (their strength is normalised to the absorbed power); their
-part is added by central differences of the drive terms alone, with small steps.
+derivatives are exact too (``Drive.derivatives``).
 
 The coefficients are evaluated without clipping (``clip=False``): the clip of FFT
 round-off below zero is not a polynomial.
@@ -21,7 +21,6 @@ import numpy as np
 
 from boltzphlow_mpi.physics.collision_derivatives import coefficient_derivatives
 
-DRIVE_STEP = 1e-6    # relative step of the drives' central differences
 CHUNK = 16           # cells whose analytic derivatives are formed together (memory ~ 30 CHUNK N^2)
 DERIVATIVE_CAP = 1e300  # the largest drive derivative kept (``_drive_derivative``)
 
@@ -37,7 +36,7 @@ def derivatives(model, y):
     2N) and ``dacc`` (cells, 3, 2N) (the accumulator gains), drives included. The Jacobian
     of the directional unknowns follows from them and ``K`` (``jacobian``, and the structured
     solves of ``numerics.rosenbrock``). The collision part is analytic
-    (``collision_derivatives``), the drives' part central differences."""
+    (``collision_derivatives``), the drives' part exact (``Drive.derivatives``)."""
     cells, N = len(y), model.N
     fbar, nbar, _ = model.unpack(y)
     saved, model.drives = model.drives, []
@@ -76,47 +75,23 @@ def _with_drives(model, fbar, nbar, kf, s):
     return dgf, dkf, dgn, dkn, dacc
 
 
-def _drive_terms(model, f, c):
-    """The drives' parts of ``gf, kf, gn`` and the absorbed power of cell ``c`` for rows of
-    QP occupations ``f`` (rows, N), as ``CellKinetics.split`` adds them (the drives depend
-    on ``fbar`` alone)."""
-    rows, N = f.shape
-    spectra = model.spectra.row(c).tile(rows)
-    dg, dk, dn = np.zeros((rows, N)), np.zeros((rows, N)), np.zeros((rows, N))
-    absorbed = np.zeros(rows)
-    for d in _cell_drives(model, c):
-        absorbed = absorbed + d.add(f, spectra, model.grid, dg, dk, dn, model.phonon_weight)
-    if spectra.lhs is not None:
-        dg, dk = dg / spectra.lhs, dk / spectra.lhs
-    ev = model.evolving[c][None, :]
-    return np.where(ev, dg, 0.0), np.where(ev, dk, 0.0), dn, absorbed
-
-
 def _drive_derivative(model, f0, c):
     """``d(gf, kf, gn)/dfbar`` (N, N) and ``d(absorbed)/dfbar`` (N,) of the drives of cell
-    ``c`` at ``f0``: central differences with relative steps ``DRIVE_STEP`` of the drive
-    terms alone (they are rational in ``f``; no collision sums are evaluated)."""
+    ``c`` at ``f0``, exact (``Drive.derivatives``; the absorbed power is fixed)."""
     N = len(f0)
-    # relative to each occupation: a drive normalised to its absorbed power is rational in
-    # f with a denominator of the size of f itself, so an absolute floor (cold tails, f ~ 1e-9
-    # at 100 mK) would step across the whole denominator and ruin the derivative
-    steps = DRIVE_STEP * np.where(f0 != 0, np.abs(f0), 1e-300)
-    cols = np.arange(N)
-    f = np.repeat(f0[None, :], 2 * N, axis=0)
-    f[cols, cols] += steps
-    f[N + cols, cols] -= steps
-    gf, kf, gn, absorbed = _drive_terms(model, f, c)
-
-    def diff(p):
-        # far from the solution (a Newton iterate with the QPs ~1e-200 below the bath) the
-        # amplitude that normalises the drive to its power grows like 1/f and its derivative
-        # like 1/f^2, beyond the float range: such entries are capped (the Jacobian there only
-        # has to point away from the iterate; the log unknowns scale them by f again)
-        with np.errstate(over="ignore", invalid="ignore"):
-            d = (p[:N] - p[N:]) / (2 * steps)[:, None] if p.ndim == 2 else (p[:N] - p[N:]) / (2 * steps)
-        return np.nan_to_num(d, nan=0.0, posinf=DERIVATIVE_CAP, neginf=-DERIVATIVE_CAP)
-
-    return diff(gf).T, diff(kf).T, diff(gn).T, diff(absorbed)
+    spectra = model.spectra.row(c)
+    dg, dk, dn = np.zeros((N, N)), np.zeros((N, N)), np.zeros((N, N))
+    # far from the solution an amplitude's derivative may overflow (``Drive.derivatives``);
+    # such entries are capped below, where an inf - inf of two drives counts as 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for d in _cell_drives(model, c):
+            g, k, n = d.derivatives(f0, spectra, model.grid)
+            dg, dk, dn = dg + g, dk + k, dn + n
+    if spectra.lhs is not None:
+        dg, dk = dg / spectra.lhs[0][:, None], dk / spectra.lhs[0][:, None]
+    ev = model.evolving[c][:, None]
+    cap = lambda d: np.nan_to_num(np.where(ev, d, 0.0), nan=0.0, posinf=DERIVATIVE_CAP, neginf=-DERIVATIVE_CAP)
+    return cap(dg), cap(dk), dn, np.zeros(N)
 
 
 def _analytic(model, fbar, nbar, kf, s):

@@ -87,9 +87,13 @@ def test_radial_steady_state_with_the_self_consistent_gap():
     gaps within 1e-7 over 0.5 ns; measured 1.4e-7 and 1e-8)."""
     raw = sphere_raw(power=1e-7)
     raw["gap"] = {"mode": "self-consistent"}
-    # the grid as before issue 16 (the gap on a node): on the aligned grid (Delta_0/4.75) and
-    # at Delta_0/8 on either grid the outer gap iteration drives the central cells' gaps to
-    # zero, cell edge by cell edge; whether that branch is physical is open (issue 16, item 1)
+    # the grid as before issue 16 (the gap on a node). On the aligned grid (Delta_0/4.75) and at
+    # Delta_0/8 on either grid the central cells' gaps cross a cell edge that their neighbours'
+    # do not: the cell that gains states has its node up to h/2 below the gap, a QP trap of
+    # depth h where the true one is ~0.06 h, and at this coarse h (> k_B T_B) its occupation
+    # jumps (0.59 against 0.018 in the cell above, Delta_0/8.75, 3e-8 W/um^3) and the gap
+    # iteration runs the gap to 0. A point cell crosses the same edge smoothly (no neighbours to
+    # trap QPs from); docs/physics.md, "Sphere (radial)"
     raw["grid"]["align_gap"] = False
     sim = Simulation(config.from_dict(raw), Parallel())
     res = steady_radial.solve(sim)
@@ -130,9 +134,59 @@ def test_radial_steady_run_from_the_command_line(tmp_path, capsys, job, run):
 
 
 def test_a_failed_radial_steady_state_names_the_drives():
-    """The sphere's Newton-Krylov failure (one iteration allowed) names the drive and says its
-    power is the peak of a radial profile."""
+    """The sphere's Newton-Krylov failure (one iteration allowed, so the continuation in power
+    stops too) names the drive and says its power is the peak of a radial profile."""
     from boltzphlow_mpi.errors import SolverError
     sim = Simulation(config.from_dict(sphere_raw(power=1e-9)), Parallel())
-    with pytest.raises(SolverError, match=r"did not converge .*\[\[drive\]\] 0: photon at 5 Delta_0, 1e-09 W/um\^3 \(peak\)"):
+    with pytest.raises(SolverError, match=r"not reached .*reached 0 of the power .*\[\[drive\]\] 0: photon at 5 Delta_0, 1e-09 W/um\^3 \(peak\)"):
         steady_radial.solve(sim, max_it=1)
+
+
+def readout_sphere(**changes):
+    """A 20 um Al sphere of 3 cells at 100 mK read out by microwaves at Delta_0/9 in a 5 um
+    Gaussian at the centre (issue 16: the radial steady state where a drive is set), the
+    self-consistent gap, h = Delta_0/12, every phonon escaping in 0.242 ns."""
+    return jobs.table("steady_sphere", {"bath__temperature_over_tc": None, "bath__temperature_K": 0.1,
+                                        "grid__energy_step_over_delta0": 1 / 12, "grid__energy_max_over_delta0": 5.0,
+                                        "geometry__cells": 3, "phonon_escape__tau_ns": 0.242,
+                                        "gap__mode": "self-consistent", "drive__0__kind": "microwave",
+                                        "drive__0__energy_over_delta0": 1 / 9,
+                                        "drive__0__power_W_per_um3": 3e-17}, **changes)
+
+
+@pytest.mark.slow
+def test_a_microwave_driven_sphere_at_100_mK_converges():
+    """Before issue 16 this case overflowed in the collision sums (no domain check, no
+    continuation in the sphere's solver). Now: no floating-point warning, every unknown balanced
+    to 1e-10, absorbed = escaped + out through R, the gap iteration converged, and the QPs
+    the drive heats are hottest inside (measured: 2 gap updates, ~340 Newton
+    iterations by continuation in the power)."""
+    import warnings
+    sim = Simulation(config.from_dict(readout_sphere()), Parallel())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        res = steady_radial.solve(sim)
+    assert res["max_relative_residual"] < 1e-10 and res["outer_iterations"] >= 1
+    b = res["balance"]
+    assert b["escaped"] + b["boundary"] == pytest.approx(b["absorbed"], rel=1e-9)
+    f = sim.model.unpack(res["y"])[0]
+    # the occupation well above the gap (1.5 Delta_0) is 5x higher inside than in the outer
+    # cell, next to the bath at R (measured 3.1e-11, 3.2e-11, 6.0e-12)
+    k = round(1.5 * sim.delta0 / sim.grid.step)
+    assert f[0, k] > 3 * f[-1, k] and f[1, k] > 3 * f[-1, k]
+
+
+def test_a_saturated_microwave_drive_is_named():
+    """When a microwave drive's ladder, which ends at the top of the grid, cannot take the
+    requested power, the continuation stops where the drive's net upward transitions vanish;
+    the error says so and asks for a larger E_max (``steady_common.saturation``): here a state
+    with ``f`` flat across the drive's ladder."""
+    from boltzphlow_mpi.numerics.steady_common import saturation
+    sim = Simulation(config.from_dict(jobs.table("readout", gap__mode="fixed")), Parallel())
+    y = np.atleast_2d(sim.model.reference_state).copy()
+    assert saturation(sim, y, 0.5) == ""
+    N = sim.model.N
+    y[0, :N] = np.where(sim.model.spectra.active[0], 1e-12, 0.5)  # flat: as many down as up
+    text = saturation(sim, y, 0.5)
+    assert "the microwave drive saturates: at 0.5 of the power" in text
+    assert "raise grid.energy_max_over_delta0, now 5" in text

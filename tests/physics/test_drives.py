@@ -137,3 +137,47 @@ def test_drive_config_errors(drive, key):
     assert err.value.key == key
     if "powr" in key:
         assert "did you mean 'power_W_per_um3'" in str(err.value)
+
+
+@pytest.mark.parametrize("kind, m, kT", [("photon", 51, 0.3), ("microwave", 3, 0.04)])
+def test_drive_derivatives_are_exact(kind, m, kT):
+    """``Drive.derivatives`` (B U with B = P / S(f), docs/numerics.md) against Richardson-
+    extrapolated central differences of the drive's terms: to 1e-8 of each row's largest
+    entry (with respect to ln f for the microwave, as Newton uses them), for a microwave drive in a state as cold as a 50 mK bath (f ~ 1e-19 at the gap)
+    and a photon drive in a warm one (cold, its terms differ from those at f = 0 below
+    round-off). The absorbed power does not move (it is the drive's power)."""
+    from boltzphlow_mpi.physics.drives import Drive
+    from boltzphlow_mpi.physics.energy_grid import cell_spectra
+    sim = point([])
+    grid, N = sim.grid, sim.grid.size
+    spectra = cell_spectra(grid, np.array([1.764]))
+    rng = np.random.default_rng(3)
+    f = np.exp(-grid.x / kT) * np.exp(0.3 * rng.standard_normal(N))
+    drive = Drive(kind, m, np.array([1e-6]))
+
+    def terms(ff):
+        gf, kf, gn = np.zeros((len(ff), N)), np.zeros((len(ff), N)), np.zeros((len(ff), N))
+        absorbed = drive.add(ff, spectra.tile(len(ff)), grid, gf, kf, gn, sim.model.phonon_weight)
+        return gf, kf, absorbed
+
+    def central(step):
+        # steps relative to f for the microwave (its amplitude goes as 1/f); the photon's
+        # terms are nearly affine in f, and steps below f's round-off would be lost
+        steps = step * (f if kind == "microwave" else np.ones(N))
+        cols = np.arange(N)
+        ff = np.repeat(f[None], 2 * N, axis=0)
+        ff[cols, cols] += steps
+        ff[N + cols, cols] -= steps
+        return [(p[:N] - p[N:]).T / (2 * steps) for p in terms(ff)]
+
+    coarse, fine = central(2e-4), central(1e-4)
+    ref = [(4 * b - a) / 3 for a, b in zip(coarse, fine, strict=True)]
+    dgf, dkf, _ = drive.derivatives(f, spectra, grid)
+    # the Newton unknowns are ln f: the columns times f (entries below round-off of their row
+    # otherwise escape the differences)
+    scaled = f if kind == "microwave" else np.ones(N)
+    for exact, approx in ((dgf * scaled, ref[0] * scaled), (dkf * scaled, ref[1] * scaled)):
+        scale = np.max(np.abs(approx), axis=1, keepdims=True)
+        rows = scale[:, 0] > 0
+        assert np.max(np.abs(exact - approx)[rows] / scale[rows]) < 1e-8
+    assert np.allclose(terms(f[None])[2], 1e-6, rtol=1e-12, atol=0)
