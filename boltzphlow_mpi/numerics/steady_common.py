@@ -43,6 +43,8 @@ def saturation(sim, y, reached, par=None):
     absorb more. A larger ``E_max`` lifts it (measured: a sphere that stops at 0.069 of its
     power with ``E_max = 5 Delta_0`` converges with ``10 Delta_0``; docs/numerics.md,
     "Steady-state solvers"). "" otherwise."""
+    if not reached > 0:  # the last state is a failed first attempt, not one reached on the way
+        return ""
     m = sim.model
     f = m.unpack(y)[0]
     worst, where = np.inf, -1
@@ -62,6 +64,16 @@ def saturation(sim, y, reached, par=None):
     return (f"; the microwave drive saturates{cell}: at {reached:.3g} of the power its net upward transitions are "
             f"{max(worst, 0.0):.2g} of all: its ladder ends at the top of the grid (raise "
             f"grid.energy_max_over_delta0, now {sim.cfg.grid.energy_max_over_delta0:g})")
+
+
+def true_residual(prob, x):
+    """``prob.residual(x)`` with every row the log balance of its own unknown: the number row
+    (``prob.number_row``, the point's and the closed sphere's continuation) off for the call."""
+    saved, prob.number_row = prob.number_row, False
+    try:
+        return prob.residual(x)
+    finally:
+        prob.number_row = saved
 
 
 def log_balance_jacobian(dgain, dloss_rate, gain, loss_rate, y):

@@ -37,6 +37,7 @@ from boltzphlow_mpi.numerics.steady_common import (
     log_balance_jacobian,
     newton_snes,
     saturation,
+    true_residual,
 )
 from boltzphlow_mpi.physics.energy_grid import cell_spectra
 from boltzphlow_mpi.physics.gap.bcs import _log_ratio, gap_residual
@@ -137,8 +138,6 @@ class SteadyProblem:
         if not self.in_domain(x):
             return np.full(self.size, np.nan)
         y, delta = self.unpack(x)
-        if self.self_consistent and not (0 < delta <= 2 * self.sim.delta0):
-            return np.full(self.size, np.nan)
         self.set_gap(delta)
         G, K = self.model.split(y)
         r = self._log_balance(G, K, y)[0]
@@ -163,11 +162,7 @@ class SteadyProblem:
 
     def true_residual(self, x):
         """``residual`` with every row the log balance of its own unknown (no number row)."""
-        saved, self.number_row = self.number_row, False
-        try:
-            return self.residual(x)
-        finally:
-            self.number_row = saved
+        return true_residual(self, x)
 
     def _absorbs_requested_power(self, G):
         """False where a drive normalised to its absorbed power cannot absorb it (no net

@@ -1,10 +1,10 @@
 """Newton-Krylov for the radial steady state with every cell's spectra held (docs/numerics.md,
 "Steady-state solvers"): the residual of ``steady_radial_problem.RadialSteadyProblem``, PETSc SNES.
 
-Newton's method (``SNES newtonls``) with matrix-free Jacobian-vector products (a one-sided
-difference of the residual, step ``1e-7 / |w|_inf`` in ``v``) and GMRES, preconditioned with
-the assembled frozen-coefficient Jacobian (``-snes_mf_operator`` in PETSc's terms; its
-entries: ``RadialSteadyProblem.block_jacobians`` and ``couplings``). The default
+Newton's method (``SNES newtonls``) with Jacobian-vector products that do not form the
+matrix (``RadialSteadyProblem.jacobian_product``, exact to round-off) and GMRES,
+preconditioned with the assembled frozen-coefficient Jacobian (``-snes_mf_operator`` in
+PETSc's terms; its entries: ``RadialSteadyProblem.block_jacobians`` and ``couplings``). The default
 preconditioner is block Jacobi over the ranks with an LU of each rank's block (one rank:
 the exact LU of the frozen Jacobian). PETSc options with the prefix ``steady_`` override it
 (``-steady_ksp_type``, ``-steady_ksp_rtol``, ``-steady_pc_type asm``,
@@ -29,22 +29,18 @@ from boltzphlow_mpi.numerics.steady_radial_problem import RadialSteadyProblem
 
 
 class _MatrixFree:
-    """``PETSc`` python ``Mat``: ``J w = (F(x + e w) - F(x)) / e``, ``e = 1e-7 / |w|_inf``."""
+    """``PETSc`` python ``Mat``: the Jacobian of the residual at the last point where the
+    preconditioner was assembled, applied without forming it
+    (``RadialSteadyProblem.jacobian_product``)."""
 
     def __init__(self, prob):
-        self.prob, self.x, self.f = prob, None, None
+        self.prob, self.base = prob, None
 
-    def set_base(self, x, f):
-        self.x, self.f = x, f
+    def set_base(self, y, gain, loss_rate, local):
+        self.base = (y, gain, loss_rate, local)
 
     def mult(self, mat, w, out):
-        wa = w.getArray(readonly=True)
-        norm = w.norm(3)  # NORM_INFINITY: a max, so the same on any number of ranks
-        if norm == 0:
-            out.set(0.0)
-            return
-        e = 1e-7 / norm
-        out.setArray((self.prob.residual(self.x + e * wa) - self.f) / e)
+        out.setArray(self.prob.jacobian_product(*self.base, w.getArray(readonly=True)))
 
 
 def _starting_point(sim, prob):
@@ -169,10 +165,16 @@ def _power_continuation(sim, prob, tol, max_it):
         scale(1.0)
 
 
+def _worst(r):
+    """``max |r|`` of this rank's entries, infinite where one is not finite."""
+    return float(np.max(np.abs(r), initial=0.0)) if np.all(np.isfinite(r)) else np.inf
+
+
 class _ClippedStep:
     """SNES line-search pre-check (collective): clips the Newton step ``Y`` (the new iterate is
     ``X - Y``) to ``clip`` in every log unknown and halves it while ``X - Y`` is outside the
-    domain (at most 40 times), as the point solver's pre-check does."""
+    domain or, for a step longer than 1, the residual there is not finite (a microwave
+    drive's degenerate states; at most 40 times), as the point solver's pre-check does."""
 
     def __init__(self, prob, clip):
         self.prob, self.clip = prob, clip
@@ -180,8 +182,11 @@ class _ClippedStep:
     def __call__(self, X, Y):
         x, y = X.getArray(readonly=True), Y.getArray()
         np.clip(y, -self.clip, self.clip, out=y)
+        par = self.prob.par
         for _ in range(40):
-            if self.prob.in_domain(x - y):
+            # a short step inside the domain needs no trial evaluation (it costs a residual)
+            if self.prob.in_domain(x - y) and (par.reduce_max(float(np.max(np.abs(y), initial=0.0))) <= 1.0
+                                               or np.isfinite(par.reduce_max(_worst(self.prob.residual(x - y))))):
                 break
             y *= 0.5
 
@@ -208,7 +213,9 @@ def _snes_solve(sim, prob, x0, tol, max_it, clipped=False):
     def form_jacobian(snes, xv, Jm, Pm):
         _assemble_preconditioner(prob, mf, xv.getArray(readonly=True).copy(), Pm)
 
-    snes, history = newton_snes(comm, prob.residual, F, J, P, form_jacobian, tol, max_it)
+    prob.number_row = clipped and prob.closed
+    accept = (lambda x: sim.par.reduce_max(_worst(prob.true_residual(x))) < tol) if prob.number_row else None
+    snes, history = newton_snes(comm, prob.residual, F, J, P, form_jacobian, tol, max_it, accept)
     snes.setLineSearchPreCheck(_ClippedStep(prob, STEP_CLIP if clipped else FULL_STEP_CLIP))
     ksp, pc = _krylov(snes, {"snes_linesearch_type": "basic"} if clipped else {})
     X.setArray(x0)
@@ -216,11 +223,12 @@ def _snes_solve(sim, prob, x0, tol, max_it, clipped=False):
         snes.solve(None, X)
         x = X.getArray().copy()
         reason, its = snes.getConvergedReason(), snes.getIterationNumber()
-        r = prob.residual(x)
+        r = prob.true_residual(x)
         finite = np.all(np.isfinite(r))
         worst = sim.par.reduce_max(float(np.max(np.abs(r), initial=0.0)) if finite else np.inf)
         lin = snes.getLinearSolveIterations()
     finally:
+        prob.number_row = False
         for obj in (pc, ksp, snes, X, F, J, P):  # (no Python reference may outlive PETSc)
             obj.destroy()
     return x, reason, its, lin, history, worst
@@ -244,16 +252,24 @@ def _assemble_preconditioner(prob, mf, x, Pm):
     from petsc4py import PETSc
     y = prob.unpack(x)
     gain, loss_rate = prob.rates(y)  # once: the base of the products, blocks and couplings
-    mf.set_base(x, prob.log_balance(gain, loss_rate * y))
+    local = prob.local_derivatives(y)
+    mf.set_base(y, gain, loss_rate, local)
     Pm.zeroEntries()
     start = Pm.getOwnershipRange()[0]
-    for i, block in enumerate(prob.block_jacobians(y, gain, loss_rate)):
+    number = prob.number_index if prob.number_row else None
+    for i, block in enumerate(prob.block_jacobians(y, gain, loss_rate, local)):
         if block is not None:
             idx = start + prob.offsets[i] + np.arange(len(block), dtype=PETSc.IntType)
+            if number is not None and idx[0] <= number <= idx[-1]:
+                block[number - idx[0]] = 0.0  # the number row's entries follow
             Pm.setValues(idx, idx, block.ravel())
     rows, cols, vals = prob.couplings(y, gain)
     for r, c, v in zip(rows, cols, vals):
-        Pm.setValue(int(r), int(c), float(v))
+        if r != number:
+            Pm.setValue(int(r), int(c), float(v))
+    if number is not None:
+        cols, vals = prob.number_row_entries(y)
+        Pm.setValues([number], cols.astype(PETSc.IntType), vals)
     Pm.assemble()
 
 
