@@ -115,6 +115,15 @@ def _newton_exact(sim, tol, max_it):
             "globalization": how}
 
 
+#: A closed sphere's continuation starts where the bath state is this near balance (the
+#: point's ``CONTINUATION_START_RESIDUAL`` is 0.1): the first state's Newton steps in the
+#: number row move log occupations near the gap by up to 40 from there. At 50 mK on a
+#: ``Delta_0/36`` grid, 0.1 failed (3 cells), 0.01 failed for 8 cells (a two-cycle of the
+#: clipped steps), 1e-3 and 1e-4 converged for all (docs/numerics.md, "Steady-state
+#: solvers", closed spheres)
+CLOSED_START_RESIDUAL = 1e-3
+
+
 def _power_continuation(sim, prob, tol, max_it):
     """The point solver's continuation (``steady_point._power_continuation``, same constants)
     for the sphere: the drives' power scaled by ``s`` from where the bath state is near balance
@@ -131,6 +140,7 @@ def _power_continuation(sim, prob, tol, max_it):
 
     its = lin = 0
     history = []
+    start = CLOSED_START_RESIDUAL if prob.closed else sp.CONTINUATION_START_RESIDUAL
     try:
         x = prob.pack(np.broadcast_to(m.reference_state, prob.y0.shape))
         s = sp.CONTINUATION_START
@@ -138,9 +148,9 @@ def _power_continuation(sim, prob, tol, max_it):
             scale(s)
             r = prob.residual(x)
             worst = sim.par.reduce_max(float(np.max(np.abs(r), initial=0.0)) if np.all(np.isfinite(r)) else np.inf)
-            if worst <= sp.CONTINUATION_START_RESIDUAL:
+            if worst <= start:
                 break
-            s *= max(min(0.5 * sp.CONTINUATION_START_RESIDUAL / worst, 0.5), 1e-6) if np.isfinite(worst) else 1e-6
+            s *= max(min(0.5 * start / worst, 0.5), 1e-6) if np.isfinite(worst) else 1e-6
         x, reason, n, l, hist, worst = _snes_solve(sim, prob, x, max(tol, sp.CONTINUATION_TOL), max_it, True)
         its, lin, history = its + n, lin + l, history + hist
         if not reason > 0:
@@ -217,7 +227,7 @@ def _snes_solve(sim, prob, x0, tol, max_it, clipped=False):
     accept = (lambda x: sim.par.reduce_max(_worst(prob.true_residual(x))) < tol) if prob.number_row else None
     snes, history = newton_snes(comm, prob.residual, F, J, P, form_jacobian, tol, max_it, accept)
     snes.setLineSearchPreCheck(_ClippedStep(prob, STEP_CLIP if clipped else FULL_STEP_CLIP))
-    ksp, pc = _krylov(snes, {"snes_linesearch_type": "basic"} if clipped else {})
+    ksp, pc = _krylov(snes, {"snes_linesearch_type": "basic"} if clipped else {}, whole=prob.number_row)
     X.setArray(x0)
     try:
         snes.solve(None, X)
@@ -273,19 +283,33 @@ def _assemble_preconditioner(prob, mf, x, Pm):
     Pm.assemble()
 
 
-def _krylov(snes, defaults):
+def _krylov(snes, defaults, whole=False):
     """GMRES with block Jacobi (LU of each rank's block unless the options say otherwise)
     for the Newton steps of ``snes``, then the options with ``defaults`` for what they do not
     set (the continuation's full steps: line search ``basic``, as for a point; the
     backtracking search crawls at 1 % per step there, measured 337 against 68 Newton
-    iterations on the 100 mK sphere of the tests): ``(ksp, pc)``."""
+    iterations on the 100 mK sphere of the tests): ``(ksp, pc)``.
+
+    ``whole``: the number row of a closed sphere couples the QP unknowns of all ranks, and
+    block Jacobi, which drops it between ranks, lets GMRES stagnate (measured: 6 cells on 2
+    ranks at 50 mK, the true residual growing while the preconditioned one fell, then a
+    breakdown). Then the preconditioner is the LU of the whole frozen Jacobian: a parallel
+    direct solver of PETSc's (MUMPS or SuperLU_dist) on more than one rank, additive Schwarz
+    if it has none; on one rank the same LU as block Jacobi."""
     from petsc4py import PETSc
     ksp = snes.getKSP()
     ksp.setType("gmres")
     ksp.setTolerances(rtol=1e-8, max_it=300)
     pc = ksp.getPC()
-    pc.setType("bjacobi")  # one block per rank: LU of the rank's cells
     opts = PETSc.Options()
+    parallel = [p for p in ("mumps", "superlu_dist") if PETSc.Sys.hasExternalPackage(p)]
+    if whole and snes.getComm().getSize() > 1 and parallel:
+        pc.setType("lu")
+        pc.setFactorSolverType(parallel[0])
+    elif whole and snes.getComm().getSize() > 1:
+        pc.setType("asm")
+    else:
+        pc.setType("bjacobi")  # one block per rank: LU of the rank's cells
     if not opts.hasName("-steady_sub_pc_type"):  # the command line may choose (e.g. ilu)
         opts.setValue("-steady_sub_pc_type", "lu")
     set_from_options(snes, "-steady_", defaults)
