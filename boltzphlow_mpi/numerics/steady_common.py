@@ -29,6 +29,19 @@ def describe_drives(sim):
     return "; ".join(parts) or "no drive"
 
 
+def net_fractions(model, f):
+    """Per cell of ``model`` at QP occupations ``f`` (cells, N): the smallest net upward
+    fraction of the microwave drives with power there (``Drive.net_fraction``), infinite
+    where there is none. Near 0 a drive normalised to its power is degenerate or saturated
+    (``saturation``; the solvers' domains, ``MIN_NET_FRACTION``)."""
+    out = np.full(len(f), np.inf)
+    for d in model.drives:
+        if d.kind == "microwave":
+            on = np.broadcast_to(np.asarray(d.power) > 0, out.shape)
+            out = np.minimum(out, np.where(on, d.net_fraction(f, model.spectra, model.grid), np.inf))
+    return out
+
+
 #: a microwave drive whose net upward transitions are below this fraction of all its
 #: transitions at the last state reached is reported as saturated (``saturation``)
 SATURATION_FRACTION = 1e-3
@@ -46,15 +59,10 @@ def saturation(sim, y, reached, par=None):
     if not reached > 0:  # the last state is a failed first attempt, not one reached on the way
         return ""
     m = sim.model
-    f = m.unpack(y)[0]
+    frac = net_fractions(m, m.unpack(y)[0])
     worst, where = np.inf, -1
-    for d in m.drives:
-        if d.kind != "microwave":
-            continue
-        on = np.asarray(d.power) > 0
-        frac = np.where(on, d.net_fraction(f, m.spectra, m.grid), np.inf)
-        if len(frac) and frac.min() < worst:
-            worst, where = float(frac.min()), int(np.argmin(frac)) + (sim.cell_range[0] if par else 0)
+    if len(frac) and frac.min() < worst:
+        worst, where = float(frac.min()), int(np.argmin(frac)) + (sim.cell_range[0] if par else 0)
     if par is not None:
         best = par.comm.allgather((worst, where))
         worst, where = min(best)

@@ -35,6 +35,7 @@ from boltzphlow_mpi.numerics.steady_common import (
     effective_tolerance,
     exact_sums,
     log_balance_jacobian,
+    net_fractions,
     newton_snes,
     saturation,
     true_residual,
@@ -179,9 +180,7 @@ class SteadyProblem:
         drive has flattened ``f`` across its ladder, a state that absorbs any power (measured: at
         100 mK, continuation landed on ``f = 1.1e-17`` flat near the gap with ``B = 4e18`` and a
         residual of 1e-7). Physical readout states have a fraction of order ``omega_0 / T*``."""
-        m = self.model
-        f = m.unpack(y)[0]
-        return all(float(d.net_fraction(f, m.spectra, m.grid)[0]) >= MIN_NET_FRACTION for d in m.drives)
+        return bool(net_fractions(self.model, self.model.unpack(y)[0])[0] >= MIN_NET_FRACTION)
 
     def _number_weights(self):
         return self.model.spectra.mass[0, self.q_idx]

@@ -31,7 +31,7 @@ the QP number balance of the whole sphere (``number_row``, ``number_rates``).
 import numpy as np
 
 from boltzphlow_mpi.errors import SolverError
-from boltzphlow_mpi.numerics.steady_common import log_balance_jacobian, true_residual
+from boltzphlow_mpi.numerics.steady_common import log_balance_jacobian, net_fractions, true_residual
 from boltzphlow_mpi.physics.analysis import diagnostics as dg
 from boltzphlow_mpi.physics.analysis.efficiency import pair_rates
 from boltzphlow_mpi.physics.jacobian import CHUNK, rate_derivatives
@@ -251,17 +251,11 @@ class RadialSteadyProblem:
 
     def _drives_not_degenerate(self, y):
         """This rank's cells: no microwave drive with power has net upward transitions below
-        ``steady_point.MIN_NET_FRACTION`` of all its transitions (``Drive.net_fraction``): the
-        degenerate states in which the drive's amplitude has grown without bound and flattened
-        ``f`` across its ladder are outside the domain, as for a point."""
+        ``steady_point.MIN_NET_FRACTION`` of all its transitions (``steady_common.net_fractions``):
+        the degenerate states in which the drive's amplitude has grown without bound and
+        flattened ``f`` across its ladder are outside the domain, as for a point."""
         from boltzphlow_mpi.numerics.steady_point import MIN_NET_FRACTION
-        m = self.model
-        f = m.unpack(y)[0]
-        for d in m.drives:
-            on = np.asarray(d.power) > 0
-            if d.kind == "microwave" and on.any() and np.any(d.net_fraction(f, m.spectra, m.grid)[on] < MIN_NET_FRACTION):
-                return False
-        return True
+        return bool(np.all(net_fractions(self.model, self.model.unpack(y)[0]) >= MIN_NET_FRACTION))
 
     def local_derivatives(self, y):
         """Per local cell: ``(occ, DG, DK)``, the unknowns of the cell (its masked columns)
