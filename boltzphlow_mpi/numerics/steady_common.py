@@ -84,14 +84,19 @@ def true_residual(prob, x):
         prob.number_row = saved
 
 
+def clamped_inverse(v):
+    """``1 / v`` where ``v`` is above the residual's clamp at 1e-300, 0 elsewhere (a row
+    clamped there has no slope)."""
+    return np.where(v > 1e-300, 1.0 / np.where(v > 1e-300, v, 1.0), 0.0)
+
+
 def log_balance_jacobian(dgain, dloss_rate, gain, loss_rate, y):
     """``dr/dv`` of ``r = ln(gain) - ln(loss_rate) - v`` on unknowns ``v = ln y``, from the
     derivatives of the gain and of the loss rate with respect to ``y`` (rows: residuals,
     columns: unknowns): ``y_j (dgain_i/dy_j / gain_i - dloss_i/dy_j / loss_i) - delta_ij``
     (docs/numerics.md, "Steady states: the structured Jacobian"). The residual's logarithm
     is clamped at 1e-300, so a row at or below it has no slope there."""
-    inv_g = np.where(gain > 1e-300, 1.0 / np.where(gain > 1e-300, gain, 1.0), 0.0)
-    inv_k = np.where(loss_rate > 1e-300, 1.0 / np.where(loss_rate > 1e-300, loss_rate, 1.0), 0.0)
+    inv_g, inv_k = clamped_inverse(gain), clamped_inverse(loss_rate)
     # y first: a drive's derivative grows like 1/y far from the solution (``Drive.derivatives``,
     # capped at 1e300), its product with y does not; what still overflows there is capped (the
     # Jacobian of such an iterate only has to point away from it)

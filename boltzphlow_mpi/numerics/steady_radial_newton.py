@@ -36,11 +36,12 @@ class _MatrixFree:
     def __init__(self, prob):
         self.prob, self.base = prob, None
 
-    def set_base(self, y, gain, loss_rate, local):
-        self.base = (y, gain, loss_rate, local)
+    def set_base(self, base):
+        """``base``: ``RadialSteadyProblem.linearization`` at the new point."""
+        self.base = base
 
     def mult(self, mat, w, out):
-        out.setArray(self.prob.jacobian_product(*self.base, w.getArray(readonly=True)))
+        out.setArray(self.prob.jacobian_product(self.base, w.getArray(readonly=True)))
 
 
 def _starting_point(sim, prob):
@@ -146,8 +147,7 @@ def _power_continuation(sim, prob, tol, max_it):
         s = sp.CONTINUATION_START
         for _ in range(sp.CONTINUATION_START_TRIES):
             scale(s)
-            r = prob.residual(x)
-            worst = sim.par.reduce_max(float(np.max(np.abs(r), initial=0.0)) if np.all(np.isfinite(r)) else np.inf)
+            worst = sim.par.reduce_max(_worst(prob.residual(x)))
             if worst <= start:
                 break
             s *= max(min(0.5 * start / worst, 0.5), 1e-6) if np.isfinite(worst) else 1e-6
@@ -233,9 +233,7 @@ def _snes_solve(sim, prob, x0, tol, max_it, clipped=False):
         snes.solve(None, X)
         x = X.getArray().copy()
         reason, its = snes.getConvergedReason(), snes.getIterationNumber()
-        r = prob.true_residual(x)
-        finite = np.all(np.isfinite(r))
-        worst = sim.par.reduce_max(float(np.max(np.abs(r), initial=0.0)) if finite else np.inf)
+        worst = sim.par.reduce_max(_worst(prob.true_residual(x)))
         lin = snes.getLinearSolveIterations()
     finally:
         prob.number_row = False
@@ -263,7 +261,7 @@ def _assemble_preconditioner(prob, mf, x, Pm):
     y = prob.unpack(x)
     gain, loss_rate = prob.rates(y)  # once: the base of the products, blocks and couplings
     local = prob.local_derivatives(y)
-    mf.set_base(y, gain, loss_rate, local)
+    mf.set_base(prob.linearization(y, gain, loss_rate, local))
     Pm.zeroEntries()
     start = Pm.getOwnershipRange()[0]
     number = prob.number_index if prob.number_row else None

@@ -31,7 +31,12 @@ the QP number balance of the whole sphere (``number_row``, ``number_rates``).
 import numpy as np
 
 from boltzphlow_mpi.errors import SolverError
-from boltzphlow_mpi.numerics.steady_common import log_balance_jacobian, net_fractions, true_residual
+from boltzphlow_mpi.numerics.steady_common import (
+    clamped_inverse,
+    log_balance_jacobian,
+    net_fractions,
+    true_residual,
+)
 from boltzphlow_mpi.physics.analysis import diagnostics as dg
 from boltzphlow_mpi.physics.analysis.efficiency import pair_rates
 from boltzphlow_mpi.physics.jacobian import CHUNK, rate_derivatives
@@ -311,18 +316,30 @@ class RadialSteadyProblem:
         T, T_out, _ = self.transport(y)
         return T + T_out * y
 
-    def jacobian_product(self, y, gain, loss_rate, local, w):
-        """``J w`` of the residual at the local rows ``y`` (collective; ``gain``, ``loss_rate``
-        of ``rates(y)``, ``local`` of ``local_derivatives(y)``), exact to round-off relative
-        to each rate: the collision, escape and drive part from the exact derivatives, the
-        transport part a difference of ``inflow`` in the direction ``y w``, whose affine
-        form makes it exact (docs/numerics.md, "Steady-state solvers", the sphere). A one-sided difference of the residual instead carries an error of 1e-7
+    def linearization(self, y, gain, loss_rate, local):
+        """What ``jacobian_product`` needs at the base state, the local rows ``y`` (collective;
+        ``gain``, ``loss_rate`` of ``rates(y)``, ``local`` of ``local_derivatives(y)``), computed
+        once per Jacobian rather than in every product: the inverse rates, the transport inflow
+        and, with the number row, the sphere's QP generation and loss."""
+        base = {"y": y, "local": local, "inv_gain": clamped_inverse(gain[self.mask]),
+                "inv_loss_rate": clamped_inverse(loss_rate[self.mask]), "inflow": self.inflow(y)}
+        if self.number_row and self.number_index is not None:
+            base["number"] = self.number_rates(y)
+        return base
+
+    def jacobian_product(self, base, w):
+        """``J w`` of the residual at the base state of ``linearization``, exact to round-off
+        relative to each rate (collective): the collision, escape and drive part from the
+        exact derivatives, the transport part a difference of ``inflow`` in the direction
+        ``y w``, whose affine form makes it exact (docs/numerics.md, "Steady-state solvers",
+        the sphere). A one-sided difference of the residual instead carries an error of 1e-7
         of the scattering rates, which swamps the QP number mode of a cold closed sphere
         (recombination below 1e-7 of scattering)."""
+        y = base["y"]
         dy = np.zeros_like(y)
         dy[self.mask] = y[self.mask] * w
         dG, dK = np.zeros_like(y), np.zeros_like(y)
-        for i, entry in enumerate(local):
+        for i, entry in enumerate(base["local"]):
             if entry is not None:
                 occ, DG, DK = entry
                 dG[i, occ], dK[i, occ] = DG @ dy[i, occ], DK @ dy[i, occ]
@@ -330,18 +347,15 @@ class RadialSteadyProblem:
         # crossed one, measured) and above the round-off of the inflow (1e-16 / t of it)
         size = self.par.reduce_max(float(np.max(np.abs(w), initial=0.0)))
         t = 1e-6 / size if size > 0 else 1.0
-        dI = (self.inflow(y + t * dy) - self.inflow(y)) / t
-        g, k = gain[self.mask], loss_rate[self.mask]
-        inv_g = np.where(g > 1e-300, 1.0 / np.where(g > 1e-300, g, 1.0), 0.0)
-        inv_k = np.where(k > 1e-300, 1.0 / np.where(k > 1e-300, k, 1.0), 0.0)
+        dI = (self.inflow(y + t * dy) - base["inflow"]) / t
         with np.errstate(over="ignore", invalid="ignore"):
-            out = (dG + dI)[self.mask] * inv_g - dK[self.mask] * inv_k
+            out = (dG + dI)[self.mask] * base["inv_gain"] - dK[self.mask] * base["inv_loss_rate"]
         out = np.nan_to_num(out, nan=0.0, posinf=1e300, neginf=-1e300) - w
-        if self.number_row and self.number_index is not None:
+        if "number" in base:
             # the pair rates are quadratic in the occupations (the photons' normalisation
             # aside), so a central difference is exact to round-off
             t = 1e-4 / size if size > 0 else 1.0
-            gen, loss = self.number_rates(y)
+            gen, loss = base["number"]
             up, down = self.number_rates(y + t * dy), self.number_rates(y - t * dy)
             if self.number_local is not None:
                 out[self.number_local] = ((up[0] - down[0]) / gen - (up[1] - down[1]) / loss) / (2.0 * t)

@@ -227,7 +227,8 @@ def test_the_sphere_jacobian_product_is_exact():
         e = 1e-5
         for number_row in (False, True):
             prob.number_row = number_row
-            J = np.array([prob.jacobian_product(y, gain, loss_rate, local, w) for w in np.eye(prob.size)]).T
+            base = prob.linearization(y, gain, loss_rate, local)
+            J = np.array([prob.jacobian_product(base, w) for w in np.eye(prob.size)]).T
             fd = np.array([(prob.residual(x + e * w) - prob.residual(x - e * w)) / (2 * e) for w in np.eye(prob.size)]).T
             assert np.max(np.abs(J - fd)) < 1e-7 * np.max(np.abs(J))
         cols, vals = prob.number_row_entries(y)
