@@ -16,7 +16,7 @@ from boltzphlow_mpi.physics.drives import Drive, power_to_internal, split_energy
 from boltzphlow_mpi.physics.energy_grid import EnergyGrid, gap_aligned_step
 from boltzphlow_mpi.physics.gap.alpha2f import Alpha2F, read_alpha2f_table
 from boltzphlow_mpi.physics.gap.bcs import equilibrium_gap
-from boltzphlow_mpi.physics.gap.eliashberg import EliashbergSolver
+from boltzphlow_mpi.physics.gap.eliashberg import EliashbergSolver, minimum_cutoff
 from boltzphlow_mpi.physics.gap.models import BCSGap, EliashbergGap
 from boltzphlow_mpi.physics.kinetics import CellKinetics
 from boltzphlow_mpi.physics.material_table import get_material
@@ -103,11 +103,18 @@ def eliashberg_gap(gap, grid, material, units, temperature, gamma, key="gap"):
     if a2f.omega_max <= 0:
         raise InputError(f"{key}.alpha2f", which, "an alpha^2F with weight on the energy grid")
     delta0 = material.delta0_over_kTc
-    cutoff = gap.cutoff_over_omega_max * a2f.omega_max
+    least = minimum_cutoff(a2f.lam)
+    ratio = gap.cutoff_over_omega_max
+    if ratio is None:
+        ratio = max(3.0, least)
+    elif ratio < least:
+        raise InputError(f"{key}.cutoff_over_omega_max", ratio,
+                         f"at least {least:.3g} for lambda = {a2f.lam:.3g} (the gap function of a strong coupler "
+                         "has structure up to several Omega_max; docs/numerics.md, 'Self-energy cutoff')")
     solver = EliashbergSolver(grid, a2f, mu_star=gap.mu_star or 0.0,
-                              cutoff=max(cutoff, (grid.size - 1) * grid.step), gamma=gamma,
+                              cutoff=max(ratio * a2f.omega_max, (grid.size - 1) * grid.step), gamma=gamma,
                               bath_temperature=temperature, delta_ref=delta0, tol=gap.tolerance,
-                              max_iter=gap.max_iterations)
+                              max_iter=gap.max_iterations, lhs_floor=gap.lhs_floor)
     return EliashbergGap(solver, fit_target=delta0 if gap.mu_star is None else None)
 
 

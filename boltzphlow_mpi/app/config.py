@@ -116,8 +116,12 @@ SCHEMA = {
         "width_meV": _pos("Eliashberg Einstein: Lorentzian half width (default omega_meV / 20).", "meV", None),
         "mu_star": Key(float, None, "", lo=-1.0, hi=1.0, doc="Coulomb pseudopotential mu* (absent: fitted so the "
                                                                "T = 0 gap edge is the material's Delta_0)."),
-        "cutoff_over_omega_max": Key(float, 3.0, "", lo=1.0, lo_incl=True, hi=100.0, hi_incl=True,
-                                     doc="Top of the self-energy grid (and mu* cutoff) over the largest phonon energy of alpha^2F."),
+        "cutoff_over_omega_max": Key(float, None, "", lo=1.0, lo_incl=True, hi=100.0, hi_incl=True,
+                                     doc="Top of the self-energy grid (and mu* cutoff) over the largest phonon energy of "
+                                         "alpha^2F; at least max(1, 1 + 10 (lambda - 0.5)) up to 12 (absent: that, at least 3)."),
+        "lhs_floor": Key(float, 0.1, "", lo=0.0, hi=1.0, hi_incl=True,
+                         doc="Eliashberg: smallest left-hand-side factor ell of the kinetic equation (where L(eps) of "
+                             "eq. (178) falls below it the gradient expansion fails; docs/physics.md)."),
         "tolerance": Key(float, 1e-10, "Delta_0", lo=0.0, hi=1e-2, hi_incl=True, doc="Eliashberg: max |Delta change| per iteration at convergence."),
         "max_iterations": Key(int, 400, "", lo=1, lo_incl=True, hi=100000, hi_incl=True, doc="Eliashberg: iterations before it is an error."),
     },

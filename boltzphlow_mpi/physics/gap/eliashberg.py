@@ -30,15 +30,22 @@ from ``alpha^2F`` and that cell's QP occupation ``f`` and phonon occupation ``n`
   broadening), averaged over each energy cell in closed form with the cell's ``Delta``,
   as ``energy_grid`` does for BCS: the kinetic equation sees the same cell averages
   (``eliashberg_spectra``).
-* Iteration from the BCS guess (``Z = 1 + lambda``, ``phi = Z Delta``), Anderson-accelerated
-  fixed-point iteration, per cell independently (a cell's iterations never depend on the
-  others), until ``max |Delta_new - Delta| < tol Delta_ref``; non-convergence raises.
+* The iteration convolves hat averages of ``rho`` and ``varphi`` (smooth in the gap edge;
+  ``eliashberg_spectra.hat_averages``). From the BCS guess (``Z = 1 + lambda``,
+  ``phi = Z Delta``) or the cell's previous solution, a schedule of damped and
+  Anderson-accelerated fixed-point tries, per cell independently (a cell's iterations never
+  depend on the others), until ``max |Delta_new - Delta| < tol Delta_ref``; a cold try that
+  ends normal is followed by a more strongly damped one; non-convergence raises. The
+  self-energy grid must reach ``minimum_cutoff(lambda)`` times ``Omega_max``.
 
-Derived per cell (``Solution``): the gap edge ``Delta_0`` (``Re Delta(Delta_0) = Delta_0``),
+Derived per cell (``Solution``): the gap edge ``Delta_0`` (``Re Delta(Delta_0) = Delta_0``,
+the root after the maximum of ``Re Delta - eps``),
 ``Z_1 = Re Z``, ``phi_1 = Re phi`` and their derivatives, and the left-hand-side factor
 of eq. (178), ``L = Z_1 + eps dZ_1/deps - (varphi/rho) dphi_1/deps``. The kinetic
 rates use ``1/tau_0``, and Kaplan's ``tau_0`` already contains ``Z_1(0) = 1 + lambda``;
-the factor applied to ``df/dt`` is therefore ``ell = L / (1 + lambda)`` (1 in the BCS limit).
+the factor applied to ``df/dt`` is therefore ``ell = L / (1 + lambda)`` (1 in the BCS limit),
+raised to ``lhs_floor`` where the gradient expansion behind ``L`` fails (``L`` < 0 above
+``Delta_0 + Omega`` of a strong coupler).
 
 ``alpha^2F`` is in ``alpha2f``, the ``mu*`` fit in ``mu_star``, and ``T_c`` of the
 linearised imaginary-axis equations (an independent check) in ``matsubara``.
@@ -50,19 +57,34 @@ from scipy import fft as sfft
 
 from boltzphlow_mpi.errors import SolverError
 from boltzphlow_mpi.physics.gap.alpha2f import Alpha2F
-from boltzphlow_mpi.physics.gap.eliashberg_spectra import Solution, by_row, gap_edge, spectral_cell_averages
+from boltzphlow_mpi.physics.gap.eliashberg_spectra import (Solution, by_row, gap_edge, hat_averages,
+                                                            spectral_cell_averages)
 from boltzphlow_mpi.physics.gap.hilbert import Hilbert
 from boltzphlow_mpi.physics.statistics import bose, fermi
+
+
+#: (damped steps, mixing over ``beta``) of the successive tries of a solve from the BCS
+#: start and from a previous solution (``EliashbergSolver._scheduled``); the last try is
+#: damped steps only
+COLD_SCHEDULE = ((10, 1.0), (40, 0.5), (1_000_000, 0.6))
+WARM_SCHEDULE = ((0, 1.0), (1_000_000, 0.6))
+#: a change below ``ROUNDOFF_FACTOR * tolerance`` that stops falling is the round-off floor
+#: of the map (the hat averages near the edge amplify round-off); it is accepted
+ROUNDOFF_FACTOR = 10.0
+#: the smallest left-hand-side factor ``ell`` (``kinetic_factors``)
+LHS_FLOOR = 0.1
 
 
 class EliashbergSolver:
     """Vectorised real-axis Eliashberg solver for the cells of one energy grid."""
 
     def __init__(self, grid, a2f: Alpha2F, *, mu_star=0.0, cutoff=None, gamma=0.0,
-                 bath_temperature=0.0, delta_ref, tol=1e-10, max_iter=400, history=6, beta=0.5):
+                 bath_temperature=0.0, delta_ref, tol=1e-10, max_iter=400, history=6, beta=0.5,
+                 lhs_floor=LHS_FLOOR):
         """``grid``: the kinetic ``EnergyGrid`` (same step as ``a2f``); ``cutoff``: top ``L``
         of the self-energy grid (default ``max(grid top, 3 Omega_max)``); ``delta_ref``:
-        the gap scale of the tolerance and of the BCS start."""
+        the gap scale of the tolerance and of the BCS start; ``lhs_floor``: the smallest
+        ``ell`` of ``kinetic_factors``."""
         if abs(a2f.step - grid.step) > 1e-12 * grid.step:
             raise ValueError("alpha^2F must be sampled with the kinetic energy step")
         self.grid, self.a2f = grid, a2f
@@ -75,6 +97,7 @@ class EliashbergSolver:
         self.T = float(bath_temperature)
         self.delta_ref = float(delta_ref)
         self.tol, self.max_iter, self.history, self.beta = tol, int(max_iter), int(history), float(beta)
+        self.lhs_floor = float(lhs_floor)
         self.lam = a2f.lam
         M, J = self.M, self.J
         self.eps = self.h * np.arange(M)
@@ -152,8 +175,16 @@ class EliashbergSolver:
             re_phi = re_phi + coulomb[:, None]
         return re_z, re_phi
 
+    def iteration_spectra(self, Z, phi):
+        """The hat averages of ``rho`` and ``varphi`` that the iteration convolves
+        (``eliashberg_spectra.hat_averages``; the kinetic equation gets cell averages)."""
+        if len(Z) > 1:
+            return by_row(self.iteration_spectra, Z, phi)
+        r, p = hat_averages(self.eps, self.h, phi / Z, self.gamma)
+        return np.maximum(r.real, 0.0), p.real
+
     def iterate(self, Z, phi, fe, ne):
-        rho, varphi = self.spectra(Z, phi)
+        rho, varphi = self.iteration_spectra(Z, phi)
         im_ez, im_phi = self.imaginary_parts(rho, varphi, fe, ne)
         re_z, re_phi = self.real_parts(im_ez, im_phi, varphi, fe)
         im_z = np.zeros_like(im_ez)
@@ -169,21 +200,20 @@ class EliashbergSolver:
 
     def solve(self, f, n, guess=None):
         """Self-energies for occupations ``f``, ``n`` (C, N); ``guess``: a previous
-        ``Solution`` (warm start) or None (BCS start). Each cell is solved alone (the same
-        arithmetic whatever the batch, see ``eliashberg_spectra.by_row``); it is no slower
-        than the batch."""
+        ``Solution`` (warm start) or None (BCS start, ``cold_solve``). Each cell is solved
+        alone (the same arithmetic whatever the batch, see ``eliashberg_spectra.by_row``);
+        it is no slower than the batch."""
         f, n = np.atleast_2d(f), np.atleast_2d(n)
         if len(f) > 1:
             return self._solve_each(f, n, guess)
         fe, ne = self.extend(f, n)
         if guess is None:
-            Z, phi = self.initial_guess(len(f))
+            x, iters, resid = self._scheduled(fe, ne, None, COLD_SCHEDULE)
         else:
-            Z, phi = guess.Z.copy(), guess.phi.copy()
-        x, iters, resid = self._fixed_point(np.concatenate([Z, phi], axis=1), fe, ne, cold=guess is None)
+            x, iters, resid = self._scheduled(fe, ne, np.concatenate([guess.Z, guess.phi], axis=1), WARM_SCHEDULE)
         Z, phi = x[:, :self.M], x[:, self.M:]
         rho, varphi = self.spectra(Z, phi)
-        return Solution(Z, phi, rho, varphi, self.gap_edge(Z, phi), iters, resid)
+        return Solution(Z, phi, rho, varphi, self.gap_edge(Z, phi), np.array([iters]), np.array([resid]))
 
     def _solve_each(self, f, n, guess):
         """``solve`` of each cell alone; an error names the cell's index in the batch."""
@@ -195,46 +225,66 @@ class EliashbergSolver:
                 raise SolverError(str(exc).replace("(cell 0:", f"(cell {c}:")) from None
         return Solution.stack(rows)
 
-    def _fixed_point(self, x, fe, ne, cold):
-        """Iterate ``x = (Z, phi)`` (C, 2M) to the fixed point of ``iterate``: damped steps
-        first after a cold start, then Anderson mixing (docs/numerics.md, "Eliashberg
-        self-energies: FFT sums, Hilbert transform, Anderson iteration"). Returns
-        ``(x, iterations, residual)``; a cell that does not converge raises."""
-        M, C = self.M, len(x)
-        iters = np.zeros(C, int)
-        resid = np.full(C, np.inf)
-        idx = np.arange(C)       # cells still iterating
-        hist = []                # (x, g(x)) of the last iterations, rows = idx
-        for it in range(self.max_iter):
-            xa = x[idx]
-            Zn, pn = self.iterate(xa[:, :M], xa[:, M:], fe[idx], ne[idx])
-            gx = np.concatenate([Zn, pn], axis=1)
-            change = np.max(np.abs(pn / Zn - xa[:, M:] / xa[:, :M]), axis=1) / self.delta_ref
-            resid[idx] = change
-            iters[idx] = it + 1
-            conv = change < self.tol
-            if cold and it < 10:
-                # cold start: plain damped iterations first. phi = 0 is a fixed point too
-                # (unstable for plain iteration), and Anderson mixing from far away can land on it
-                new, hist = xa + self.beta * (gx - xa), []
-            else:
-                hist = (hist + [(xa, gx)])[-(self.history + 1):]
-                new = _anderson(hist, self.beta)
-            # converged cells stop at their map value; a warm start that is already a fixed
-            # point (first iteration) is kept as it is, so unchanged occupations leave the
-            # spectra bitwise unchanged (no remap noise, no condensate exchange)
-            stop = gx if it > 0 else xa
-            x[idx] = np.where(conv[:, None], stop, new)
-            keep = ~conv
-            idx = idx[keep]
-            hist = [(a[keep], b[keep]) for a, b in hist]
-            if len(idx) == 0:
+    def _scheduled(self, fe, ne, x0, schedule):
+        """The solve from ``x0`` (None: the BCS start) with each (damped steps, mixing over
+        ``beta``) of ``schedule`` in turn (``COLD_SCHEDULE``, ``WARM_SCHEDULE``) until one
+        converges to a superconducting state (gap edge > 0). ``phi = 0`` is a fixed point
+        too, unstable for plain iteration but reachable by Anderson mixing from far away;
+        and where the gap edge and a sharp edge of ``alpha^2F`` meet, the map changes
+        faster than Anderson's secant model follows, while damped steps still contract.
+        If every try ends normal the last (normal) state is returned (the model may be
+        normal at these occupations; the caller decides); if every try fails the last
+        error is raised."""
+        total, last = 0, None
+        for damped, mixing in schedule:
+            start = np.concatenate(self.initial_guess(1), axis=1) if x0 is None else x0
+            try:
+                x, iters, resid = self._fixed_point(start, fe, ne, damped, mixing * self.beta)
+            except SolverError as exc:
+                total, last = total + self.max_iter, exc
+                continue
+            total += iters
+            last = None
+            if self.gap_edge(x[:, :self.M], x[:, self.M:])[0] > 0:
                 break
-        if len(idx):
-            bad = int(idx[np.argmax(resid[idx])])
-            raise SolverError(f"Eliashberg iteration did not converge in {self.max_iter} iterations "
-                              f"(cell {bad}: max |Delta change| = {resid[bad]:.3g} Delta_ref, tolerance {self.tol:g})")
-        return x, iters, resid
+        if last is not None:
+            raise last
+        return x, total, resid
+
+    def _fixed_point(self, x, fe, ne, damped, beta):
+        """Iterate the one-cell ``x = (Z, phi)`` (1, 2M) to the fixed point of ``iterate``:
+        ``damped`` plain steps ``x + beta (G(x) - x)``, then Anderson mixing with ``beta``
+        (docs/numerics.md, "Eliashberg self-energies: FFT sums, Hilbert transform, Anderson
+        iteration"). When the change has not reached a new minimum for ``history + 2``
+        iterations the mixing restarts from the best iterate with half the mixing
+        parameter (down to 1/64 of it). Returns ``(x, iterations, residual)``; no
+        convergence in ``max_iterations`` raises."""
+        M = self.M
+        hist, best, since, beta0 = [], (np.inf, x), 0, beta
+        for it in range(self.max_iter):
+            Zn, pn = self.iterate(x[:, :M], x[:, M:], fe, ne)
+            gx = np.concatenate([Zn, pn], axis=1)
+            change = float(np.max(np.abs(pn / Zn - x[:, M:] / x[:, :M]))) / self.delta_ref
+            if change < self.tol:
+                # the map value, except for a warm start that is already a fixed point: it
+                # is kept as it is, so unchanged occupations leave the spectra bitwise
+                # unchanged (no remap noise, no condensate exchange)
+                return (gx if it > 0 else x), it + 1, change
+            if change < best[0]:
+                best, since = (change, x), 0
+            else:
+                since += 1
+                if best[0] < ROUNDOFF_FACTOR * self.tol and since > self.history + 2:
+                    return best[1], it + 1, best[0]
+            if it < damped:
+                x = x + beta * (gx - x)
+            elif since > self.history + 2 and beta > beta0 / 64:
+                beta, x, hist, since = 0.5 * beta, best[1], [], 0
+            else:
+                hist = (hist + [(x, gx)])[-(self.history + 1):]
+                x = _anderson(hist, beta)
+        raise SolverError(f"Eliashberg iteration did not converge in {self.max_iter} iterations "
+                          f"(cell 0: max |Delta change| = {best[0]:.3g} Delta_ref, tolerance {self.tol:g})")
 
     def gap_edge(self, Z, phi):
         """First root of ``Re Delta(eps) = eps`` on this solver's grid (``eliashberg_spectra.gap_edge``)."""
@@ -254,23 +304,43 @@ class EliashbergSolver:
             self.T, self._f_tail, self._n_tail = saved
 
     # -- what the kinetic equation uses ------------------------------------------------
-    def kinetic_factors(self, sol: Solution):
-        """``(rho, varphi, ell)`` on the kinetic grid (C, N): cell averages and the
-        left-hand-side factor ``ell = L / (1 + lambda)`` of eq. (178) (1 where no states)."""
+    def lhs_factor(self, sol: Solution):
+        """The left-hand-side factor ``L / (1 + lambda)`` of eq. (178) on the kinetic grid
+        (C, N), before the floor of ``kinetic_factors`` (1 where no states)."""
         N, h = self.N, self.h
         z1, p1 = sol.Z.real, sol.phi.real
-        ez1 = self.eps * z1
-        dez1 = np.gradient(ez1, h, axis=1)[:, :N]   # Z_1 + eps dZ_1/deps
+        dez1 = np.gradient(self.eps * z1, h, axis=1)[:, :N]   # Z_1 + eps dZ_1/deps
         dp1 = np.gradient(p1, h, axis=1)[:, :N]
         rho, varphi = sol.rho[:, :N], sol.varphi[:, :N]
         has = rho > 1e-14
         ratio = np.where(has, varphi / np.where(has, rho, 1.0), 0.0)
-        ell = np.where(has, (dez1 - ratio * dp1) / (1.0 + self.lam), 1.0)
-        if np.any(ell <= 0):
-            c, k = np.argwhere(ell <= 0)[0]
-            raise SolverError(f"Eliashberg left-hand-side factor L(eps) <= 0 at eps = {self.eps[k]:.4g} k_B T_c "
-                              f"(cell {c}): the self-energies are not smooth enough on this grid")
+        return np.where(has, (dez1 - ratio * dp1) / (1.0 + self.lam), 1.0)
+
+    def kinetic_factors(self, sol: Solution):
+        """``(rho, varphi, ell)`` on the kinetic grid (C, N): cell averages and the
+        left-hand-side factor ``ell = max(L / (1 + lambda), lhs_floor)`` of eq. (178) (1
+        where no states). Where ``L`` falls below the floor (above ``Delta_0 + Omega`` of a
+        strong coupler, where ``eps Z_1`` falls with ``eps``) the gradient expansion behind
+        eq. (178) fails; docs/physics.md, "Left-hand-side factor", says what the floor does."""
+        N = self.N
+        rho, varphi = sol.rho[:, :N], sol.varphi[:, :N]
+        has = rho > 1e-14
+        ell = np.maximum(self.lhs_factor(sol), self.lhs_floor)
         return np.where(has, rho, 0.0), np.where(has, varphi, 0.0), ell
+
+    def floored(self, sol: Solution):
+        """Where ``kinetic_factors`` floors ``ell`` in the first cell of ``sol``: the number
+        of energy points and their lowest and highest energy (None if none)."""
+        k = np.nonzero(self.lhs_factor(sol.row(0))[0] < self.lhs_floor)[0]
+        return (len(k), float(self.eps[k[0]]), float(self.eps[k[-1]])) if len(k) else None
+
+
+def minimum_cutoff(lam):
+    """The smallest ``cutoff_over_omega_max`` (``L / Omega_max``) for a coupling ``lam``:
+    ``max(1, 1 + 10 (lambda - 0.5))``, at most 12 (docs/numerics.md, "Self-energy cutoff").
+    The gap function of a strong coupler has multi-phonon structure up to several
+    ``Omega_max``; a grid that ends inside it changes the gap edge by tens of per cent."""
+    return float(min(max(1.0, 1.0 + 10.0 * (lam - 0.5)), 12.0))
 
 
 def _anderson(hist, beta=1.0):

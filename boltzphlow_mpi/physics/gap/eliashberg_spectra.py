@@ -47,6 +47,61 @@ def spectral_cell_averages(lo, hi, delta, gamma=0.0):
     return s_hi - s_lo, p_hi - p_lo
 
 
+def hat_averages(eps, step, delta, gamma=0.0):
+    """Hat-function averages of the spectral functions of a complex gap, the smooth
+    spectra of the self-energy iteration (docs/numerics.md, "Eliashberg self-energies: FFT
+    sums, Hilbert transform, Anderson iteration").
+
+    ``(1/h) int w_k(e) g(e) de`` with the hat ``w_k`` of node ``k`` (1 at ``eps_k``, 0 at
+    ``eps_k +- h``) and ``g = Re[z / sqrt(z^2 - D^2)]`` or ``Re[D / sqrt(z^2 - D^2)]``,
+    ``z = e + i Gamma``, node ``k``'s complex gap ``D`` on the whole support. Node 0 takes
+    twice the half hat on ``[0, h]`` (the functions are even). A cell average changes like
+    a square root of the distance of the gap edge from a cell boundary, so the map of the
+    iteration is not Lipschitz where the edge crosses one; a hat average changes like a
+    power 3/2. Differences of the antiderivatives are formed as log ratios and with
+    ``S - z = -D^2 / (z + S)``, without cancellation between large terms.
+
+    Parameters
+    ----------
+    eps : ndarray, shape (K,)
+        The nodes ``eps_k = k h``.
+    step : float
+        ``h``.
+    delta : ndarray, complex, shape (..., K)
+        The gap at the nodes.
+    gamma : float
+        Dynes broadening ``Gamma``.
+
+    Returns
+    -------
+    rho, varphi : ndarray, complex, shape (..., K)
+        The averages (their real parts are used).
+    """
+    d = np.asarray(delta, complex)
+    d2 = d * d
+    h = step
+    z = eps + 1j * gamma
+    za, zc = z - h, z + h
+    sa, sb, sc = (np.sqrt(x * x - d2) for x in (za, z, zc))
+    wa, wb, wc = za + sa, z + sb, zc + sc
+    # w(z + h) - w(z) = h [1 + (2 z + h) / (S(z) + S(z + h))], without cancellation
+    dab = h * (1.0 + (za + z) / (sa + sb))
+    dbc = h * (1.0 + (z + zc) / (sb + sc))
+    ga, gb, gc = -d2 / wa, -d2 / wb, -d2 / wc     # S - z, the antiderivative of z/S - 1
+    gab, gbc = d2 * dab / (wa * wb), d2 * dbc / (wb * wc)
+    lab, lbc = np.log1p(dab / wa), np.log1p(dbc / wb)   # differences of ln(z + S)
+    # antiderivative of z (z/S - 1): z (S - z)/2 + D^2 ln(z + S)/2
+    eab = 0.5 * (z * gab + h * ga) + 0.5 * d2 * lab
+    ebc = 0.5 * (zc * gbc + h * gb) + 0.5 * d2 * lbc
+    # (1/h^2)[int_a^b (z - z_a) g + int_b^c (z_c - z) g] with g = 1 + (z/S - 1); the hat of 1 is 1
+    rho = 1.0 + (eab - ebc + z * (gbc - gab) + h * (gab + gbc)) / h ** 2
+    # D/S: antiderivative D ln(z + S); z D/S: D S = D (S - z) + D z (the D z parts cancel)
+    varphi = d * (gab - gbc + z * (lbc - lab) + h * (lab + lbc)) / h ** 2
+    rho[..., 0] = 1.0 + 2.0 * (zc[0] * gbc[..., 0] - ebc[..., 0]) / h ** 2
+    varphi[..., 0] = 2.0 * d[..., 0] * (zc[0] * lbc[..., 0] - gbc[..., 0] - h) / h ** 2
+    return rho, varphi
+
+
 @dataclass
 class Solution:
     """Self-energies of a batch of cells on the self-energy grid ``eps_k = k h``, k < M,
@@ -107,10 +162,11 @@ def by_row(func, *arrays):
 
 
 def gap_edge(Z, phi, eps, step):
-    """The gap edge ``Delta_0`` of each cell: the first root of ``Re Delta(eps) = eps``.
+    """The gap edge ``Delta_0`` of each cell: the root of ``Re Delta(eps) = eps`` above the
+    maximum of ``Re Delta(eps) - eps`` (the first root at ``T = 0``).
 
     Linear interpolation between the grid points around the first sign change of
-    ``Re Delta(eps_k) - eps_k``, cell by cell (``by_row``).
+    ``Re Delta(eps_k) - eps_k`` after its maximum, cell by cell (``by_row``).
 
     Parameters
     ----------
@@ -130,7 +186,11 @@ def gap_edge(Z, phi, eps, step):
         return by_row(partial(gap_edge, eps=eps, step=step), Z, phi)
     d = (phi / Z).real
     s = d - eps
-    below = s <= 0
+    # at T > 0 the thermal part c/eps of Im Z makes Delta(eps) -> 0 as eps -> 0 (eps = 0
+    # itself keeps Im Z = 0), so Re Delta - eps starts near 0 and may dip below it: the
+    # root is sought after the maximum of Re Delta - eps over eps > 0 (the first root at T = 0)
+    top = 1 + np.argmax(s[:, 1:], axis=1)
+    below = (s <= 0) & (np.arange(len(eps))[None, :] >= top[:, None])
     k = np.where(below.any(axis=1), np.argmax(below, axis=1), len(eps) - 1)
     k = np.maximum(k, 1)
     rows = np.arange(len(Z))

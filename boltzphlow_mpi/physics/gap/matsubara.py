@@ -51,7 +51,7 @@ def matsubara_kernel_eigenvalue(a2f: Alpha2F, temperature, mu_star=0.0, omega_c=
     return float(np.max(np.real(np.linalg.eigvals(K))))
 
 
-def matsubara_tc(a2f: Alpha2F, mu_star=0.0, lo=None, hi=None):
+def matsubara_tc(a2f: Alpha2F, mu_star=0.0, lo=None, hi=None, omega_c=None):
     """``T_c`` where the largest eigenvalue of the linearised gap equation is 1 (Brent's
     method in ``log T``).
 
@@ -63,17 +63,21 @@ def matsubara_tc(a2f: Alpha2F, mu_star=0.0, lo=None, hi=None):
         Coulomb pseudopotential.
     lo, hi : float, optional
         The bracket of ``T_c`` (default ``1e-3 omega_ln`` and ``Omega_max``).
+    omega_c : float, optional
+        Matsubara cutoff of ``mu*`` (default ``10 Omega_max``).
 
     Returns
     -------
     float
-        ``T_c`` (internal units).
+        ``T_c`` (internal units); ``lo`` if the kernel at ``lo`` is already below 1.
     """
     from scipy.optimize import brentq
     lo = lo if lo is not None else 1e-3 * a2f.omega_log
     hi = hi if hi is not None else 1.0 * a2f.omega_max
 
     def g(lt):
-        return matsubara_kernel_eigenvalue(a2f, np.exp(lt), mu_star) - 1.0
+        return matsubara_kernel_eigenvalue(a2f, np.exp(lt), mu_star, omega_c) - 1.0
 
+    if g(np.log(lo)) <= 0:
+        return float(lo)
     return float(np.exp(brentq(g, np.log(lo), np.log(hi), xtol=1e-10)))

@@ -125,6 +125,10 @@ class EliashbergGap:
 
     def describe(self):
         s, a = self.solver, self.solver.a2f
+        low = s.floored(self.bath_solution) if self.bath_solution is not None else None
+        floor = ("" if low is None else
+                 f"; ell raised to {s.lhs_floor:g} on {low[0]} energy points, {low[1]:.4g} to {low[2]:.4g} k_B T_c")
         return (f"Eliashberg ({a.label} k_B T_c; lambda = {a.lam:.4g}, omega_ln = {a.omega_log:.4g} k_B T_c, "
                 f"mu* = {s.mu_star:.4g}"
-                f"{' (fitted)' if self.fit_target is not None else ''}, {s.M} self-energy points)")
+                f"{' (fitted)' if self.fit_target is not None else ''}, {s.M} self-energy points to "
+                f"{s.eps[-1]:.4g} k_B T_c{floor})")
