@@ -56,6 +56,7 @@ import numpy as np
 from scipy import fft as sfft
 
 from boltzphlow_mpi.errors import SolverError
+from boltzphlow_mpi.physics.energy_grid import EnergyGrid
 from boltzphlow_mpi.physics.gap.alpha2f import Alpha2F
 from boltzphlow_mpi.physics.gap.eliashberg_spectra import (Solution, by_row, gap_edge, hat_averages,
                                                             spectral_cell_averages)
@@ -114,6 +115,17 @@ class EliashbergSolver:
         self._n_tail[0] = 0.0
 
     # -- pieces -----------------------------------------------------------------------
+    def coarsened(self):
+        """The same model on every second point of the energy grid (step ``2h``; ``alpha^2F``
+        sampled at every second point), for the extrapolation of ``critical_temperature``."""
+        g = self.grid
+        grid = EnergyGrid.from_max(2 * g.step, (g.size - 1) * g.step, g.debye)
+        a2f = Alpha2F(2 * g.step, self.a2f.values[::2].copy(), self.a2f.label)
+        return EliashbergSolver(grid, a2f, mu_star=self.mu_star, cutoff=(self.M - 1) * self.h, gamma=self.gamma,
+                                bath_temperature=self.T, delta_ref=self.delta_ref, tol=self.tol,
+                                max_iter=self.max_iter, history=self.history, beta=self.beta,
+                                lhs_floor=self.lhs_floor)
+
     def extend(self, f, n):
         """Occupations on the self-energy grid: the cell's ``f`` (C, N) then the bath Fermi
         function (length M + J); ``n`` on ``Omega_j``, j = 0..J (the cell's n on the kinetic
@@ -232,24 +244,24 @@ class EliashbergSolver:
         too, unstable for plain iteration but reachable by Anderson mixing from far away;
         and where the gap edge and a sharp edge of ``alpha^2F`` meet, the map changes
         faster than Anderson's secant model follows, while damped steps still contract.
-        If every try ends normal the last (normal) state is returned (the model may be
-        normal at these occupations; the caller decides); if every try fails the last
-        error is raised."""
-        total, last = 0, None
+        If no try ends superconducting, the first normal state found is returned (the model
+        may be normal at these occupations; the caller decides); if every try fails the
+        last error is raised."""
+        total, error, normal = 0, None, None
         for damped, mixing in schedule:
             start = np.concatenate(self.initial_guess(1), axis=1) if x0 is None else x0
             try:
                 x, iters, resid = self._fixed_point(start, fe, ne, damped, mixing * self.beta)
             except SolverError as exc:
-                total, last = total + self.max_iter, exc
+                total, error = total + self.max_iter, exc
                 continue
             total += iters
-            last = None
             if self.gap_edge(x[:, :self.M], x[:, self.M:])[0] > 0:
-                break
-        if last is not None:
-            raise last
-        return x, total, resid
+                return x, total, resid
+            normal = normal or (x, resid)
+        if normal is None:
+            raise error
+        return normal[0], total, normal[1]
 
     def _fixed_point(self, x, fe, ne, damped, beta):
         """Iterate the one-cell ``x = (Z, phi)`` (1, 2M) to the fixed point of ``iterate``:
@@ -291,17 +303,22 @@ class EliashbergSolver:
         return gap_edge(Z, phi, self.eps, self.h)
 
     @contextmanager
-    def zero_temperature_bath(self):
-        """Within the block, the bath beyond the kinetic grid is at ``T = 0`` (``f`` a step,
-        ``n = 0``), as ``mu_star.fit_mu_star`` needs; restored after it."""
+    def bath_at(self, temperature):
+        """Within the block, the bath beyond the kinetic grid is at ``temperature`` (at
+        ``T = 0``: ``f`` a step, ``n = 0``, as ``mu_star.fit_mu_star`` needs); restored after it."""
         saved = self.T, self._f_tail, self._n_tail
-        self.T = 0.0
-        self._f_tail = fermi(self.h * np.arange(len(self._f_tail)), 0.0)
-        self._n_tail = np.zeros_like(self._n_tail)
+        self.T = float(temperature)
+        self._f_tail = fermi(self.h * np.arange(len(self._f_tail)), self.T)
+        self._n_tail = bose(self.a2f.omega, self.T) if self.T > 0 else np.zeros_like(self._n_tail)
+        self._n_tail[0] = 0.0
         try:
             yield self
         finally:
             self.T, self._f_tail, self._n_tail = saved
+
+    def zero_temperature_bath(self):
+        """``bath_at(0)``."""
+        return self.bath_at(0.0)
 
     # -- what the kinetic equation uses ------------------------------------------------
     def lhs_factor(self, sol: Solution):

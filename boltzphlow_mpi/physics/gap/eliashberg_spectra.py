@@ -180,7 +180,8 @@ def gap_edge(Z, phi, eps, step):
     Returns
     -------
     ndarray, shape (C,)
-        The gap edge of each cell (internal units).
+        The gap edge of each cell (internal units); 0 where ``Re Delta(eps) <= eps`` for
+        all ``eps > 0`` (a gapless or normal cell).
     """
     if len(Z) > 1:
         return by_row(partial(gap_edge, eps=eps, step=step), Z, phi)
@@ -196,4 +197,5 @@ def gap_edge(Z, phi, eps, step):
     rows = np.arange(len(Z))
     s0, s1 = s[rows, k - 1], s[rows, k]
     t = np.where(s0 != s1, s0 / np.where(s0 != s1, s0 - s1, 1.0), 0.0)
-    return eps[k - 1] + t * step
+    # no eps > 0 with Re Delta > eps: gapless (or normal), edge 0
+    return np.where(s[rows, top] > 0, eps[k - 1] + t * step, 0.0)

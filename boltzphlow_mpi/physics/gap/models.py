@@ -16,11 +16,17 @@ Pure numpy/scipy (no PETSc, no MPI).
 """
 import numpy as np
 
+from boltzphlow_mpi.errors import SolverError
 from boltzphlow_mpi.physics.energy_grid import Spectra, cell_spectra
 from boltzphlow_mpi.physics.gap.bcs import equilibrium_gap, solve_gap
 from boltzphlow_mpi.physics.gap.eliashberg import EliashbergSolver
 from boltzphlow_mpi.physics.gap.eliashberg_spectra import Solution
+from boltzphlow_mpi.physics.gap.critical_temperature import real_axis_tc
 from boltzphlow_mpi.physics.gap.mu_star import fit_mu_star
+from boltzphlow_mpi.physics.statistics import fermi
+
+#: the smallest bath gap edge, in energy steps, of an Eliashberg run
+EDGE_STEPS = 4
 
 
 class BCSGap:
@@ -69,15 +75,48 @@ class EliashbergGap:
         self.fitted = False
         self.bath_solution = None
         self.solution = None
+        self._tc = self._delta0 = None
         self.stats = {"updates": 0, "cell_solves": 0, "iterations": 0, "max_iterations": 0, "max_residual": 0.0}
 
     def bath(self, temperature, f_bath, n_bath, self_consistent):
+        """One-cell spectra of the bath state (after the ``mu*`` fit, if any). The bath
+        must be superconducting, with a gap edge of at least ``EDGE_STEPS`` energy steps
+        (an O(h) spurious gap of about one step survives above ``T_c``; docs/numerics.md,
+        "Gap near T_c"); otherwise a ``SolverError`` names what to change."""
         s = self.solver
         if self.fit_target is not None and not self.fitted:
-            s.mu_star, _ = fit_mu_star(s, self.fit_target)
+            s.mu_star, sol0 = fit_mu_star(s, self.fit_target)
             self.fitted = True
+            self._delta0 = float(sol0.edge[0])
         self.bath_solution = s.solve(f_bath[None, :], n_bath[None, :])
+        edge = float(self.bath_solution.edge[0])
+        if edge <= 0:
+            raise SolverError(f"the Eliashberg model is normal or gapless at the bath temperature {temperature:.4g} k_B T_c: "
+                              f"its own T_c is {self.critical_temperature:.4g} k_B T_c (lower bath.temperature_over_tc, "
+                              "or raise gap.lambda or lower gap.mu_star)")
+        if edge < EDGE_STEPS * s.h:
+            raise SolverError(f"the Eliashberg bath gap edge {edge:.4g} k_B T_c spans {edge / s.h:.2g} energy steps; "
+                              f"it needs at least {EDGE_STEPS}: grid.energy_step_over_delta0 = "
+                              f"{s.h / s.delta_ref:.4g} must be at most {edge / EDGE_STEPS / s.delta_ref:.3g}")
         return self._spectra(self.bath_solution)
+
+    @property
+    def critical_temperature(self):
+        """The model's own ``T_c`` (``critical_temperature.real_axis_tc``; computed once)."""
+        if self._tc is None:
+            self._tc = real_axis_tc(self.solver)
+        return self._tc
+
+    @property
+    def zero_temperature_edge(self):
+        """The model's own ``Delta_0``: the gap edge at ``T = 0`` (the fit's target when ``mu*``
+        is fitted; else one solve with ``f = n = 0``, computed once)."""
+        if self._delta0 is None:
+            s = self.solver
+            with s.zero_temperature_bath():
+                sol = s.solve(fermi(s.grid.x, 0.0)[None], np.zeros((1, s.N)))
+            self._delta0 = float(sol.edge[0])
+        return self._delta0
 
     def start(self, cells):
         b = self.bath_solution
@@ -128,7 +167,9 @@ class EliashbergGap:
         low = s.floored(self.bath_solution) if self.bath_solution is not None else None
         floor = ("" if low is None else
                  f"; ell raised to {s.lhs_floor:g} on {low[0]} energy points, {low[1]:.4g} to {low[2]:.4g} k_B T_c")
+        tc, d0 = self.critical_temperature, self.zero_temperature_edge
         return (f"Eliashberg ({a.label} k_B T_c; lambda = {a.lam:.4g}, omega_ln = {a.omega_log:.4g} k_B T_c, "
                 f"mu* = {s.mu_star:.4g}"
                 f"{' (fitted)' if self.fit_target is not None else ''}, {s.M} self-energy points to "
-                f"{s.eps[-1]:.4g} k_B T_c{floor})")
+                f"{s.eps[-1]:.4g} k_B T_c; the model's own T_c = {tc:.4g} k_B T_c, Delta_0 = {d0:.4g} k_B T_c, "
+                f"2 Delta_0 / k_B T_c(model) = {2 * d0 / tc:.3f}{floor})")
