@@ -14,7 +14,7 @@ from boltzphlow_mpi.physics.collisions import CollisionKernel
 from boltzphlow_mpi.physics.constants import PLANCK_MEV_PER_GHZ
 from boltzphlow_mpi.physics.drives import Drive, power_to_internal, split_energy
 from boltzphlow_mpi.physics.energy_grid import EnergyGrid, gap_aligned_step
-from boltzphlow_mpi.physics.gap.alpha2f import Alpha2F, read_alpha2f_table
+from boltzphlow_mpi.physics.gap.alpha2f import SHIPPED, Alpha2F, read_alpha2f_table
 from boltzphlow_mpi.physics.gap.bcs import equilibrium_gap
 from boltzphlow_mpi.physics.gap.eliashberg import EliashbergSolver, minimum_cutoff
 from boltzphlow_mpi.physics.gap.models import BCSGap, EliashbergGap
@@ -80,6 +80,17 @@ def eliashberg_gap(gap, grid, material, units, temperature, gamma, key="gap"):
     mu* given or fitted to the material's Delta_0."""
     kTc = units.kTc_meV
     which, lam = gap.alpha2f, gap.lambda_
+    shipped = SHIPPED.get(material.name.lower())
+    if which == "auto":
+        which = "table" if shipped is not None else "debye"
+    fit_to = gap.mu_star_fit
+    if which == "table":
+        if shipped is None:
+            raise InputError(f"{key}.alpha2f", "table", f"a material with a shipped alpha^2F table "
+                             f"({', '.join(sorted(m.capitalize() for m in SHIPPED))}), not {material.name}")
+        lam = shipped.lam if lam is None else lam
+        fit_to = shipped.mu_star_fit if fit_to == "auto" else fit_to
+    fit_to = "delta0" if fit_to == "auto" else fit_to
     if which in ("debye", "einstein") and lam is None:
         if which == "debye" and material.z1 is not None:
             lam = material.z1 - 1.0
@@ -96,8 +107,10 @@ def eliashberg_gap(gap, grid, material, units, temperature, gamma, key="gap"):
         width = (gap.width_meV if gap.width_meV is not None else 0.05 * gap.omega_meV) / kTc
         a2f = Alpha2F.einstein(grid.step, omega, width, lam)
     else:
-        e, v = read_alpha2f_table(which, f"{key}.alpha2f")
-        a2f = Alpha2F.tabulated(grid.step, e / kTc, v, f"table {which}")
+        path = shipped.path if which == "table" else which
+        e, v = read_alpha2f_table(path, f"{key}.alpha2f")
+        a2f = Alpha2F.tabulated(grid.step, e / kTc, v, (f"{material.name} table" if which == "table" else f"table {which}")
+                                + f", Omega up to {e[-1] / kTc:.4g}")
         if lam is not None:
             a2f = a2f._scaled(lam)
     if a2f.omega_max <= 0:
@@ -115,7 +128,8 @@ def eliashberg_gap(gap, grid, material, units, temperature, gamma, key="gap"):
                               cutoff=max(ratio * a2f.omega_max, (grid.size - 1) * grid.step), gamma=gamma,
                               bath_temperature=temperature, delta_ref=delta0, tol=gap.tolerance,
                               max_iter=gap.max_iterations, lhs_floor=gap.lhs_floor)
-    return EliashbergGap(solver, fit_target=delta0 if gap.mu_star is None else None)
+    target = (1.0 if fit_to == "tc" else delta0) if gap.mu_star is None else None
+    return EliashbergGap(solver, fit_target=target, fit_to=fit_to)
 
 
 def integrator(sim):

@@ -108,14 +108,19 @@ SCHEMA = {
         "model": Key(("bcs", "eliashberg"), "bcs", doc="BCS gap equation, or real-axis Eliashberg self-energies (docs/physics.md)."),
         "update_every": Key(int, 1, "steps", lo=1, lo_incl=True, hi=1_000_000, hi_incl=True,
                             doc="Self-consistent gap: solve every k accepted steps (the spectra are held in between)."),
-        "alpha2f": Key(str, "debye", doc="Eliashberg alpha^2F: 'debye' (b Omega^2 up to omega_meV), 'einstein' "
-                                         "(Lorentzian at omega_meV, half width width_meV) or a file: two columns, meV and alpha^2F."),
+        "alpha2f": Key(str, "auto", doc="Eliashberg alpha^2F: 'table' (the material's shipped table: Pb, Nb), 'debye' "
+                                        "(b Omega^2 up to omega_meV), 'einstein' (Lorentzian at omega_meV, half width width_meV), "
+                                        "a file (two columns, meV and alpha^2F), or 'auto': 'table' where the material has one, "
+                                        "else 'debye'."),
         "lambda": Key(float, None, "", lo=0.0, hi=10.0, doc="Eliashberg coupling lambda = 2 int alpha^2F/Omega "
                                                             "(Debye default: the material's Z_1 - 1; a table is rescaled to it)."),
         "omega_meV": _pos("Eliashberg: Debye cutoff (default: the material's k theta_D) or Einstein energy.", "meV", None),
         "width_meV": _pos("Eliashberg Einstein: Lorentzian half width (default omega_meV / 20).", "meV", None),
-        "mu_star": Key(float, None, "", lo=-1.0, hi=1.0, doc="Coulomb pseudopotential mu* (absent: fitted so the "
-                                                               "T = 0 gap edge is the material's Delta_0)."),
+        "mu_star": Key(float, None, "", lo=-1.0, hi=1.0, doc="Coulomb pseudopotential mu* (absent: fitted, see mu_star_fit)."),
+        "mu_star_fit": Key(("auto", "delta0", "tc"), "auto",
+                           doc="What an absent mu* is fitted to: 'delta0' (the T = 0 gap edge is the material's Delta_0), "
+                               "'tc' (the model's own T_c is the material's T_c), 'auto' (the shipped table's choice, "
+                               "else 'delta0')."),
         "cutoff_over_omega_max": Key(float, None, "", lo=1.0, lo_incl=True, hi=100.0, hi_incl=True,
                                      doc="Top of the self-energy grid (and mu* cutoff) over the largest phonon energy of "
                                          "alpha^2F; at least max(1, 1 + 10 (lambda - 0.5)) up to 12 (absent: that, at least 3)."),
@@ -334,11 +339,12 @@ def _cross_checks(cfg):
                          "(the kinetic QP closure is transient only)")
     gap = cfg["gap"]
     if gap["model"] == "bcs":
-        for k in ("lambda", "omega_meV", "width_meV", "mu_star"):
+        for k in ("lambda", "omega_meV", "width_meV", "mu_star", "cutoff_over_omega_max"):
             if gap[k] is not None:
                 raise InputError(f"gap.{k}", gap[k], "no value for gap.model = 'bcs' (set gap.model = 'eliashberg')")
-        if gap["alpha2f"] != "debye":
-            raise InputError("gap.alpha2f", gap["alpha2f"], "no value for gap.model = 'bcs' (set gap.model = 'eliashberg')")
+        for k in ("alpha2f", "mu_star_fit"):
+            if gap[k] != "auto":
+                raise InputError(f"gap.{k}", gap[k], "no value for gap.model = 'bcs' (set gap.model = 'eliashberg')")
     if tr["angles"] % 2:
         raise InputError("transport.angles", tr["angles"], "an even integer (Gauss-Legendre ordinates)")
     t = cfg["time"]

@@ -12,6 +12,10 @@ import numpy as np
 from boltzphlow_mpi.errors import InputError
 
 
+#: the fraction of Omega_D over which the Debye model falls to zero (``Alpha2F.debye``)
+DEBYE_TAPER = 0.02
+
+
 @dataclass(frozen=True)
 class Alpha2F:
     """``alpha^2F`` sampled at ``Omega_j = j h`` (j = 0 .. J), internal units."""
@@ -32,7 +36,10 @@ class Alpha2F:
 
     @property
     def omega_max(self):
-        nz = np.nonzero(self.values > 0)[0]
+        """The largest ``Omega`` with ``alpha^2F`` above ``1e-8`` of its maximum (a computed
+        table's Gaussian tails of 1e-16 do not count)."""
+        v = self.values
+        nz = np.nonzero(v > 1e-8 * np.max(v))[0] if np.any(v > 0) else []
         return float(self.omega[nz[-1]]) if len(nz) else 0.0
 
     @property
@@ -46,9 +53,15 @@ class Alpha2F:
 
     @classmethod
     def debye(cls, step, omega_d, lam):
-        """``b Omega^2`` up to ``Omega_D``, ``b`` such that the grid ``lambda`` is ``lam``."""
+        """``b Omega^2`` up to ``Omega_D``, ``b`` such that the grid ``lambda`` is ``lam``; the
+        top ``DEBYE_TAPER`` of ``Omega_D`` (at least 8 steps) falls to 0 as a half cosine.
+        A step at ``Omega_D`` convolved with the gap edge makes the self-energies at
+        ``Omega_D + Delta_0`` jump as the edge moves, and the iteration stalled there near
+        ``T_c`` (docs/numerics.md, "Iteration")."""
         j = np.arange(int(np.floor(omega_d / step + 1e-9)) + 1)
-        return cls(step, (step * j) ** 2, f"Debye, Omega_D = {omega_d:g}")._scaled(lam)
+        w = step * j
+        ramp = np.clip((omega_d - w) / max(DEBYE_TAPER * omega_d, 8 * step), 0.0, 1.0)
+        return cls(step, w ** 2 * (0.5 - 0.5 * np.cos(np.pi * ramp)), f"Debye, Omega_D = {omega_d:g}")._scaled(lam)
 
     @classmethod
     def einstein(cls, step, omega_e, width, lam):
@@ -71,6 +84,35 @@ class Alpha2F:
         v = np.interp(step * j, energy, values, left=0.0, right=0.0)
         v[0] = 0.0
         return cls(step, v, label)
+
+
+@dataclass(frozen=True)
+class ShippedTable:
+    """An ``alpha^2F`` table shipped with the package (``physics/gap/tables``; each file's
+    header holds its source, method, units and moments)."""
+
+    file: str
+    lam: float | None      # lambda the table is scaled to by default (None: its own)
+    mu_star_fit: str       # what mu* is fitted to by default: "delta0" or "tc"
+    note: str
+
+    @property
+    def path(self):
+        from importlib.resources import files
+        return str(files("boltzphlow_mpi.physics.gap") / "tables" / self.file)
+
+
+#: the shipped tables by material (docs/physics.md, "Eliashberg self-energies", "Parameters")
+SHIPPED = {
+    "pb": ShippedTable(
+        "pb_alpha2f.dat", 1.55, "delta0",
+        "first-principles (Elk 3.1.12 DFPT, LDA, no spin-orbit; lambda 1.20, omega_ln 5.39 meV), scaled to "
+        "the tunnelling lambda = 1.55 (McMillan & Rowell 1965); mu* fitted to the measured Delta_0 = 1.38 meV"),
+    "nb": ShippedTable(
+        "nb_alpha2f.dat", None, "tc",
+        "first-principles (IsoME test data, Kogler et al., CPC 315, 109720 (2025); lambda 0.94, omega_ln "
+        "13.5 meV); mu* fitted to the measured T_c (the table's Delta_0 of Nb is the BCS value)"),
+}
 
 
 def read_alpha2f_table(path, key="gap.alpha2f"):

@@ -78,6 +78,8 @@ def hat_averages(eps, step, delta, gamma=0.0):
         The averages (their real parts are used).
     """
     d = np.asarray(delta, complex)
+    zero = d == 0
+    d = np.where(zero, 1.0, d)   # Delta = 0 exactly (the normal state): rho = 1, varphi = 0 below
     d2 = d * d
     h = step
     z = eps + 1j * gamma
@@ -99,7 +101,7 @@ def hat_averages(eps, step, delta, gamma=0.0):
     varphi = d * (gab - gbc + z * (lbc - lab) + h * (lab + lbc)) / h ** 2
     rho[..., 0] = 1.0 + 2.0 * (zc[0] * gbc[..., 0] - ebc[..., 0]) / h ** 2
     varphi[..., 0] = 2.0 * d[..., 0] * (zc[0] * lbc[..., 0] - gbc[..., 0] - h) / h ** 2
-    return rho, varphi
+    return np.where(zero, 1.0, rho), np.where(zero, 0.0, varphi)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from boltzphlow_mpi.physics.gap.bcs import equilibrium_gap, solve_gap
 from boltzphlow_mpi.physics.gap.eliashberg import EliashbergSolver
 from boltzphlow_mpi.physics.gap.eliashberg_spectra import Solution
 from boltzphlow_mpi.physics.gap.critical_temperature import real_axis_tc
-from boltzphlow_mpi.physics.gap.mu_star import fit_mu_star
+from boltzphlow_mpi.physics.gap.mu_star import fit_mu_star, fit_mu_star_to_tc
 from boltzphlow_mpi.physics.statistics import fermi
 
 #: the smallest bath gap edge, in energy steps, of an Eliashberg run
@@ -69,9 +69,10 @@ class BCSGap:
 class EliashbergGap:
     name = "eliashberg"
 
-    def __init__(self, solver: EliashbergSolver, fit_target=None):
+    def __init__(self, solver: EliashbergSolver, fit_target=None, fit_to="delta0"):
         self.solver = solver
-        self.fit_target = fit_target  # mu* fitted to this T = 0 gap edge (None: mu* given)
+        # mu* fitted to this T = 0 gap edge ("delta0") or own T_c ("tc"); None: mu* given
+        self.fit_target, self.fit_to = fit_target, fit_to
         self.fitted = False
         self.bath_solution = None
         self.solution = None
@@ -85,9 +86,13 @@ class EliashbergGap:
         "Gap near T_c"); otherwise a ``SolverError`` names what to change."""
         s = self.solver
         if self.fit_target is not None and not self.fitted:
-            s.mu_star, sol0 = fit_mu_star(s, self.fit_target)
+            if self.fit_to == "tc":
+                s.mu_star = fit_mu_star_to_tc(s, self.fit_target)
+                self._tc = float(self.fit_target)
+            else:
+                s.mu_star, sol0 = fit_mu_star(s, self.fit_target)
+                self._delta0 = float(sol0.edge[0])
             self.fitted = True
-            self._delta0 = float(sol0.edge[0])
         self.bath_solution = s.solve(f_bath[None, :], n_bath[None, :])
         edge = float(self.bath_solution.edge[0])
         if edge <= 0:
@@ -170,6 +175,7 @@ class EliashbergGap:
         tc, d0 = self.critical_temperature, self.zero_temperature_edge
         return (f"Eliashberg ({a.label} k_B T_c; lambda = {a.lam:.4g}, omega_ln = {a.omega_log:.4g} k_B T_c, "
                 f"mu* = {s.mu_star:.4g}"
-                f"{' (fitted)' if self.fit_target is not None else ''}, {s.M} self-energy points to "
+                f"{' (fitted to ' + ('T_c' if self.fit_to == 'tc' else 'Delta_0') + ')' if self.fit_target is not None else ''}"
+                f", {s.M} self-energy points to "
                 f"{s.eps[-1]:.4g} k_B T_c; the model's own T_c = {tc:.4g} k_B T_c, Delta_0 = {d0:.4g} k_B T_c, "
                 f"2 Delta_0 / k_B T_c(model) = {2 * d0 / tc:.3f}{floor})")

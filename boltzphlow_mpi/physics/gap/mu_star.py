@@ -1,5 +1,5 @@
-"""The Coulomb pseudopotential ``mu*`` fitted to a gap edge (docs/physics.md, "Eliashberg
-self-energies", ``mu*``).
+"""The Coulomb pseudopotential ``mu*`` fitted to a gap edge or to the model's own ``T_c``
+(docs/physics.md, "Eliashberg self-energies", ``mu*``).
 
 A fitted ``mu*`` belongs to the self-energy cutoff of the solver it was fitted with.
 """
@@ -74,12 +74,12 @@ def fit_mu_star(solver, target_edge, lo=-0.5, hi=0.9, tol=1e-10):
         return mu, last["sol"]
 
 
-def _march(gc, a, lo, hi):
-    """From ``a``, steps of 0.02 towards the root of ``gc`` until ``gc`` changes sign (or
-    is 0). Returns ``(a, b, gc(b))`` with the root between ``a`` and ``b``, or None when
-    the march leaves ``[lo, hi]``."""
+def _march(gc, a, lo, hi, step=0.02):
+    """From ``a``, steps of ``step`` towards the root of the decreasing ``gc`` until ``gc``
+    changes sign (or is 0). Returns ``(a, b, gc(b))`` with the root between ``a`` and ``b``,
+    or None when the march leaves ``[lo, hi]``."""
     ga = gc(a)
-    step = 0.02 if ga > 0 else -0.02
+    step = step if ga > 0 else -step
     b, gb = a, ga
     while np.sign(gb) == np.sign(ga) and gb != 0:
         a, ga = b, gb
@@ -88,3 +88,49 @@ def _march(gc, a, lo, hi):
             return None
         gb = gc(b)
     return a, b, gb
+
+
+def fit_mu_star_to_tc(solver, target_tc=1.0, lo=-0.3, hi=0.9, tol=1e-7):
+    """``mu*`` for which the model's own ``T_c`` (``critical_temperature.real_axis_tc``) is
+    ``target_tc``: steps of 0.05 from ``mu* = 0.1`` until ``ln(T_c / target)`` changes sign,
+    then Brent's method. The solver's ``mu_star`` is left at the fitted value.
+
+    Parameters
+    ----------
+    solver : EliashbergSolver
+        The model (its ``alpha^2F``, grids and cutoff).
+    target_tc : float
+        The ``T_c`` to reach (internal units: 1 is the material's measured ``T_c``).
+    lo, hi : float
+        The interval of ``mu*`` searched.
+    tol : float
+        Absolute tolerance of ``mu*``.
+
+    Returns
+    -------
+    float
+        The fitted ``mu*``.
+
+    Raises
+    ------
+    SolverError
+        If no ``mu*`` in ``[lo, hi]`` gives ``target_tc``.
+    """
+    from scipy.optimize import brentq
+
+    from boltzphlow_mpi.physics.gap.critical_temperature import real_axis_tc
+
+    def g(mu):
+        solver.mu_star = mu
+        return np.log(real_axis_tc(solver, guess=target_tc, lowest=1e-3 * target_tc) / target_tc)
+
+    gc = functools.cache(g)
+    # T_c falls as mu* grows
+    bracket = _march(gc, 0.1, lo, hi, step=0.05)
+    if bracket is None:
+        raise SolverError(f"mu* fit: no mu* in [{lo:g}, {hi:g}] gives the model's own T_c = {target_tc:.6g} k_B T_c "
+                          f"with this alpha^2F (lambda = {solver.lam:.4g})")
+    a, b, gb = bracket
+    mu = b if gb == 0 else brentq(gc, min(a, b), max(a, b), xtol=tol)
+    solver.mu_star = mu
+    return mu
