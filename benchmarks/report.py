@@ -108,6 +108,7 @@ def main():
     R["s2p"] = run(tmp, "step2p", "step_breakdown.py", ["--cells", 256, "--energies", 512, "--qp-solver", "partition"],
                    ranks=2)
     R["part"] = run(tmp, "partition_costs", "partition_costs.py")
+    R["eli"] = run(tmp, "eliashberg_cost", "eliashberg_cost.py")
     part = (R["s1_64p"], R["s1p"], R["part"])
     R["model"] = scaling_model.model(R["s1_64"], R["s1"], R["c2"], R["io2"], R["mem"], partition=part)
     R["model_net"] = scaling_model.model(R["s1_64"], R["s1"], R["c2"], R["io2"], R["mem"], network="assumed",
@@ -358,6 +359,7 @@ def render(R, elapsed, load0, load1):
     L.extend(render_stiff_e1(R["e1"]))
     L.extend(render_point_methods(R["point"]))
     L.extend(render_sphere_e2(R["e2"]))
+    L.extend(render_eliashberg(R["eli"]))
 
     # -- io
     i1, i2 = R["io1"], R["io2"]
@@ -440,6 +442,38 @@ def render_point_methods(r):
             b, e = row["bdf"], row["exp"]
             L.append(f"| 1/{1 / row['step_over_delta0']:.0f} | {row['energies']} | {g(b['wall_s'])} | {b['steps']} | "
                      f"{g(e['wall_s'])} | {e['steps']} | {b['eta']:.4f} / {e['eta']:.4f} |")
+    L.append("")
+    return L
+
+
+def render_eliashberg(r):
+    """The section of ``benchmarks/eliashberg_cost.py`` (markdown lines)."""
+    L = ["## The Eliashberg gap: cost per cell, weak and strong coupling (issue 17)\n",
+         ("`benchmarks/eliashberg_cost.py`, serial, in this one run: the solver, grid and FFT collision kernel of the "
+          "0-D cascades of `bench.eliashberg_job` (Al: Debye alpha^2F, lambda = 0.43, h = Delta_0/8, self-energy grid "
+          "to 1.5 Omega_D, as `jobs/eliashberg_al.toml`; Pb: the shipped alpha^2F at lambda = 1.55, h = Delta_0/16, "
+          "the cutoff rule's 11.5 Omega_max, as `jobs/eliashberg_pb.toml`). One self-energy update per cell, warm "
+          "(from the previous solution, the excess changed by 0.1 %) and cold (from the BCS start), against one FFT "
+          "collision evaluation of the same cells ([numerics.md](numerics.md#eliashberg-self-energies-fft-sums-"
+          "hilbert-transform-anderson-iteration)).\n"),
+         "| material | lambda | N | self-energy points | collision (ms/cell) | warm update (ms/cell) | iterations | "
+         "warm / collision | cold update (ms/cell) | iterations | cold / collision |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for c in r["cost"]:
+        L.append(f"| {c['material']} | {c['lambda']:.3g} | {c['n']} | {c['self_energy_points']} | "
+                 f"{g(c['collision_s_per_cell'] * 1e3)} | {g(c['eliashberg_warm_s_per_cell'] * 1e3)} | "
+                 f"{c['warm_iterations']} | {c['warm_over_collision']:.0f} | {g(c['eliashberg_cold_s_per_cell'] * 1e3)} | "
+                 f"{c['cold_iterations']} | {c['cold_over_collision']:.0f} |")
+    L += ["\n`boltzphlow bench eliashberg` (`gap.update_every = k`; error of the QP number at the end against "
+          "k = 1):\n",
+          "| material | k | steps | wall (s) | wall / wall(k = 1) | rel. error N_qp | rel. error excess | ledger |",
+          "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    first = {}
+    for u in r["update_every"]:
+        first.setdefault(u["material"], u["wall_s"])
+        L.append(f"| {u['material']} | {u['k']} | {u['steps']} | {g(u['wall_s'])} | "
+                 f"{u['wall_s'] / first[u['material']]:.2f} | {u['rel_error_qp_number']:.1e} | "
+                 f"{u['rel_error_excess']:.1e} | {u['ledger']:.1e} |")
     L.append("")
     return L
 

@@ -22,12 +22,16 @@ def cmd_bench(args, par):
         if any(k < 1 for k in args.k) or not args.t_end > 0:
             raise InputError("--k" if any(k < 1 for k in args.k) else "--t-end",
                              args.k if any(k < 1 for k in args.k) else args.t_end, "integers >= 1 and a time > 0 ns")
-        rows = bench.eliashberg_update_every(tuple(args.k), args.t_end) if par.rank == 0 else None
+        for m in args.material:
+            if m not in bench.ELIASHBERG_GRIDS:
+                raise InputError("--material", m, f"one of {', '.join(bench.ELIASHBERG_GRIDS)}")
+        rows = ([r for m in args.material for r in bench.eliashberg_update_every(tuple(args.k), args.t_end, m)]
+                if par.rank == 0 else None)
         rows = par.bcast(rows)
-        lines = [f"0-D Al QP cascade to {args.t_end:g} ns, self-consistent Eliashberg gap updated every k steps",
-                 (f"{'k':>4} {'steps':>6} {'wall (s)':>9} {'excess QPs (um^-3)':>19} {'rel err N_qp':>13} "
-                  f"{'rel err excess':>15} {'ledger':>9}")]
-        lines += [f"{r['k']:4d} {r['steps']:6d} {r['wall_s']:9.3g} {r['qp_number_excess']:19.6g} "
+        lines = [f"0-D QP cascade to {args.t_end:g} ns, self-consistent Eliashberg gap updated every k steps",
+                 (f"{'material':>8} {'k':>4} {'steps':>6} {'wall (s)':>9} {'excess QPs (um^-3)':>19} "
+                  f"{'rel err N_qp':>13} {'rel err excess':>15} {'ledger':>9}")]
+        lines += [f"{r['material']:>8} {r['k']:4d} {r['steps']:6d} {r['wall_s']:9.3g} {r['qp_number_excess']:19.6g} "
                   f"{r['rel_error_qp_number']:13.2e} {r['rel_error_excess']:15.2e} {r['ledger']:9.1e}" for r in rows]
         return print_result(par, args.json, rows, lines)
     if any(n < 16 or n > 65536 for n in args.n):
@@ -35,18 +39,19 @@ def cmd_bench(args, par):
     if args.repeat < 1 or args.cells < 1:
         raise InputError("--repeat" if args.repeat < 1 else "--cells", min(args.repeat, args.cells), "an integer >= 1")
     rows = bench.kernels(tuple(args.n), cells=args.cells, repeat=args.repeat)
-    el = bench.eliashberg_cost() if par.rank == 0 else None
+    el = [bench.eliashberg_cost(m) for m in bench.ELIASHBERG_GRIDS] if par.rank == 0 else None
     el = par.bcast(el)
     lines = [f"{'N':>6} {'cells':>5} {'direct (s)':>11} {'FFT (s)':>11} {'FFT speed-up':>13} {'max rel diff':>13}"]
     lines += [f"{r['n']:6d} {r['cells']:5d} {r['direct_s']:11.4g} {r['fft_s']:11.4g} "
               f"{r['speedup']:12.1f}x {r['max_rel_diff']:13.2e}" for r in rows]
-    lines += [(f"Eliashberg update per cell (Al, h = Delta_0/16, N = {el['n']} energies, "
-               f"{el['self_energy_points']} self-energy points):"),
-              (f"  warm start {el['eliashberg_warm_s_per_cell'] * 1e3:.3g} ms ({el['warm_iterations']} iteration(s)), "
-               f"cold start {el['eliashberg_cold_s_per_cell'] * 1e3:.3g} ms ({el['cold_iterations']} iterations), "
-               f"FFT collision evaluation {el['collision_s_per_cell'] * 1e3:.3g} ms: warm update = "
-               f"{el['warm_over_collision']:.3g} collision evaluations (use gap.update_every; "
-               "`boltzphlow bench eliashberg` measures its error)")]
+    for e in el:
+        lines += [(f"Eliashberg update per cell ({e['material']}, lambda = {e['lambda']:.3g}, N = {e['n']} energies, "
+                   f"{e['self_energy_points']} self-energy points):"),
+                  (f"  warm start {e['eliashberg_warm_s_per_cell'] * 1e3:.3g} ms ({e['warm_iterations']} iteration(s)), "
+                   f"cold start {e['eliashberg_cold_s_per_cell'] * 1e3:.3g} ms ({e['cold_iterations']} iterations), "
+                   f"FFT collision evaluation {e['collision_s_per_cell'] * 1e3:.3g} ms: warm update = "
+                   f"{e['warm_over_collision']:.3g} collision evaluations (use gap.update_every; "
+                   "`boltzphlow bench eliashberg` measures its error)")]
     return print_result(par, args.json, {"kernels": rows, "eliashberg": el}, lines)
 
 
@@ -63,6 +68,7 @@ def add_parsers(sub):
     be = bs.add_parser("eliashberg", help="error and wall time of updating the Eliashberg gap every k steps")
     be.add_argument("--k", type=int, nargs="+", default=[1, 4, 16], help="update intervals (steps)")
     be.add_argument("--t-end", type=float, default=40.0, help="simulated time (ns)")
+    be.add_argument("--material", nargs="+", default=["Al", "Pb"], help="the cascades (Al: weak, Pb: strong coupling)")
     be.add_argument("--json", action="store_true")
     bst = bs.add_parser("step", help="seconds per radial step on 1 rank and on all ranks (run under mpirun)")
     bst.add_argument("--cells", type=int, default=256)

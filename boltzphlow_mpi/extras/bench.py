@@ -116,37 +116,61 @@ def step(par, cells=256, energies=512, steps=5, angles=4):
     return rows
 
 
-def eliashberg_cost(step_over_delta0=1 / 16, top_over_delta0=20.0, debye=355.0, lam=0.43, cells=4, repeat=3):
-    """Seconds per cell of one Eliashberg update against one FFT collision evaluation on the
-    same grid (Al: Debye alpha^2F, Omega_D = 355 k_B T_c, lambda = 0.43, mu* = 0.108). Warm:
-    from the solution of the previous step's occupations (the excess changed by 0.1 %, as
-    between two steps of a cascade); cold: from the BCS start."""
-    from boltzphlow_mpi.physics.gap.alpha2f import Alpha2F
-    from boltzphlow_mpi.physics.gap.eliashberg import EliashbergSolver
-    d0 = BCS_RATIO
-    grid = EnergyGrid.from_max(step_over_delta0 * d0, top_over_delta0 * d0, debye)
+#: the 0-D cascades of ``bench eliashberg`` and of the cost rows (the settings of
+#: jobs/eliashberg_al.toml and jobs/eliashberg_pb.toml; Al with the self-energy grid to
+#: 1.5 Omega_D, Pb with the shipped alpha^2F and the cutoff rule of its lambda = 1.55)
+ELIASHBERG_GRIDS = {"Al": {"energy_step_over_delta0": 1 / 8, "energy_max_over_delta0": 12.0},
+                    "Pb": {"energy_step_over_delta0": 1 / 16, "energy_max_over_delta0": 12.0}}
+
+
+def eliashberg_job(material="Al", k=1, t_end_ns=40.0):
+    """The config dict of the 0-D QP cascade with a self-consistent Eliashberg gap updated
+    every ``k`` steps (sub-gap phonon escape in 1 ns, ``exp``, rtol 1e-4)."""
+    if material not in ELIASHBERG_GRIDS:
+        raise InputError("--material", material, f"one of {', '.join(ELIASHBERG_GRIDS)}")
+    gap = {"mode": "self-consistent", "model": "eliashberg", "update_every": k}
+    if material == "Al":
+        gap["cutoff_over_omega_max"] = 1.5
+    return {"material": {"name": material}, "bath": {"temperature_over_tc": 0.1},
+            "grid": dict(ELIASHBERG_GRIDS[material]),
+            "initial": {"species": "qp", "energy_center_over_delta0": 3.0, "energy_width_over_delta0": 0.3,
+                        "deposit_eV_per_um3": 2e-4},
+            "phonon_escape": {"tau_ns": 1.0, "only_subgap": True},
+            "time": {"t_end_ns": t_end_ns, "method": "exp", "rtol": 1e-4, "output_interval_ns": t_end_ns},
+            "gap": gap}
+
+
+def eliashberg_cost(material="Al", cells=4, repeat=3):
+    """Seconds per cell of one Eliashberg update against one FFT collision evaluation, with
+    the solver, grid and collision kernel that the 0-D job ``eliashberg_job(material)``
+    builds. Warm: from the solution of the previous step's occupations (the excess changed
+    by 0.1 %, as between two steps of a cascade); cold: from the BCS start."""
+    from mpi4py import MPI
+
+    from boltzphlow_mpi.app import config
+    from boltzphlow_mpi.app.simulation import Simulation
+    from boltzphlow_mpi.parallel.comm import Parallel
+    sim = Simulation(config.from_dict(eliashberg_job(material)), Parallel(MPI.COMM_SELF))
+    solver, grid, T, d0 = sim.gap_model.solver, sim.grid, sim.temperature, sim.delta_bath
     x = grid.x
-    f = np.tile(fermi(x, 0.1) + 1e-4 * np.exp(-0.5 * ((x - 3 * d0) / (0.3 * d0)) ** 2), (cells, 1))
-    nn = np.tile(bose(x, 0.1) * grid.phonon_mask, (cells, 1))
-    solver = EliashbergSolver(grid, Alpha2F.debye(grid.step, debye, lam), mu_star=0.108, delta_ref=d0,
-                              bath_temperature=0.1)
+    f = np.tile(fermi(x, T) + 1e-4 * np.exp(-0.5 * ((x - 3 * d0) / (0.3 * d0)) ** 2), (cells, 1))
+    nn = np.tile(bose(x, T) * grid.phonon_mask, (cells, 1))
     t_cold, sol = _best_time(lambda: solver.solve(f, nn), 1)
-    f_next = f + 1e-3 * (f - fermi(x, 0.1))
+    f_next = f + 1e-3 * (f - fermi(x, T))
     t_warm, warm = _best_time(lambda: solver.solve(f_next, nn, guess=sol), repeat)
-    rho, varphi, ell = solver.kinetic_factors(sol)
-    kernel = CollisionKernel(grid, 1800.0, d0, "fft")
-    spectra = cell_spectra(grid, np.full(cells, d0))
-    t_coll, _ = _best_time(lambda: kernel.coefficients(f, nn, spectra), 10 * repeat)
-    return {"n": grid.size, "self_energy_points": solver.M, "cells": cells,
-            "collision_s_per_cell": t_coll / cells, "eliashberg_warm_s_per_cell": t_warm / cells,
+    spectra = sim.gap_model._spectra(sol)
+    t_coll, _ = _best_time(lambda: sim.kernel.coefficients(f, nn, spectra), 10 * repeat)
+    return {"material": material, "lambda": solver.lam, "n": grid.size, "self_energy_points": solver.M,
+            "cells": cells, "collision_s_per_cell": t_coll / cells, "eliashberg_warm_s_per_cell": t_warm / cells,
             "eliashberg_cold_s_per_cell": t_cold / cells, "warm_iterations": int(warm.iterations.max()),
-            "cold_iterations": int(sol.iterations.max()), "warm_over_collision": t_warm / t_coll}
+            "cold_iterations": int(sol.iterations.max()), "warm_over_collision": t_warm / t_coll,
+            "cold_over_collision": t_cold / t_coll}
 
 
-def eliashberg_update_every(ks=(1, 4, 16), t_end_ns=40.0):
-    """The error of updating the Eliashberg gap every k steps: 0-D Al QP cascade
-    (self-consistent gap, sub-gap phonon escape), QP number at t_end against k = 1, and the
-    wall time of each run."""
+def eliashberg_update_every(ks=(1, 4, 16), t_end_ns=40.0, material="Al"):
+    """The error of updating the Eliashberg gap every k steps: the 0-D QP cascade of
+    ``eliashberg_job(material)``, QP number at t_end against k = 1, and the wall time of
+    each run."""
     from mpi4py import MPI
 
     from boltzphlow_mpi.app import config
@@ -154,23 +178,15 @@ def eliashberg_update_every(ks=(1, 4, 16), t_end_ns=40.0):
     from boltzphlow_mpi.parallel.comm import Parallel
     rows, ref = [], None
     for k in ks:
-        cfg = config.from_dict({
-            "material": {"name": "Al"}, "bath": {"temperature_over_tc": 0.1},
-            "grid": {"energy_step_over_delta0": 1 / 8, "energy_max_over_delta0": 12.0},
-            "initial": {"species": "qp", "energy_center_over_delta0": 3.0, "energy_width_over_delta0": 0.3,
-                        "deposit_eV_per_um3": 2e-4},
-            "phonon_escape": {"tau_ns": 1.0, "only_subgap": True},
-            "time": {"t_end_ns": t_end_ns, "method": "exp", "rtol": 1e-4, "output_interval_ns": t_end_ns},
-            "gap": {"mode": "self-consistent", "model": "eliashberg", "cutoff_over_omega_max": 1.5,
-                    "update_every": k}})
-        sim = Simulation(cfg, Parallel(MPI.COMM_SELF))
+        sim = Simulation(config.from_dict(eliashberg_job(material, k, t_end_ns)), Parallel(MPI.COMM_SELF))
         t0 = time.perf_counter()
         sim.advance_to(sim.t_end)
         wall = time.perf_counter() - t0
         rec = sim.record()
         if ref is None:
             ref = rec
-        rows.append({"k": k, "steps": sim.steps, "wall_s": wall, "qp_number_excess": rec["qp_number_excess"],
+        rows.append({"material": material, "k": k, "steps": sim.steps, "wall_s": wall,
+                     "qp_number_excess": rec["qp_number_excess"],
                      "rel_error_qp_number": abs(rec["qp_number"] / ref["qp_number"] - 1),
                      "rel_error_excess": abs(rec["qp_number_excess"] / ref["qp_number_excess"] - 1),
                      "gap_meV": rec["gap_mean"], "ledger": rec["energy_ledger_error"]})

@@ -251,11 +251,13 @@ def test_bench_kernels_json(launch):
     res = launch("bench", "kernels", "--n", "256", "--repeat", "1", "--json")
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
-    rows, el = data["kernels"], data["eliashberg"]
-    assert el["eliashberg_warm_s_per_cell"] > 0 and el["collision_s_per_cell"] > 0
-    assert el["warm_over_collision"] == pytest.approx(
-        el["eliashberg_warm_s_per_cell"] / el["collision_s_per_cell"], rel=1e-9)
-    assert el["warm_iterations"] < el["cold_iterations"]
+    rows, els = data["kernels"], data["eliashberg"]
+    assert [el["material"] for el in els] == ["Al", "Pb"]
+    for el in els:
+        assert el["eliashberg_warm_s_per_cell"] > 0 and el["collision_s_per_cell"] > 0
+        assert el["warm_over_collision"] == pytest.approx(
+            el["eliashberg_warm_s_per_cell"] / el["collision_s_per_cell"], rel=1e-9)
+        assert el["warm_iterations"] < el["cold_iterations"]
     assert len(rows) == 1
     row = rows[0]
     assert row["n"] == 256 and row["cells"] == 1

@@ -82,13 +82,15 @@ def test_results_independent_of_rank_count(shared_dir, variant):
     ("sphere", {"time__dt_ns": 0.01, "time__method": "exp", "transport__outer_boundary": "reflecting"}),
     ("sphere", {"transport__qp": "kinetic", "time__t_end_ns": 0.02, "time__output_interval_ns": 0.01}),
     ("sphere_eliashberg", {"time__t_end_ns": 0.2, "time__output_interval_ns": 0.1}),
+    ("sphere_eliashberg", {"material__name": "Pb", "gap__cutoff_over_omega_max": 11.5, "initial__deposit_eV": 20.0,
+                           "time__t_end_ns": 0.05, "time__output_interval_ns": 0.025}),
     ("sphere", {"time__method": "rosw", "transport__phonon_time": "implicit", "gap__mode": "self-consistent",
                 "time__jacobian_every": 3}),
     ("sphere", {"time__method": "rosw", "transport__phonon_time": "implicit", "transport__outer_boundary": "reflecting",
                 "transport__qp": "kinetic", "time__t_end_ns": 0.02, "time__output_interval_ns": 0.01}),
     ("sphere", {"time__method": "ts", "transport__phonon_time": "implicit", "gap__mode": "self-consistent",
                 "time__jacobian_every": 3}),
-], ids=["exp-selfconsistent", "tr2", "exp-fixed-reflecting", "qp-kinetic", "eliashberg", "rosw-implicit",
+], ids=["exp-selfconsistent", "tr2", "exp-fixed-reflecting", "qp-kinetic", "eliashberg", "eliashberg-pb", "rosw-implicit",
         "rosw-implicit-reflecting-qp-kinetic", "petsc-ts-implicit"])
 def test_sphere_results_independent_of_rank_count(shared_dir, name, variant):
     """The radial solver: cells split by the DMDA, QP diffusion through the all-to-all

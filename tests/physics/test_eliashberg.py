@@ -284,12 +284,19 @@ def _allen_dynes(a2f, mu):
 
 
 @pytest.mark.parametrize("lam", [0.5, 1.0, 1.5, 2.0])
-def test_matsubara_tc_against_allen_dynes_for_einstein_spectra(lam):
-    """T_c of the linearised gap equation against Allen-Dynes within 5 % (mu* = 0, where the
-    cutoff conventions of mu* do not enter). Measured: +4.1, +2.0, +0.9, +0.7 %."""
-    h = 0.0025
-    a2f = Alpha2F.einstein(h, 1.0, 0.02, lam)
-    assert abs(matsubara_tc(a2f, 0.0, lo=0.02, hi=1.0) / _allen_dynes(a2f, 0.0) - 1) < 0.05
+def test_model_tc_against_allen_dynes_for_einstein_spectra(lam):
+    """The model's own T_c (the linearised real-axis gap equation) and the Matsubara T_c against
+    Allen-Dynes within 5 % (mu* = 0, where the cutoff conventions of mu* do not enter).
+    Measured (h = 0.005 Omega_E, half width 0.03 Omega_E), Matsubara: +4.0, +2.0, +1.0, +0.9 %;
+    real axis with L = 12 Omega_max: +4.1, +2.2, +0.9, +0.7 %. (With mu* = 0 nothing absorbs a
+    low cutoff: at lambda = 0.5 and L = 3 Omega_max the real-axis T_c is 26 % low; docs/numerics.md,
+    "Self-energy cutoff".)"""
+    h = 0.005
+    a2f = Alpha2F.einstein(h, 1.0, 0.03, lam)
+    ad = _allen_dynes(a2f, 0.0)
+    assert abs(matsubara_tc(a2f, 0.0, lo=0.02, hi=1.0) / ad - 1) < 0.05
+    s = EliashbergSolver(EnergyGrid.from_max(h, 2.0, 1e9), a2f, cutoff=12 * a2f.omega_max, delta_ref=0.2)
+    assert abs(real_axis_tc(s, guess=0.1) / ad - 1) < 0.05
 
 
 @pytest.mark.parametrize("model,lam", [("debye", 1.0), ("debye", 2.5), ("einstein", 1.55), ("einstein", 2.0)])
