@@ -21,6 +21,8 @@ This is the route that matches the real-axis model at any cutoff; the Matsubara 
 (``matsubara``) truncates ``mu*`` at a Matsubara frequency instead and agrees with it only
 when the cutoff lies far above the phonon structure.
 """
+import functools
+
 import numpy as np
 
 from boltzphlow_mpi.errors import SolverError
@@ -104,21 +106,19 @@ def grid_tc(solver, guess=1.0, lowest=0.01, rtol=1e-7):
     without the extrapolation; same parameters)."""
     from scipy.optimize import brentq
 
+    from boltzphlow_mpi.physics.gap.mu_star import march
+
+    # cached: Brent's method starts from the bracket's ends, each an eigenvalue solve already done
+    @functools.cache
     def g(lt):
         return linearized_eigenvalue(solver, np.exp(lt)) - 1.0
 
     a = np.log(guess)
-    ga = g(a)
-    step = np.log(1.5) if ga > 0 else -np.log(1.5)
-    b, gb = a, ga
-    while np.sign(gb) == np.sign(ga):
-        a, ga = b, gb
-        b = a + step
-        if b < np.log(lowest):
+    bracket = march(g, a, np.log(lowest), np.log(1e3 * guess), step=np.log(1.5), digits=None)
+    if bracket is None:
+        if g(a) <= 0:
             return float(lowest)
-        if b > np.log(1e3 * guess):
-            raise SolverError("real-axis T_c: the linearised gap equation has an eigenvalue above 1 up to "
-                              f"{1e3 * guess:g} k_B T_c")
-        gb = g(b)
-    lo, hi = min(a, b), max(a, b)
-    return float(np.exp(brentq(g, lo, hi, xtol=rtol, rtol=1e-12)))
+        raise SolverError("real-axis T_c: the linearised gap equation has an eigenvalue above 1 up to "
+                          f"{1e3 * guess:g} k_B T_c")
+    a, b, _gb = bracket
+    return float(np.exp(brentq(g, min(a, b), max(a, b), xtol=rtol, rtol=1e-12)))

@@ -2,6 +2,8 @@
 independent of the real-axis solve of ``eliashberg`` (docs/physics.md, "Eliashberg
 self-energies"), used to check the gap ratio ``2 Delta_0 / k_B T_c``.
 """
+import functools
+
 import numpy as np
 
 from boltzphlow_mpi.physics.gap.alpha2f import Alpha2F
@@ -75,6 +77,8 @@ def matsubara_tc(a2f: Alpha2F, mu_star=0.0, lo=None, hi=None, omega_c=None):
     lo = lo if lo is not None else 1e-3 * a2f.omega_log
     hi = hi if hi is not None else 1.0 * a2f.omega_max
 
+    # cached: Brent's method starts from g(log lo), already computed for the check below
+    @functools.cache
     def g(lt):
         return matsubara_kernel_eigenvalue(a2f, np.exp(lt), mu_star, omega_c) - 1.0
 

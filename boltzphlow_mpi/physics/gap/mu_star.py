@@ -63,7 +63,7 @@ def fit_mu_star(solver, target_edge, lo=-0.5, hi=0.9, tol=1e-10):
         # solution phi = 0 is also a fixed point, and a cold start far from the answer can
         # converge to it
         guess = solver.lam - (1 + solver.lam) / np.log(max(2.0 * solver.a2f.omega_log / target_edge, 1.5))
-        bracket = _march(gc, float(np.clip(round(guess, 2), lo, hi)), lo, hi)
+        bracket = march(gc, float(np.clip(round(guess, 2), lo, hi)), lo, hi)
         if bracket is None:
             raise SolverError(f"mu* fit: no mu* in [{lo:g}, {hi:g}] gives the T = 0 gap edge "
                               f"{target_edge:.6g} k_B T_c with this alpha^2F (lambda = {solver.lam:.4g})")
@@ -74,16 +74,17 @@ def fit_mu_star(solver, target_edge, lo=-0.5, hi=0.9, tol=1e-10):
         return mu, last["sol"]
 
 
-def _march(gc, a, lo, hi, step=0.02):
+def march(gc, a, lo, hi, step=0.02, digits=12):
     """From ``a``, steps of ``step`` towards the root of the decreasing ``gc`` until ``gc``
-    changes sign (or is 0). Returns ``(a, b, gc(b))`` with the root between ``a`` and ``b``,
-    or None when the march leaves ``[lo, hi]``."""
+    changes sign (or is 0); each point rounded to ``digits`` decimals (None: not rounded).
+    Returns ``(a, b, gc(b))`` with the root between ``a`` and ``b``, or None when the march
+    leaves ``[lo, hi]``."""
     ga = gc(a)
     step = step if ga > 0 else -step
     b, gb = a, ga
     while np.sign(gb) == np.sign(ga) and gb != 0:
         a, ga = b, gb
-        b = round(b + step, 12)
+        b = b + step if digits is None else round(b + step, digits)
         if not lo <= b <= hi:
             return None
         gb = gc(b)
@@ -126,7 +127,7 @@ def fit_mu_star_to_tc(solver, target_tc=1.0, lo=-0.3, hi=0.9, tol=1e-7):
 
     gc = functools.cache(g)
     # T_c falls as mu* grows
-    bracket = _march(gc, 0.1, lo, hi, step=0.05)
+    bracket = march(gc, 0.1, lo, hi, step=0.05)
     if bracket is None:
         raise SolverError(f"mu* fit: no mu* in [{lo:g}, {hi:g}] gives the model's own T_c = {target_tc:.6g} k_B T_c "
                           f"with this alpha^2F (lambda = {solver.lam:.4g})")
